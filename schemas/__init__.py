@@ -1,0 +1,32 @@
+"""Event contracts of newswire: one pydantic v2 model per event type, one topic per model."""
+
+from schemas.alert import Alert, Match
+from schemas.base import StageTimes
+from schemas.deadletter import DeadLetter
+from schemas.enriched import EnrichedArticle, Entity, Span
+from schemas.raw import RawArticle
+from schemas.tagged import Evidence, Severity, TaggedArticle, Topic
+
+MODELS = {
+    "RawArticle": RawArticle,
+    "EnrichedArticle": EnrichedArticle,
+    "TaggedArticle": TaggedArticle,
+    "Alert": Alert,
+    "DeadLetter": DeadLetter,
+}
+
+__all__ = [
+    "MODELS",
+    "Alert",
+    "DeadLetter",
+    "EnrichedArticle",
+    "Entity",
+    "Evidence",
+    "Match",
+    "RawArticle",
+    "Severity",
+    "Span",
+    "StageTimes",
+    "TaggedArticle",
+    "Topic",
+]

@@ -1,0 +1,1 @@
+"""newswire services: ingest, enrichment, tagging, alerts, and their shared plumbing in `common`."""

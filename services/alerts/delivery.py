@@ -1,0 +1,58 @@
+"""Redis delivery: one Lua script per alert, so a re-processed alert reaches subscribers once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from schemas import Alert
+from services.common.topics import RedisKeys
+
+# KEYS: dedupe key, stream. ARGV: ttl, maxlen, payload, id, severity, rule, channels...
+DELIVER_LUA = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
+  local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*',
+                        'id', ARGV[4], 'severity', ARGV[5], 'rule', ARGV[6], 'alert', ARGV[3])
+  for i = 7, #ARGV do redis.call('PUBLISH', ARGV[i], ARGV[3]) end
+  return id
+end
+return false
+"""
+
+
+def channels_for(alert: Alert, keys: RedisKeys) -> list[str]:
+    return [
+        keys.all_alerts,
+        keys.severity(alert.severity),
+        keys.rule(alert.rule_id),
+        *(keys.country(c) for c in alert.countries),
+    ]
+
+
+class RedisDelivery:
+    def __init__(self, client: aioredis.Redis, keys: RedisKeys, *, ttl_s: int, maxlen: int) -> None:
+        self.client = client
+        self.keys = keys
+        self.ttl_s = ttl_s
+        self.maxlen = maxlen
+        self._script: Any = client.register_script(DELIVER_LUA)
+
+    async def deliver(self, alert: Alert) -> str | None:
+        """Returns the stream entry id, or None when this alert id was delivered before."""
+        payload = alert.model_dump_json()
+        result = await self._script(
+            keys=[self.keys.dedupe(alert.id), self.keys.stream],
+            args=[
+                self.ttl_s,
+                self.maxlen,
+                payload,
+                alert.id,
+                alert.severity,
+                alert.rule_id,
+                *channels_for(alert, self.keys),
+            ],
+        )
+        if not result:
+            return None
+        return result.decode() if isinstance(result, bytes) else str(result)

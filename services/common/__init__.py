@@ -1,0 +1,1 @@
+"""Shared plumbing: settings, topics, codecs, logging, the local stack."""

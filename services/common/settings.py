@@ -1,0 +1,96 @@
+"""All settings, from environment variables and an optional TOML file (NEWSWIRE_CONFIG)."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _config_file() -> Path:
+    return Path(os.environ.get("NEWSWIRE_CONFIG", "newswire.toml"))
+
+
+class Settings(BaseSettings):
+    """Defaults work on the local stack; every field is NEWSWIRE_<NAME> in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSWIRE_", extra="ignore")
+
+    kafka_bootstrap_servers: str | None = Field(
+        None,
+        validation_alias=AliasChoices(
+            "KAFKA_BOOTSTRAP_SERVERS", "NEWSWIRE_KAFKA_BOOTSTRAP_SERVERS"
+        ),
+        description="External Kafka; when unset the local stack's broker is used.",
+    )
+    redis_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("REDIS_URL", "NEWSWIRE_REDIS_URL"),
+        description="External Redis; when unset the local stack's redis-server is used.",
+    )
+    state_dir: Path = Field(PROJECT_ROOT / ".newswire", description="Local stack data and logs.")
+    kafka_port: int = Field(9092, description="Local Kafka broker port.")
+    kafka_controller_port: int = Field(9093, description="Local KRaft controller port.")
+    redis_port: int = Field(6379, description="Local redis-server port.")
+    topic_prefix: str = Field("newswire", description="Prefix of every Kafka topic name.")
+    partitions: int = Field(3, ge=1, description="Partitions of each topic created at start-up.")
+    replication_factor: int = Field(1, ge=1, description="Replication factor of created topics.")
+    redis_prefix: str = Field("newswire", description="Prefix of Redis channels, stream and keys.")
+    alerts_stream_maxlen: int = Field(100_000, ge=1, description="Cap of the alert history stream.")
+    alert_dedupe_ttl_s: int = Field(
+        7 * 24 * 3600, ge=1, description="How long an alert id is remembered."
+    )
+    http_host: str = Field("127.0.0.1", description="Ingest HTTP bind address.")
+    http_port: int = Field(8080, description="Ingest HTTP port.")
+    max_batch: int = Field(1000, ge=1, description="Most articles in one POST /articles.")
+    send_timeout_s: float = Field(10.0, gt=0, description="Bound on one Kafka send.")
+    rules_file: Path = Field(
+        PROJECT_ROOT / "services" / "alerts" / "data" / "rules.yaml", description="Alert rules."
+    )
+    taxonomy_file: Path = Field(
+        PROJECT_ROOT / "services" / "tagging" / "data" / "taxonomy.yaml",
+        description="Topic taxonomy.",
+    )
+    log_level: str = Field("INFO", description="Log level of every service.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=_config_file()),
+        )
+
+    @property
+    def external(self) -> bool:
+        return self.kafka_bootstrap_servers is not None and self.redis_url is not None
+
+    @property
+    def bootstrap(self) -> str:
+        return self.kafka_bootstrap_servers or f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def redis(self) -> str:
+        return self.redis_url or f"redis://127.0.0.1:{self.redis_port}/0"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,61 @@
+"""Topic and Redis key names: one versioned event type per topic, one prefix for all channels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.common.settings import Settings
+
+
+@dataclass(frozen=True)
+class Topics:
+    raw: str
+    enriched: str
+    tagged: str
+    alerts: str
+    deadletter: str
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> Topics:
+        p = s.topic_prefix
+        return cls(
+            raw=f"{p}.articles.raw.v1",
+            enriched=f"{p}.articles.enriched.v1",
+            tagged=f"{p}.articles.tagged.v1",
+            alerts=f"{p}.alerts.v1",
+            deadletter=f"{p}.deadletter.v1",
+        )
+
+    def all(self) -> list[str]:
+        return [self.raw, self.enriched, self.tagged, self.alerts, self.deadletter]
+
+
+@dataclass(frozen=True)
+class RedisKeys:
+    """`<prefix>:alerts` for all alerts, `<prefix>:alerts:severity:<s>` etc., so PSUBSCRIBE works."""
+
+    prefix: str
+
+    @property
+    def all_alerts(self) -> str:
+        return f"{self.prefix}:alerts"
+
+    def severity(self, severity: str) -> str:
+        return f"{self.prefix}:alerts:severity:{severity}"
+
+    def rule(self, rule_id: str) -> str:
+        return f"{self.prefix}:alerts:rule:{rule_id}"
+
+    def country(self, code: str) -> str:
+        return f"{self.prefix}:alerts:country:{code}"
+
+    @property
+    def pattern(self) -> str:
+        return f"{self.prefix}:alerts*"
+
+    @property
+    def stream(self) -> str:
+        return f"{self.prefix}:stream:alerts"
+
+    def dedupe(self, alert_id: str) -> str:
+        return f"{self.prefix}:dedupe:{alert_id}"

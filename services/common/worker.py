@@ -1,0 +1,150 @@
+"""The faust shell shared by the three workers: decode -> pure step -> emit, with dead letters.
+
+A stage is two callables: `compute(value) -> outputs` (pure; any exception is permanent and the record
+goes to the dead-letter topic) and `emit(outputs)` (I/O; errors are transient and retried with backoff,
+so the event is not acked until the output is durably written).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+import faust
+
+from services.common.kafka import dead_letter, dead_letter_headers
+from services.common.settings import Settings
+from services.common.topics import Topics
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def make_app(service: str, settings: Settings) -> faust.App:
+    datadir = settings.state_dir / "faust" / service
+    datadir.mkdir(parents=True, exist_ok=True)
+    brokers = [f"kafka://{h.strip()}" for h in settings.bootstrap.split(",") if h.strip()]
+    return faust.App(
+        f"newswire-{service}",
+        broker=brokers,
+        key_serializer="raw",
+        value_serializer="raw",
+        web_enabled=False,
+        topic_disable_leader=True,
+        producer_acks=-1,
+        consumer_auto_offset_reset="earliest",
+        store="memory://",
+        datadir=str(datadir),
+        broker_commit_every=100,
+        broker_commit_interval=1.0,
+    )
+
+
+class Stage(Generic[T]):
+    """One worker stage: source topic -> compute -> sink topic (-> optional extra delivery)."""
+
+    def __init__(
+        self,
+        *,
+        app: faust.App,
+        settings: Settings,
+        name: str,
+        source: str,
+        sink: str,
+        compute: Callable[[bytes], Sequence[T]],
+        deliver: Callable[[T], Awaitable[object]] | None = None,
+    ) -> None:
+        self.app = app
+        self.name = name
+        self.compute = compute
+        self.deliver = deliver
+        self.topics = Topics.from_settings(settings)
+        self.source = app.topic(source)
+        self.sink = app.topic(sink)
+        self.dlq = app.topic(self.topics.deadletter)
+        self.processed = 0
+        self.dead_lettered = 0
+        app.agent(self.source, name=f"newswire.{name}")(self._agent)
+
+    async def _agent(self, stream: Any) -> None:
+        async for event in stream.events():
+            msg = event.message
+            try:
+                outputs = self.compute(msg.value)
+            except Exception as exc:  # permanent: the record itself is bad
+                await self._dead_letter(msg, exc)
+                continue
+            for out in outputs:
+                await self._retry(lambda out=out: self._emit(out))
+            self.processed += 1
+
+    async def _emit(self, out: T) -> None:
+        model: Any = out
+        await self.send(self.sink, model.id, model.model_dump_json().encode())
+        if self.deliver is not None:
+            await self.deliver(out)
+
+    async def _dead_letter(self, msg: Any, exc: BaseException) -> None:
+        dl = dead_letter(
+            stage=self.name,
+            topic=msg.topic,
+            partition=msg.partition,
+            offset=msg.offset,
+            key=msg.key,
+            value=msg.value,
+            error=exc,
+        )
+        log.warning(
+            "%s: dead-lettering %s[%s]@%s: %s",
+            self.name,
+            msg.topic,
+            msg.partition,
+            msg.offset,
+            dl.error,
+        )
+        await self._retry(
+            lambda: self.send(
+                self.dlq, msg.key, dl.model_dump_json().encode(), headers=dead_letter_headers(dl)
+            )
+        )
+        self.dead_lettered += 1
+
+    async def send(
+        self,
+        topic: Any,
+        key: bytes | str | None,
+        value: bytes,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> None:
+        """Send and wait for the broker's acknowledgement."""
+        k = key.encode() if isinstance(key, str) else key
+        fut = await topic.send(key=k, value=value, headers=headers)
+        await fut
+
+    async def _retry(self, op: Callable[[], Awaitable[None]]) -> None:
+        delay = 0.2
+        while True:
+            try:
+                await op()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # transient: broker or Redis unavailable
+                log.warning(
+                    "%s: output failed (%s: %s), retrying in %.1fs",
+                    self.name,
+                    type(exc).__name__,
+                    exc,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+
+def run_worker(app: faust.App, loglevel: str = "info") -> None:
+    """Run the faust worker in the foreground until SIGINT/SIGTERM."""
+    worker = faust.Worker(app, loglevel=loglevel, quiet=True)
+    worker.execute_from_commandline()

@@ -1,0 +1,30 @@
+"""Enrichment worker: raw topic -> `enrich()` -> enriched topic."""
+
+from __future__ import annotations
+
+import faust
+
+from schemas import EnrichedArticle, RawArticle
+from services.common.settings import Settings
+from services.common.topics import Topics
+from services.common.worker import Stage, make_app
+from services.enrichment.core import enrich, load_gazetteer
+
+
+def compute(value: bytes) -> list[EnrichedArticle]:
+    return [enrich(RawArticle.model_validate_json(value))]
+
+
+def build(settings: Settings) -> faust.App:
+    load_gazetteer()  # build matchers at start-up, not on the first article
+    app = make_app("enrichment", settings)
+    t = Topics.from_settings(settings)
+    Stage(
+        app=app,
+        settings=settings,
+        name="enrichment",
+        source=t.raw,
+        sink=t.enriched,
+        compute=compute,
+    )
+    return app

@@ -1,0 +1,107 @@
+"""Pure parsing of articles from JSON objects and files; errors say what to fix."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from schemas import RawArticle, StageTimes
+
+SUFFIXES = (".txt", ".md", ".json", ".jsonl")
+_FIRST_SENTENCE = re.compile(r"^(.{10,300}?[.!?])(?:\s|$)", re.S)
+
+
+class ArticleError(ValueError):
+    """An input that is not an article; the message names the field or line to fix."""
+
+
+def describe(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'article'}: {e['msg']}" for e in exc.errors()
+    )
+
+
+def from_mapping(obj: Any, source: str | None = None) -> RawArticle:
+    if not isinstance(obj, dict):
+        raise ArticleError(f"expected a JSON object with title and body, got {type(obj).__name__}")
+    data = {k: v for k, v in obj.items() if k not in ("id", "times", "schema_version")}
+    published = data.pop("published_at", None)
+    if source and "source" not in data:
+        data["source"] = source
+    try:
+        return RawArticle.model_validate({**data, "times": StageTimes(published=published)})
+    except ValidationError as exc:
+        raise ArticleError(describe(exc)) from exc
+
+
+def from_text(text: str, source: str | None = None) -> RawArticle:
+    """Title: a Markdown heading or short first line, else the first sentence; body: the rest."""
+    text = text.strip()
+    if not text:
+        raise ArticleError("empty file")
+    first, _, rest = text.partition("\n")
+    heading = first.lstrip("#").strip()
+    if rest.strip() and (first.startswith("#") or len(first) <= 200):
+        title, body = heading, rest.strip()
+    else:
+        m = _FIRST_SENTENCE.match(text)
+        title = m.group(1) if m else text[:200]
+        body = text
+    return from_mapping({"title": title, "body": body}, source)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One article read from a file, or the reason it could not be read."""
+
+    path: Path
+    line: int | None
+    article: RawArticle | None
+    error: str | None = None
+
+
+def _items_of_file(path: Path) -> Iterator[Item]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        yield Item(path, None, None, f"cannot read: {exc}")
+        return
+    src = str(path)
+    try:
+        if path.suffix == ".jsonl":
+            for n, line in enumerate(text.splitlines(), 1):
+                if line.strip():
+                    try:
+                        yield Item(path, n, from_mapping(json.loads(line), src))
+                    except (ValueError, ArticleError) as exc:
+                        yield Item(path, n, None, str(exc))
+        elif path.suffix == ".json":
+            doc = json.loads(text)
+            for n, obj in enumerate(doc if isinstance(doc, list) else [doc], 1):
+                try:
+                    yield Item(path, n, from_mapping(obj, src))
+                except ArticleError as exc:
+                    yield Item(path, n, None, str(exc))
+        else:
+            yield Item(path, None, from_text(text, src))
+    except (ValueError, ArticleError) as exc:
+        yield Item(path, None, None, str(exc))
+
+
+def read_paths(paths: list[Path]) -> Iterator[Item]:
+    """Files and folders (recursive, sorted); unknown suffixes inside folders are skipped."""
+    for p in paths:
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if f.is_file() and f.suffix in SUFFIXES:
+                    yield from _items_of_file(f)
+        elif p.is_file():
+            yield from _items_of_file(p)
+        else:
+            yield Item(p, None, None, "no such file or folder")

@@ -1,0 +1,30 @@
+"""Tagging worker: enriched topic -> `tag()` -> tagged topic."""
+
+from __future__ import annotations
+
+import faust
+
+from schemas import EnrichedArticle, TaggedArticle
+from services.common.settings import Settings
+from services.common.topics import Topics
+from services.common.worker import Stage, make_app
+from services.tagging.core import load_taxonomy, tag
+
+
+def build(settings: Settings) -> faust.App:
+    taxonomy = load_taxonomy(settings.taxonomy_file)
+
+    def compute(value: bytes) -> list[TaggedArticle]:
+        return [tag(EnrichedArticle.model_validate_json(value), taxonomy)]
+
+    app = make_app("tagging", settings)
+    t = Topics.from_settings(settings)
+    Stage(
+        app=app,
+        settings=settings,
+        name="tagging",
+        source=t.enriched,
+        sink=t.tagged,
+        compute=compute,
+    )
+    return app
