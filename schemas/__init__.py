@@ -1,5 +1,7 @@
 """Event contracts of newswire: one pydantic v2 model per event type, one topic per model."""
 
+from pydantic import BaseModel
+
 from schemas.alert import Alert, Match
 from schemas.base import StageTimes
 from schemas.deadletter import DeadLetter
@@ -7,7 +9,7 @@ from schemas.enriched import EnrichedArticle, Entity, Span
 from schemas.raw import RawArticle
 from schemas.tagged import Evidence, Severity, TaggedArticle, Topic
 
-MODELS = {
+MODELS: dict[str, type[BaseModel]] = {
     "RawArticle": RawArticle,
     "EnrichedArticle": EnrichedArticle,
     "TaggedArticle": TaggedArticle,

@@ -48,5 +48,5 @@ async def alerts(
             yield Alert.model_validate_json(msg["data"])
     finally:
         with contextlib.suppress(Exception):
-            await pubsub.aclose()
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
         await client.aclose()

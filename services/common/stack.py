@@ -324,9 +324,9 @@ async def redis_ready(url: str) -> bool:
         await client.aclose()
 
 
-async def wait_ready(settings: Settings, timeout: float = 120.0) -> None:
-    """Until Kafka answers a metadata request and Redis answers PING, or a clear timeout."""
-    deadline = time.monotonic() + timeout
+async def wait_ready(settings: Settings, wait_s: float = 120.0) -> None:
+    """Until Kafka answers a metadata request and Redis answers PING, or a clear wait_s."""
+    deadline = time.monotonic() + wait_s
     pending = {"kafka": settings.bootstrap, "redis": settings.redis}
     while pending:
         if "redis" in pending and await redis_ready(settings.redis):
@@ -338,6 +338,6 @@ async def wait_ready(settings: Settings, timeout: float = 120.0) -> None:
         if time.monotonic() > deadline:
             where = ", ".join(f"{k} at {v}" for k, v in pending.items())
             raise StackError(
-                f"not ready after {timeout:.0f}s: {where} (logs: {settings.state_dir / 'logs'})"
+                f"not ready after {wait_s:.0f}s: {where} (logs: {settings.state_dir / 'logs'})"
             )
         await asyncio.sleep(0.5)

@@ -8,6 +8,7 @@ so the event is not acked until the output is durably written).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar
@@ -78,7 +79,7 @@ class Stage(Generic[T]):
                 await self._dead_letter(msg, exc)
                 continue
             for out in outputs:
-                await self._retry(lambda out=out: self._emit(out))
+                await self._retry(functools.partial(self._emit, out))
             self.processed += 1
 
     async def _emit(self, out: T) -> None:

@@ -19,7 +19,28 @@ _NAME = re.compile(
 )
 _WORD = re.compile(r"\w+")
 _EN_STOP = frozenset(
-    ["the", "of", "and", "to", "in", "a", "is", "that", "for", "on", "with", "as", "was", "by", "at", "from", "it", "be", "are", "this"]
+    [
+        "the",
+        "of",
+        "and",
+        "to",
+        "in",
+        "a",
+        "is",
+        "that",
+        "for",
+        "on",
+        "with",
+        "as",
+        "was",
+        "by",
+        "at",
+        "from",
+        "it",
+        "be",
+        "are",
+        "this",
+    ]
 )
 
 
