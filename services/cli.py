@@ -74,6 +74,22 @@ def _create_topics(s: Settings) -> None:
         click.echo(f"created topics: {', '.join(created)}")
 
 
+@main.command()
+def health() -> None:
+    """Exit 0 when Kafka answers metadata and Redis answers PING (container health checks)."""
+    from services.common.stack import kafka_ready, redis_ready
+
+    s = _settings()
+
+    async def check() -> dict[str, bool]:
+        return {"kafka": await kafka_ready(s.bootstrap), "redis": await redis_ready(s.redis)}
+
+    result = asyncio.run(check())
+    click.echo(" ".join(f"{k}={'ok' if v else 'DOWN'}" for k, v in result.items()))
+    if not all(result.values()):
+        sys.exit(1)
+
+
 @main.group()
 def topics() -> None:
     """Kafka topic administration."""
