@@ -337,5 +337,15 @@ def demo(timeout: float, paths: tuple[Path, ...]) -> None:
     click.echo("demo finished; everything it started is stopped.")
 
 
+# ---- performance ---------------------------------------------------------------------------
+def _bench_command() -> click.Command:
+    from services.bench.command import bench
+
+    return bench
+
+
+main.add_command(_bench_command())
+
+
 if __name__ == "__main__":
     main()
