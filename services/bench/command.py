@@ -11,12 +11,10 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from services.bench import baselines, report, run
-from services.common.kafka import ensure_topics
 from services.common.settings import Settings, get_settings
 from services.common.stack import LocalStack, StackError, free_port, private_stack
 from services.common.supervise import (
@@ -26,6 +24,9 @@ from services.common.supervise import (
     running_services,
     settings_env,
 )
+
+if TYPE_CHECKING:  # the bench's own modules import Kafka/Redis/HTTP clients: only when it runs
+    from services.bench import run
 
 
 @contextlib.contextmanager
@@ -66,6 +67,9 @@ def execute(
     log_dir: Path | None = None,
 ) -> dict[str, Any]:
     """One full bench on a ready stack: services, warm-up, run, baselines; returns the report."""
+    from services.bench import baselines, report, run
+    from services.common.kafka import ensure_topics
+
     progress = progress or run.Progress()
     asyncio.run(ensure_topics(settings))
     names = (*SERVICES, *("enrichment",) * (enrichment_replicas - 1)) if start_services else ()
@@ -154,6 +158,8 @@ def bench(
     """Drive the pipeline on the real stack and report throughput, latency, CPU, memory and lag."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from services.bench import report, run
 
     tag = uuid.uuid4().hex[:8]
     opts = run.Options(

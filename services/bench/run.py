@@ -414,16 +414,22 @@ async def drive(
             await publish(sender, items, opts, obs, progress.published)
         published_at = time.time()
 
+        last_change = {"n": -1, "t": time.time()}
+
         def done() -> bool:
+            """All tagged, the alerts stage caught up, and no alert arrived for a second."""
             progress.status(obs)
+            n = len(obs.alerts_kafka) + len(obs.alerts_redis)
+            if n != last_change["n"]:
+                last_change.update(n=n, t=time.time())
             if len(obs.tagged) < len(items) or not obs.lag:
                 return False
             last = obs.lag[-1]
             return (
                 last["t"] > max(v["seen"] for v in obs.tagged.values())
                 and last.get("alerts", 1) == 0
-                and len(obs.alerts_redis) >= len(obs.alerts_kafka)
-                and all(v["seen"] < time.time() - 1.0 for v in obs.alerts_kafka.values())
+                and time.time() - last_change["t"]
+                > (1.0 if len(obs.alerts_redis) >= len(obs.alerts_kafka) else 5.0)
             )
 
         def tick() -> None:
@@ -432,6 +438,11 @@ async def drive(
 
         await _wait(done, opts.timeout, "the pipeline to drain", tick)
         finished = time.time()
+        client = aioredis.Redis.from_url(settings.redis)
+        try:  # the capped history stream: what a subscriber that was offline would still get
+            stream_len = int(await client.xlen(RedisKeys(settings.redis_prefix).stream))
+        finally:
+            await client.aclose()
         probe = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, enable_auto_commit=False)
         await probe.start()
         try:
@@ -448,6 +459,7 @@ async def drive(
         "started": started,
         "published": published_at,
         "finished": finished,
+        "redis_stream_len": stream_len,
         "raw_offsets": {
             f"{tp.topic}:{tp.partition}": [raw_before.get(tp, 0), end]
             for tp, end in raw_after.items()
