@@ -15,6 +15,9 @@ from typing import Any, Generic, TypeVar
 
 import faust
 
+from services.common import logging as nlog
+from services.common import metrics
+from services.common.health import attach_to_faust
 from services.common.kafka import dead_letter, dead_letter_headers
 from services.common.settings import Settings
 from services.common.topics import Topics
@@ -28,7 +31,7 @@ def make_app(service: str, settings: Settings) -> faust.App:
     datadir = settings.state_dir / "faust" / service
     datadir.mkdir(parents=True, exist_ok=True)
     brokers = [f"kafka://{h.strip()}" for h in settings.bootstrap.split(",") if h.strip()]
-    return faust.App(
+    app = faust.App(
         f"newswire-{service}",
         broker=brokers,
         key_serializer="raw",
@@ -42,6 +45,8 @@ def make_app(service: str, settings: Settings) -> faust.App:
         broker_commit_every=100,
         broker_commit_interval=1.0,
     )
+    attach_to_faust(app, service, settings)  # /livez /readyz /metrics, heartbeat, lag gauge
+    return app
 
 
 class Stage(Generic[T]):
@@ -73,6 +78,8 @@ class Stage(Generic[T]):
     async def _agent(self, stream: Any) -> None:
         async for event in stream.events():
             msg = event.message
+            nlog.new_record(msg.key)
+            started = metrics.record_in(self.name)
             try:
                 outputs = self.compute(msg.value)
             except Exception as exc:  # permanent: the record itself is bad
@@ -81,9 +88,11 @@ class Stage(Generic[T]):
             for out in outputs:
                 await self._retry(functools.partial(self._emit, out))
             self.processed += 1
+            metrics.record_done(self.name, started, outputs)
 
     async def _emit(self, out: T) -> None:
         model: Any = out
+        nlog.add_ids(story_id=getattr(model, "story_id", None), alert_id=_alert_id(model))
         await self.send(self.sink, model.id, model.model_dump_json().encode())
         if self.deliver is not None:
             await self.deliver(out)
@@ -112,6 +121,7 @@ class Stage(Generic[T]):
             )
         )
         self.dead_lettered += 1
+        metrics.dead_lettered(self.name, exc)
 
     async def send(
         self,
@@ -134,6 +144,7 @@ class Stage(Generic[T]):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # transient: broker or Redis unavailable
+                metrics.error(self.name, exc)
                 log.warning(
                     "%s: output failed (%s: %s), retrying in %.1fs",
                     self.name,
@@ -145,7 +156,11 @@ class Stage(Generic[T]):
                 delay = min(delay * 2, 10.0)
 
 
+def _alert_id(model: Any) -> str | None:
+    return model.id if hasattr(model, "rule_id") else None
+
+
 def run_worker(app: faust.App, loglevel: str = "info") -> None:
     """Run the faust worker in the foreground until SIGINT/SIGTERM."""
-    worker = faust.Worker(app, loglevel=loglevel, quiet=True)
+    worker = faust.Worker(app, loglevel=loglevel, quiet=True, logging_config=nlog.current_config())
     worker.execute_from_commandline()
