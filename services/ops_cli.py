@@ -147,8 +147,23 @@ def status(as_json: bool) -> None:
     click.echo(json.dumps(rows, indent=2) if as_json else format_status(rows))
 
 
+@click.group("deploy")
+def deploy() -> None:
+    """Deployment files derived from the repository."""
+
+
+@deploy.command("render")
+def deploy_render() -> None:
+    """Write the k8s config ConfigMaps (rules, taxonomy, gazetteer) and the Strimzi KafkaTopics."""
+    from services.common.deploy import write
+
+    for p in write():
+        click.echo(str(p))
+
+
 def register(main: click.Group, topics: click.Group) -> None:
     """Hook for services/cli.py."""
     main.add_command(status)
+    main.add_command(deploy)
     for cmd in (topics_create, topics_describe, topics_reset_offsets):
         topics.add_command(cmd)
