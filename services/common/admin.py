@@ -163,7 +163,12 @@ class KafkaAdmin:
             with contextlib.suppress(TopicAlreadyExistsError):
                 await self.admin.create_topics(
                     [
-                        NewTopic(s.name, s.partitions, s.replication_factor, dict(s.configs))
+                        NewTopic(
+                            s.name,
+                            s.partitions,
+                            s.replication_factor,
+                            topic_configs=dict(s.configs),
+                        )
                         for s in missing
                     ]
                 )

@@ -211,7 +211,14 @@ def attach_to_faust(app: Any, service: str, settings: Settings) -> Ops:
     ops = Ops(service, settings, lag=stage_lag(settings, service))
 
     async def on_start() -> None:
-        await ops.serve()
+        try:
+            await ops.serve()
+        except OSError as exc:  # the pipeline matters more than its probes: keep processing
+            log.error(
+                "%s: no health/metrics server (%s): set NEWSWIRE_METRICS_PORT to a free port",
+                service,
+                exc,
+            )
         ops.start_loop()
 
     async def on_stop(sender: Any, **_: Any) -> None:
