@@ -24,6 +24,18 @@ def _settings() -> Settings:
     return get_settings()
 
 
+def _interrupt_once(signum: int, frame: object) -> None:
+    """First Ctrl-C or SIGTERM stops everything; further ones must not abort that clean-up."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
+def _stop_on_signals() -> None:
+    signal.signal(signal.SIGINT, _interrupt_once)
+    signal.signal(signal.SIGTERM, _interrupt_once)
+
+
 @click.group()
 def main() -> None:
     """newswire: watch news for escalation (Kafka -> enrichment -> tagging -> alerts -> Redis)."""
@@ -141,6 +153,7 @@ def up() -> None:
     s = _settings()
     st = LocalStack(s)
     started: list[str] = []
+    _stop_on_signals()
     try:
         if not s.external:
             started = st.up()
@@ -150,7 +163,6 @@ def up() -> None:
                 f"running {', '.join(procs)}; ingest on http://{s.http_host}:{s.http_port}"
                 " - Ctrl-C to stop"
             )
-            signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
             while True:
                 check_alive(procs)
                 time.sleep(0.5)
@@ -315,6 +327,7 @@ def demo(timeout: float, paths: tuple[Path, ...]) -> None:
             await task
         return len(report.published)
 
+    _stop_on_signals()
     try:
         if st is not None:
             click.echo("starting Kafka and Redis (first run resolves the Kafka jars with Maven)...")
@@ -323,6 +336,9 @@ def demo(timeout: float, paths: tuple[Path, ...]) -> None:
         with running_services(env=env, log_dir=s.state_dir / "logs") as procs:
             click.echo("services started: " + ", ".join(SERVICES))
             published = asyncio.run(go(procs))
+    except KeyboardInterrupt:
+        click.echo("interrupted; stopping everything")
+        sys.exit(130)
     except (StackError, ServiceDied) as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
