@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     alert_dedupe_ttl_s: int = Field(
         7 * 24 * 3600, ge=1, description="How long an alert id is remembered."
     )
+    digest_window_s: int = Field(
+        60,
+        ge=1,
+        description="Rate-limit window of subscriptions; digests are flushed once a window.",
+    )
     http_host: str = Field("127.0.0.1", description="Ingest HTTP bind address.")
     http_port: int = Field(8080, description="Ingest HTTP port.")
     max_batch: int = Field(1000, ge=1, description="Most articles in one POST /articles.")
