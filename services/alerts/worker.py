@@ -9,6 +9,7 @@ from services.alerts.core import evaluate
 from services.alerts.delivery import RedisDelivery
 from services.alerts.rules import load_rules
 from services.alerts.subscriptions import FanOut
+from services.alerts.trends import install_trends
 from services.common.redisconn import make_redis
 from services.common.settings import Settings
 from services.common.topics import RedisKeys, Topics
@@ -33,7 +34,7 @@ def build(settings: Settings) -> faust.App:
 
     app = make_app("alerts", settings)
     t = Topics.from_settings(settings)
-    Stage(
+    stage = Stage(
         app=app,
         settings=settings,
         name="alerts",
@@ -42,6 +43,8 @@ def build(settings: Settings) -> faust.App:
         compute=compute,
         deliver=deliver,
     )
+
+    install_trends(app, settings, source=t.tagged, emit=stage.output)
 
     async def flush_digests() -> None:
         await fanout.flush_digests()
