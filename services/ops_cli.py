@@ -19,8 +19,8 @@ def _topic_name(s: Settings, topic: str) -> str:
     return str(getattr(Topics.from_settings(s), topic, topic))
 
 
-def _group(stage_or_group: str) -> str:
-    return group_id(stage_or_group) if stage_or_group in CONSUMES else stage_or_group
+def _group(s: Settings, stage_or_group: str) -> str:
+    return group_id(s, stage_or_group) if stage_or_group in CONSUMES else stage_or_group
 
 
 async def apply_topics(s: Settings) -> list[str]:
@@ -94,7 +94,7 @@ def topics_reset_offsets(
         if group not in CONSUMES:
             raise click.UsageError("--topic is needed for a group that is not a stage")
         topic = CONSUMES[group]
-    name, gid = _topic_name(s, topic), _group(group)
+    name, gid = _topic_name(s, topic), _group(s, group)
     if to == "datetime" and at is None:
         raise click.UsageError("--to datetime needs --datetime")
 
@@ -138,7 +138,9 @@ def status(as_json: bool) -> None:
         async with KafkaAdmin.connect(s) as admin:
             for stage, source in CONSUMES.items():
                 try:
-                    lags[stage] = (await admin.lag(group_id(stage), getattr(topics, source))).total
+                    lags[stage] = (
+                        await admin.lag(group_id(s, stage), getattr(topics, source))
+                    ).total
                 except LookupError:
                     lags[stage] = None
         return status_rows(SERVICES, beats, lags)

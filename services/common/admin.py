@@ -30,8 +30,9 @@ DAY_MS = 24 * 3600 * 1000
 CONSUMES = {"enrichment": "raw", "tagging": "enriched", "alerts": "tagged"}
 
 
-def group_id(stage: str) -> str:
-    return f"newswire-{stage}"
+def group_id(settings: Settings, stage: str) -> str:
+    """faust's app id, which is its consumer group: `<topic_prefix>-<stage>`."""
+    return f"{settings.topic_prefix}-{stage}"
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,9 @@ class TopicSpec:
 
 def topic_specs(settings: Settings) -> list[TopicSpec]:
     """Article topics are a replayable log (delete after `retention_days`); the alerts topic is keyed by
-    the deterministic alert id, so compaction keeps one record per alert (compact,delete); dead letters
-    are kept longer for operators. min.insync.replicas is 2 once there are 3 replicas."""
+    the deterministic alert id, so compaction keeps one record per alert (compact,delete); the trend
+    table's changelog is compacted state; dead letters are kept longer for operators.
+    min.insync.replicas is 2 once there are 3 replicas."""
     t = Topics.from_settings(settings)
     rf = settings.replication_factor
     common = {"min.insync.replicas": str(min(2, rf)) if rf >= 3 else "1"}
@@ -64,6 +66,21 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
             settings.partitions,
             rf,
             {**common, "cleanup.policy": "compact,delete", "retention.ms": long_lived},
+        ),
+        # State of the alerts stage's trend detector (faust): the terms stream it re-keys by term,
+        # and the windowed count table's changelog, compacted and expiring with the windows.
+        TopicSpec(f"{settings.topic_prefix}.trends.terms.v1", settings.partitions, rf, article),
+        TopicSpec(
+            f"{settings.topic_prefix}-alerts-trend-counts-changelog",
+            settings.partitions,
+            rf,
+            {
+                **common,
+                "cleanup.policy": "compact,delete",
+                "retention.ms": str(
+                    int(settings.trend_window_s * (settings.trend_baseline_windows + 2) * 1000)
+                ),
+            },
         ),
         TopicSpec(
             t.deadletter,

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel
 
 from schemas import MODELS
+from services.alerts.subscriptions import Digest
 from services.common.admin import topic_specs
 from services.common.settings import PROJECT_ROOT, Settings
 from services.common.topics import RedisKeys, Topics
@@ -170,6 +171,38 @@ def render() -> dict[str, Any]:
             "description": "SUBSCRIBE (or PSUBSCRIBE with a pattern), e.g. `newswire subscribe`.",
         }
 
+    messages["SubscriptionDigest"] = {
+        "name": "SubscriptionDigest",
+        "title": "Digest of alerts over a subscription's rate limit",
+        "contentType": "application/json",
+        "payload": _ref("#/components/schemas/Digest"),
+    }
+    channels["redisSubscription"] = {
+        "address": keys.subscription("{name}"),
+        "description": "A named subscription's matches (`newswire subscribe --subscription`); alerts "
+        "over its rate limit arrive folded into one digest per window.",
+        "servers": [_ref("#/servers/redis")],
+        "parameters": {"name": {"description": "Subscription name."}},
+        "messages": {
+            "AlertPublished": _ref("#/components/messages/AlertPublished"),
+            "SubscriptionDigest": _ref("#/components/messages/SubscriptionDigest"),
+        },
+    }
+    sub_refs = [
+        _ref("#/channels/redisSubscription/messages/AlertPublished"),
+        _ref("#/channels/redisSubscription/messages/SubscriptionDigest"),
+    ]
+    operations["alertsPublishesSubscription"] = {
+        "action": "send",
+        "channel": _ref("#/channels/redisSubscription"),
+        "messages": sub_refs,
+    }
+    operations["subscriberReceivesSubscription"] = {
+        "action": "receive",
+        "channel": _ref("#/channels/redisSubscription"),
+        "messages": sub_refs,
+    }
+
     messages["AlertStreamEntry"] = {
         "name": "AlertStreamEntry",
         "title": "Alert history stream entry (XADD)",
@@ -194,7 +227,7 @@ def render() -> dict[str, Any]:
         "messages": stream_ref,
     }
 
-    schemas = _hoist(MODELS)
+    schemas = _hoist({**MODELS, "Digest": Digest})
     schemas["AlertStreamEntry"] = {
         "type": "object",
         "description": "Stream entry fields; `alert` is the Alert as JSON text.",

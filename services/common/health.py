@@ -196,12 +196,13 @@ def stage_lag(settings: Settings, stage: str) -> Callable[[], Awaitable[None]]:
     from services.common.topics import Topics
 
     topic = getattr(Topics.from_settings(settings), CONSUMES[stage])
+    group = group_id(settings, stage)
 
     async def lag() -> None:
         async with KafkaAdmin.connect(settings) as admin:
-            found = await admin.lag(group_id(stage), topic)
+            found = await admin.lag(group, topic)
         for partition, n in found.by_partition.items():
-            metrics.CONSUMER_LAG.labels(group_id(stage), topic, str(partition)).set(n)
+            metrics.CONSUMER_LAG.labels(group, topic, str(partition)).set(n)
 
     return lag
 

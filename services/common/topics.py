@@ -59,3 +59,17 @@ class RedisKeys:
 
     def dedupe(self, alert_id: str) -> str:
         return f"{self.prefix}:dedupe:{alert_id}"
+
+    @property
+    def subscriptions(self) -> str:
+        return f"{self.prefix}:subscriptions"
+
+    def subscription(self, name: str) -> str:
+        """The channel of a named subscription's matches (and digests)."""
+        return f"{self.prefix}:alerts:sub:{name}"
+
+    def rate(self, name: str, window: int) -> str:
+        return f"{self.prefix}:rate:{name}:{window}"
+
+    def digest(self, name: str) -> str:
+        return f"{self.prefix}:digest:{name}"

@@ -32,16 +32,18 @@ def make_app(service: str, settings: Settings) -> faust.App:
     datadir.mkdir(parents=True, exist_ok=True)
     brokers = [f"kafka://{h.strip()}" for h in settings.bootstrap.split(",") if h.strip()]
     app = faust.App(
-        f"newswire-{service}",
+        f"{settings.topic_prefix}-{service}",
         broker=brokers,
         key_serializer="raw",
         value_serializer="raw",
         web_enabled=False,
         topic_disable_leader=True,
+        topic_replication_factor=settings.replication_factor,  # faust's own (changelog) topics
         producer_acks=-1,
         consumer_auto_offset_reset="earliest",
         store="memory://",
         datadir=str(datadir),
+        topic_partitions=settings.partitions,
         broker_commit_every=100,
         broker_commit_interval=1.0,
     )
@@ -89,6 +91,10 @@ class Stage(Generic[T]):
                 await self._retry(functools.partial(self._emit, out))
             self.processed += 1
             metrics.record_done(self.name, started, outputs)
+
+    async def output(self, out: T) -> None:
+        """Emit an output produced outside the agent loop (e.g. a trend alert), with retries."""
+        await self._retry(functools.partial(self._emit, out))
 
     async def _emit(self, out: T) -> None:
         model: Any = out

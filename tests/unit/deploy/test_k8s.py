@@ -154,7 +154,7 @@ def test_workers_scale_on_their_consumer_group_lag_bounded_by_partitions(overlay
         (trigger,) = so["spec"]["triggers"]
         meta = trigger["metadata"]
         assert trigger["type"] == "kafka"
-        assert meta["consumerGroup"] == group_id(stage)
+        assert meta["consumerGroup"] == group_id(Settings.model_construct(), stage)
         assert meta["topic"] == getattr(topics, CONSUMES[stage])
         assert meta["bootstrapServers"] == env["KAFKA_BOOTSTRAP_SERVERS"]
         assert meta["allowIdleConsumers"] == "false"
