@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import socket
 import time
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -84,19 +83,21 @@ def record_in(stage: str) -> float:
     return time.perf_counter()
 
 
-def record_done(stage: str, started: float, outputs: Sequence[Any]) -> None:
-    """A record fully handled: its outputs are durable. Feeds latency and alert counters."""
+def record_done(stage: str, started: float) -> None:
+    """A consumed record fully handled: its outputs are durable."""
     STAGE_LATENCY.labels(stage).observe(time.perf_counter() - started)
-    RECORDS_OUT.labels(stage).inc(len(outputs))
     STATE.processed += 1
-    now = utcnow()
-    for out in outputs:
-        ingested = ingested_at(out)
-        if ingested is not None:
-            E2E_LATENCY.labels(stage).observe(max(0.0, (now - ingested).total_seconds()))
-        severity, rule = getattr(out, "severity", None), getattr(out, "rule_id", None)
-        if isinstance(severity, str) and isinstance(rule, str):
-            ALERTS.labels(severity, rule).inc()
+
+
+def output_written(stage: str, out: Any) -> None:
+    """One output is durable (from the agent loop or emitted on its own, like a trend alert)."""
+    RECORDS_OUT.labels(stage).inc()
+    ingested = ingested_at(out)
+    if ingested is not None:
+        E2E_LATENCY.labels(stage).observe(max(0.0, (utcnow() - ingested).total_seconds()))
+    severity, rule = getattr(out, "severity", None), getattr(out, "rule_id", None)
+    if isinstance(severity, str) and isinstance(rule, str):
+        ALERTS.labels(severity, rule).inc()
 
 
 def ingested(count: int) -> None:

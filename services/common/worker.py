@@ -90,7 +90,7 @@ class Stage(Generic[T]):
             for out in outputs:
                 await self._retry(functools.partial(self._emit, out))
             self.processed += 1
-            metrics.record_done(self.name, started, outputs)
+            metrics.record_done(self.name, started)
 
     async def output(self, out: T) -> None:
         """Emit an output produced outside the agent loop (e.g. a trend alert), with retries."""
@@ -102,6 +102,7 @@ class Stage(Generic[T]):
         await self.send(self.sink, model.id, model.model_dump_json().encode())
         if self.deliver is not None:
             await self.deliver(out)
+        metrics.output_written(self.name, out)
 
     async def _dead_letter(self, msg: Any, exc: BaseException) -> None:
         dl = dead_letter(

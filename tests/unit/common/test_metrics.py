@@ -31,12 +31,14 @@ def _alert(rule: str, severity: str) -> Alert:
     )
 
 
-def test_record_done_counts_outputs_latency_and_alerts() -> None:
+def test_outputs_count_latency_and_alerts() -> None:
     before_out = value("newswire_records_out_total", stage="t-alerts")
     before_alerts = value("newswire_alerts_total", severity="high", rule="t-rule")
     before_e2e = value("newswire_end_to_end_latency_seconds_count", stage="t-alerts")
     started = metrics.record_in("t-alerts")
-    metrics.record_done("t-alerts", started, [_alert("t-rule", "high"), _alert("t-rule", "high")])
+    for alert in (_alert("t-rule", "high"), _alert("t-rule", "high")):
+        metrics.output_written("t-alerts", alert)
+    metrics.record_done("t-alerts", started)
     assert value("newswire_records_in_total", stage="t-alerts") >= 1
     assert value("newswire_records_out_total", stage="t-alerts") == before_out + 2
     assert value("newswire_alerts_total", severity="high", rule="t-rule") == before_alerts + 2
@@ -50,7 +52,7 @@ def test_an_article_without_ingest_time_adds_no_end_to_end_sample() -> None:
     raw = RawArticle(title="t", body="b")  # type: ignore[call-arg]
     assert metrics.ingested_at(raw) is None
     before = value("newswire_end_to_end_latency_seconds_count", stage="t-raw")
-    metrics.record_done("t-raw", metrics.record_in("t-raw"), [raw])
+    metrics.output_written("t-raw", raw)
     assert value("newswire_end_to_end_latency_seconds_count", stage="t-raw") == before
 
 
