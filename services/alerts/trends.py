@@ -20,6 +20,7 @@ from schemas import Alert, Match, StageTimes, TaggedArticle
 from schemas.base import utcnow
 from schemas.ids import alert_id
 from services.common.settings import Settings
+from services.common.topics import Topics
 
 TREND_RULE = "trend"
 
@@ -115,12 +116,10 @@ def install_trends(
 ) -> None:
     """Adds the two trend agents and the windowed table to the alerts app."""
     cfg = TrendConfig.from_settings(settings)
-    terms_topic = app.topic(
-        f"{settings.topic_prefix}.trends.terms.v1",
-        key_serializer="raw",
-        value_serializer="raw",
-        partitions=settings.partitions,
-        internal=True,
+    terms_topic = (
+        app.topic(  # created with the others by ensure_topics: faust may not declare it in time
+            Topics.from_settings(settings).trend_terms, key_serializer="raw", value_serializer="raw"
+        )
     )
     counts = app.Table("trend-counts", default=int, partitions=settings.partitions).tumbling(
         cfg.window_s, expires=cfg.window_s * (cfg.baseline_windows + 2)

@@ -14,6 +14,7 @@ class Topics:
     tagged: str
     alerts: str
     deadletter: str
+    trend_terms: str
 
     @classmethod
     def from_settings(cls, s: Settings) -> Topics:
@@ -24,10 +25,18 @@ class Topics:
             tagged=f"{p}.articles.tagged.v1",
             alerts=f"{p}.alerts.v1",
             deadletter=f"{p}.deadletter.v1",
+            trend_terms=f"{p}.trends.terms.v1",
         )
 
     def all(self) -> list[str]:
-        return [self.raw, self.enriched, self.tagged, self.alerts, self.deadletter]
+        return [
+            self.raw,
+            self.enriched,
+            self.tagged,
+            self.alerts,
+            self.deadletter,
+            self.trend_terms,
+        ]
 
 
 @dataclass(frozen=True)
