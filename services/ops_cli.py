@@ -8,7 +8,7 @@ from datetime import datetime
 
 import click
 
-from services.common.admin import CONSUMES, KafkaAdmin, group_id, topic_specs
+from services.common.admin import CONSUMES, KafkaAdmin, group_id, inputs, topic_specs
 from services.common.settings import Settings, get_settings
 from services.common.supervise import SERVICES
 from services.common.topics import Topics
@@ -136,11 +136,14 @@ def status(as_json: bool) -> None:
             await client.aclose()
         lags: dict[str, int | None] = {}
         async with KafkaAdmin.connect(s) as admin:
-            for stage, source in CONSUMES.items():
+            for stage in CONSUMES:
                 try:
-                    lags[stage] = (
-                        await admin.lag(group_id(s, stage), getattr(topics, source))
-                    ).total
+                    lags[stage] = sum(
+                        [
+                            (await admin.lag(group_id(s, stage), getattr(topics, attr))).total
+                            for attr in inputs(stage)
+                        ]
+                    )
                 except LookupError:
                     lags[stage] = None
         return status_rows(SERVICES, beats, lags)

@@ -28,6 +28,13 @@ from services.common.topics import Topics
 DAY_MS = 24 * 3600 * 1000
 # Which stage consumes which topic; a stage's consumer group is faust's app id.
 CONSUMES = {"enrichment": "raw", "tagging": "enriched", "alerts": "tagged"}
+# Further inputs in the same consumer group: the alerts app's trend agents.
+ALSO_CONSUMES = {"alerts": ("trend_terms",)}
+
+
+def inputs(stage: str) -> tuple[str, ...]:
+    """The Topics attributes a stage's consumer group reads, its main input first."""
+    return (CONSUMES[stage], *ALSO_CONSUMES.get(stage, ()))
 
 
 def group_id(settings: Settings, stage: str) -> str:
@@ -69,7 +76,7 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         ),
         # State of the alerts stage's trend detector (faust): the terms stream it re-keys by term,
         # and the windowed count table's changelog, compacted and expiring with the windows.
-        TopicSpec(f"{settings.topic_prefix}.trends.terms.v1", settings.partitions, rf, article),
+        TopicSpec(t.trend_terms, settings.partitions, rf, article),
         TopicSpec(
             f"{settings.topic_prefix}-alerts-trend-counts-changelog",
             settings.partitions,

@@ -22,13 +22,20 @@ from services.common.topics import RedisKeys, Topics
 ASYNCAPI_FILE = PROJECT_ROOT / "schemas" / "asyncapi.yaml"
 SEVERITIES = ["low", "medium", "high", "critical"]
 
-# channel id -> (Topics attribute, message, producer operation, consumer operations)
-KAFKA_CHANNELS: dict[str, tuple[str, str, str, list[str]]] = {
-    "articlesRaw": ("raw", "RawArticle", "ingest", ["enrichment"]),
-    "articlesEnriched": ("enriched", "EnrichedArticle", "enrichment", ["tagging"]),
-    "articlesTagged": ("tagged", "TaggedArticle", "tagging", ["alerts"]),
-    "alerts": ("alerts", "Alert", "alerts", []),
-    "deadletter": ("deadletter", "DeadLetter", "anyStage", []),
+# channel id -> (Topics attribute, message, payload schema, producer, consumers)
+KAFKA_CHANNELS: dict[str, tuple[str, str, str, str, list[str]]] = {
+    "articlesRaw": ("raw", "RawArticle", "RawArticle", "ingest", ["enrichment"]),
+    "articlesEnriched": (
+        "enriched",
+        "EnrichedArticle",
+        "EnrichedArticle",
+        "enrichment",
+        ["tagging"],
+    ),
+    "articlesTagged": ("tagged", "TaggedArticle", "TaggedArticle", "tagging", ["alerts"]),
+    "alerts": ("alerts", "Alert", "Alert", "alerts", []),
+    "deadletter": ("deadletter", "DeadLetter", "DeadLetter", "anyStage", []),
+    "trendTerms": ("trend_terms", "TrendTerm", "TaggedArticle", "alertsTrends", ["alertsTrends"]),
 }
 KEYS = {
     "RawArticle": "Article id (deterministic from canonical URL, else normalised content).",
@@ -36,6 +43,8 @@ KEYS = {
     "TaggedArticle": "Article id.",
     "Alert": "Alert id (deterministic from article or story id and rule id).",
     "DeadLetter": "The original record's key, unchanged.",
+    "TrendTerm": "The counted term (`topic:`, `event:`, `country:` or `entity:` and a name), so "
+    "one worker counts each term.",
 }
 DEAD_LETTER_HEADERS = [
     "newswire.stage",
@@ -77,14 +86,14 @@ def render() -> dict[str, Any]:
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
 
-    for cid, (attr, message, producer, consumers) in KAFKA_CHANNELS.items():
+    for cid, (attr, message, payload, producer, consumers) in KAFKA_CHANNELS.items():
         address = getattr(topics, attr)
         spec = specs[address]
         messages[message] = {
             "name": message,
             "title": message,
             "contentType": "application/json",
-            "payload": _ref(f"#/components/schemas/{message}"),
+            "payload": _ref(f"#/components/schemas/{payload}"),
             "bindings": {
                 "kafka": {
                     "key": {"type": "string", "description": KEYS[message]},
@@ -119,7 +128,8 @@ def render() -> dict[str, Any]:
                 "action": "receive",
                 "channel": _ref(f"#/channels/{cid}"),
                 "messages": msg_ref,
-                "description": f"Consumer group newswire-{consumer}.",
+                "description": f"Consumer group {settings.topic_prefix}-"
+                f"{consumer.removesuffix('Trends')}.",
             }
     messages["DeadLetter"]["headers"] = {
         "type": "object",

@@ -192,17 +192,18 @@ class Ops:
 
 def stage_lag(settings: Settings, stage: str) -> Callable[[], Awaitable[None]]:
     """A step that measures the stage's consumer-group lag into the `newswire_consumer_lag` gauge."""
-    from services.common.admin import CONSUMES, KafkaAdmin, group_id
+    from services.common.admin import KafkaAdmin, group_id, inputs
     from services.common.topics import Topics
 
-    topic = getattr(Topics.from_settings(settings), CONSUMES[stage])
+    topics = [getattr(Topics.from_settings(settings), attr) for attr in inputs(stage)]
     group = group_id(settings, stage)
 
     async def lag() -> None:
         async with KafkaAdmin.connect(settings) as admin:
-            found = await admin.lag(group, topic)
-        for partition, n in found.by_partition.items():
-            metrics.CONSUMER_LAG.labels(group, topic, str(partition)).set(n)
+            found = [await admin.lag(group, topic) for topic in topics]
+        for one in found:
+            for partition, n in one.by_partition.items():
+                metrics.CONSUMER_LAG.labels(group, one.topic, str(partition)).set(n)
 
     return lag
 

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from services.common import deploy
-from services.common.admin import CONSUMES, group_id, topic_specs
+from services.common.admin import CONSUMES, group_id, inputs, topic_specs
 from services.common.health import DEFAULT_PORTS
 from services.common.settings import Settings
 from services.common.supervise import SERVICES
@@ -151,14 +151,17 @@ def test_workers_scale_on_their_consumer_group_lag_bounded_by_partitions(overlay
         assert so["apiVersion"] == "keda.sh/v1alpha1"
         assert so["spec"]["scaleTargetRef"]["name"] in deployments
         assert 1 <= so["spec"]["minReplicaCount"] <= so["spec"]["maxReplicaCount"] <= partitions
-        (trigger,) = so["spec"]["triggers"]
-        meta = trigger["metadata"]
-        assert trigger["type"] == "kafka"
-        assert meta["consumerGroup"] == group_id(Settings.model_construct(), stage)
-        assert meta["topic"] == getattr(topics, CONSUMES[stage])
-        assert meta["bootstrapServers"] == env["KAFKA_BOOTSTRAP_SERVERS"]
-        assert meta["allowIdleConsumers"] == "false"
-        assert int(meta["lagThreshold"]) > 0
+        triggers = so["spec"]["triggers"]
+        assert [t["metadata"]["topic"] for t in triggers] == [
+            getattr(topics, attr) for attr in inputs(stage)
+        ]
+        for trigger in triggers:
+            meta = trigger["metadata"]
+            assert trigger["type"] == "kafka"
+            assert meta["consumerGroup"] == group_id(Settings.model_construct(), stage)
+            assert meta["bootstrapServers"] == env["KAFKA_BOOTSTRAP_SERVERS"]
+            assert meta["allowIdleConsumers"] == "false"
+            assert int(meta["lagThreshold"]) > 0
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
