@@ -4,19 +4,36 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Coroutine
 from datetime import datetime
+from typing import Any, TypeVar
 
 import click
+from aiokafka.errors import KafkaError
+from redis.exceptions import RedisError
 
 from services.common.admin import CONSUMES, KafkaAdmin, group_id, inputs, topic_specs
 from services.common.settings import Settings, get_settings
 from services.common.supervise import SERVICES
 from services.common.topics import Topics
 
+T = TypeVar("T")
+
 
 def _topic_name(s: Settings, topic: str) -> str:
     """`raw`, `enriched`, ... or a full topic name."""
     return str(getattr(Topics.from_settings(s), topic, topic))
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run an admin coroutine; an unreachable Kafka or Redis is a one-line error, not a traceback."""
+    try:
+        return asyncio.run(coro)
+    except (KafkaError, RedisError, OSError) as exc:
+        s = get_settings()
+        raise click.ClickException(
+            f"{type(exc).__name__}: {exc} (Kafka {s.bootstrap}, Redis {s.redis})"
+        ) from exc
 
 
 def _group(s: Settings, stage_or_group: str) -> str:
@@ -32,7 +49,7 @@ async def apply_topics(s: Settings) -> list[str]:
 def topics_create() -> None:
     """Create the topics, or bring them to the spec: partitions, replication, retention, compaction."""
     s = get_settings()
-    changes = asyncio.run(apply_topics(s))
+    changes = _run(apply_topics(s))
     for line in changes:
         click.echo(line)
     click.echo(
@@ -65,7 +82,7 @@ def topics_describe(topics: tuple[str, ...], as_json: bool) -> None:
         ]
 
     try:
-        rows = asyncio.run(go())
+        rows = _run(go())
     except LookupError as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
@@ -113,7 +130,7 @@ def topics_reset_offsets(
                 await admin.commit(gid, name, target)
             return target
 
-    asyncio.run(go())
+    _run(go())
     click.echo("offsets committed" if execute else "dry run: add --execute to commit")
 
 
@@ -148,7 +165,7 @@ def status(as_json: bool) -> None:
                     lags[stage] = None
         return status_rows(SERVICES, beats, lags)
 
-    rows = asyncio.run(go())
+    rows = _run(go())
     click.echo(json.dumps(rows, indent=2) if as_json else format_status(rows))
 
 

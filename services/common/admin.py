@@ -145,9 +145,12 @@ class KafkaAdmin:
         self.admin = AIOKafkaAdminClient(
             bootstrap_servers=settings.bootstrap, request_timeout_ms=10_000
         )
-        self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=settings.bootstrap, enable_auto_commit=False
-        )
+        self._consumer: AIOKafkaConsumer | None = None
+
+    @property
+    def consumer(self) -> AIOKafkaConsumer:
+        assert self._consumer is not None, "use KafkaAdmin.connect()"
+        return self._consumer
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -155,6 +158,10 @@ class KafkaAdmin:
         self = cls(settings)
         await self.admin.start()
         try:
+            # created only now: a consumer that never started warns when collected
+            self._consumer = AIOKafkaConsumer(
+                bootstrap_servers=settings.bootstrap, enable_auto_commit=False
+            )
             await self.consumer.start()
             try:
                 yield self
