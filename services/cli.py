@@ -24,6 +24,18 @@ def _settings() -> Settings:
     return get_settings()
 
 
+def _interrupt_once(signum: int, frame: object) -> None:
+    """First Ctrl-C or SIGTERM stops everything; further ones must not abort that clean-up."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
+def _stop_on_signals() -> None:
+    signal.signal(signal.SIGINT, _interrupt_once)
+    signal.signal(signal.SIGTERM, _interrupt_once)
+
+
 @click.group()
 def main() -> None:
     """newswire: watch news for escalation (Kafka -> enrichment -> tagging -> alerts -> Redis)."""
@@ -72,6 +84,22 @@ def _create_topics(s: Settings) -> None:
     created = asyncio.run(ensure_topics(s))
     if created:
         click.echo(f"created topics: {', '.join(created)}")
+
+
+@main.command()
+def health() -> None:
+    """Exit 0 when Kafka answers metadata and Redis answers PING (container health checks)."""
+    from services.common.stack import kafka_ready, redis_ready
+
+    s = _settings()
+
+    async def check() -> dict[str, bool]:
+        return {"kafka": await kafka_ready(s.bootstrap), "redis": await redis_ready(s.redis)}
+
+    result = asyncio.run(check())
+    click.echo(" ".join(f"{k}={'ok' if v else 'DOWN'}" for k, v in result.items()))
+    if not all(result.values()):
+        sys.exit(1)
 
 
 @main.group()
@@ -125,6 +153,7 @@ def up() -> None:
     s = _settings()
     st = LocalStack(s)
     started: list[str] = []
+    _stop_on_signals()
     try:
         if not s.external:
             started = st.up()
@@ -134,7 +163,6 @@ def up() -> None:
                 f"running {', '.join(procs)}; ingest on http://{s.http_host}:{s.http_port}"
                 " - Ctrl-C to stop"
             )
-            signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
             while True:
                 check_alive(procs)
                 time.sleep(0.5)
@@ -299,6 +327,7 @@ def demo(timeout: float, paths: tuple[Path, ...]) -> None:
             await task
         return len(report.published)
 
+    _stop_on_signals()
     try:
         if st is not None:
             click.echo("starting Kafka and Redis (first run resolves the Kafka jars with Maven)...")
@@ -307,6 +336,9 @@ def demo(timeout: float, paths: tuple[Path, ...]) -> None:
         with running_services(env=env, log_dir=s.state_dir / "logs") as procs:
             click.echo("services started: " + ", ".join(SERVICES))
             published = asyncio.run(go(procs))
+    except KeyboardInterrupt:
+        click.echo("interrupted; stopping everything")
+        sys.exit(130)
     except (StackError, ServiceDied) as exc:
         raise click.ClickException(str(exc)) from exc
     finally:

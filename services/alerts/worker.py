@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import faust
-import redis.asyncio as aioredis
 
 from schemas import Alert, TaggedArticle
 from services.alerts.core import evaluate
 from services.alerts.delivery import RedisDelivery
 from services.alerts.rules import load_rules
+from services.common.redisconn import make_redis
 from services.common.settings import Settings
 from services.common.topics import RedisKeys, Topics
 from services.common.worker import Stage, make_app
@@ -16,7 +16,7 @@ from services.common.worker import Stage, make_app
 
 def build(settings: Settings) -> faust.App:
     rules = load_rules(settings.rules_file)  # fails at start-up with file and field named
-    client = aioredis.Redis.from_url(settings.redis, health_check_interval=15)
+    client = make_redis(settings)
     delivery = RedisDelivery(
         client,
         RedisKeys(settings.redis_prefix),
