@@ -17,10 +17,6 @@ DATA = Path(__file__).parent / "data"
 WORDS = Path("/usr/share/dict/words")  # Debian `wamerican`; only to flag places that are words
 
 
-def ascii_fold(name: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
-
-
 def _cities(gc: Any) -> list[dict[str, Any]]:
     return sorted(gc.get_cities().values(), key=lambda c: (-c["population"], c["geonameid"]))
 

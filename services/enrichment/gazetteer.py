@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import math
 import re
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -22,6 +21,7 @@ from typing import Literal
 import ahocorasick
 
 from schemas import Entity, Span
+from services.enrichment.text import ascii_fold
 
 DATA = Path(__file__).parent / "data"
 
@@ -89,10 +89,6 @@ def _split(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split("|") if v.strip()]
 
 
-def _fold(name: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
-
-
 def _place(r: dict[str, str], ref: str, country: str, kind: str, admin1: str | None) -> Target:
     return Target(
         "place",
@@ -121,9 +117,10 @@ def _add_places(b: _Builder) -> None:
     for r in _rows("cities.tsv"):
         t = _place(r, f"geonames:{r['geonameid']}", r["country"], "city", r["admin1"])
         b.add(r["name"], t)
-        folded = _fold(r["name"])
+        folded = ascii_fold(r["name"])
         if folded != r["name"]:
             b.add(folded, t)
+            best.setdefault((folded, r["country"]), t)
         best.setdefault((r["name"], r["country"]), t)  # file is sorted by population
     for r in _rows("place_aliases.csv"):
         target = best.get((r["name"], r["country"]))
@@ -187,7 +184,7 @@ _LOCATIVE = re.compile(
     r"(?:\b(?:in|at|near|from|to|of|outside|around|into|towards?|across|via|visit(?:ed|ing)?|"
     r"city of|town of)\s+)$"
 )
-_PLACE_AFTER = re.compile(r"^,\s+[A-Z]")
+_PLACE_AFTER = re.compile(r",\s+[A-Z]")
 _TITLES = frozenset(
     [
         "Mr",

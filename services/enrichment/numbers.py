@@ -188,7 +188,7 @@ _CASUALTY_TRIGGER = re.compile(
 _CASUALTY = re.compile(
     rf"\b(?P<v1>killed|killing|kills|injuring|wounding|injured|wounded)\s+(?:(?P<q1>{_QUAL})\s+)?"
     rf"(?:at least\s+)?(?P<n1>{NUM})\b"
-    rf"|(?:(?P<q2>{_QUAL})\s+)?(?P<n2>{NUM})\s+(?:{_CASUALTY_NOUNS}\s+)?(?:(?:were|have been|had "
+    rf"|(?:(?P<q2>{_QUAL})\s+)?(?P<n2>{NUM})\s+(?:(?:{_CASUALTY_NOUNS}|[a-z]+s|[a-z]+men)\s+)?(?:(?:were|have been|had "
     r"been|are|was|been)\s+(?:reportedly\s+|also\s+)?)?(?P<v2>killed|dead|died|injured|wounded|hurt|"
     r"missing|captured|taken prisoner|displaced|taken hostage)\b"
     rf"|\bdeath toll\s+(?:\w+\s+){{0,2}}?(?:to|of|at|reached|hit)\s+(?:(?P<q3>{_QUAL})\s+)?"
@@ -269,16 +269,16 @@ def quantities(text: str, taken: list[tuple[int, int]]) -> list[Quantity]:
         if cur:
             unit = table[cur]
         counted = _counted(m, unit_s)
-        if is_word and unit is None and counted is None:
-            continue  # "one of the", "no one": only count words that count something
-        if unit is None and counted is None and num.lower() == "one":
-            continue
+        outof = m.group("outof")
+        if is_word and unit is None and counted is None and not outof:
+            continue  # "one of the": only number words that count something
+        if is_word and unit is None and num.lower() == "one":
+            continue  # "no one knew", "one day" is too rarely a count to be worth the noise
         end = m.end("w2") if counted and m.group("w2") and counted.endswith(m.group("w2")) else None
         end = end or (
             m.end("w1") if counted and m.group("w1") and counted == m.group("w1") else None
         )
         end = end or max(m.end("num"), m.end("scale"), m.end("outof"), m.end("unit"))
-        outof = m.group("outof")
         out.append(
             Quantity(
                 text=text[start:end],

@@ -75,6 +75,11 @@ class _Stripper(HTMLParser):
             self.parts.append(data)
 
 
+def ascii_fold(name: str) -> str:
+    """'Khān Yūnis' -> 'Khan Yunis': how names with diacritics are usually written in English."""
+    return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+
+
 def strip_html(raw: str) -> str:
     if not _HTML_HINT.search(raw):
         return raw
@@ -121,11 +126,15 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
                 tok = line[line.rfind(" ", 0, m.start()) + 1 : m.start()] + "."
                 if tok in abbrev or (len(tok) == 2 and tok[0].isupper()):
                     continue
-            end = line_start + m.end(2)
-            spans.append((start, end))
+            _add(text, spans, start, line_start + m.end(2))
             start = line_start + m.end()
-        end = line_start + len(line.rstrip())
-        if end > start:
-            spans.append((start, end))
+        _add(text, spans, start, line_start + len(line.rstrip()))
         pos += len(line) + 1
     return spans
+
+
+def _add(text: str, spans: list[tuple[int, int]], start: int, end: int) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    if end > start:
+        spans.append((start, end))

@@ -16,7 +16,10 @@ def test_there_are_enough_fixtures() -> None:
 
 
 def _matches(obj: Any, want: dict[str, Any]) -> bool:
-    return all(str(getattr(obj, k)) == str(v) if k == "date" else getattr(obj, k) == v for k, v in want.items())
+    return all(
+        str(getattr(obj, k)) == str(v) if k == "date" else getattr(obj, k) == v
+        for k, v in want.items()
+    )
 
 
 @pytest.mark.parametrize("path", fixture_paths(), ids=lambda p: p.stem)
@@ -45,7 +48,9 @@ def test_fixture(path: Path) -> None:
         assert article.tone is None and not article.quantities and not article.casualties
         assert all(s.polarity == 0.0 for s in article.sentences)
     if expect.get("no_html"):
-        assert "<" not in article.text and "&amp;" not in article.text and "\xa0" not in article.text
+        assert (
+            "<" not in article.text and "&amp;" not in article.text and "\xa0" not in article.text
+        )
     for e in article.entities:
         for s in e.spans:
             assert article.text[s.start : s.end] in e.aliases or e.kind == "detected"

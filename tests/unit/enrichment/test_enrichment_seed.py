@@ -98,7 +98,9 @@ def test_nothing_false(seed: EnrichedArticle) -> None:
     names = {(e.type, e.name) for e in seed.entities}
     assert ("place", "Of") not in names
     assert not any(e.type == "person" and "Officials" in e.name for e in seed.entities)
-    assert not any(e.type == "place" and e.name == "Moscow" and e.country != "RU" for e in seed.entities)
+    assert not any(
+        e.type == "place" and e.name == "Moscow" and e.country != "RU" for e in seed.entities
+    )
     assert all(e.type != "other" for e in seed.entities)
 
 
@@ -126,5 +128,7 @@ def test_language_counts_and_tone(seed: EnrichedArticle) -> None:
     assert seed.word_count > 600 and seed.reading_time_s == round(seed.word_count * 60 / 238)
     assert seed.tone is not None and -1 < seed.tone.score < 0
     assert seed.tone.tone < 0  # a war story reads negative
-    assert any(s.polarity > 0 for s in seed.sentences) and any(s.polarity < 0 for s in seed.sentences)
+    assert any(s.polarity > 0 for s in seed.sentences) and any(
+        s.polarity < 0 for s in seed.sentences
+    )
     assert seed.key_phrases and len(seed.fingerprint) == 64
