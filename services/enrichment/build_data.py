@@ -13,6 +13,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from services.enrichment.text import ascii_fold
+
 DATA = Path(__file__).parent / "data"
 WORDS = Path("/usr/share/dict/words")  # Debian `wamerican`; only to flag places that are words
 
@@ -102,7 +104,9 @@ def write_word_places(cities: list[dict[str, Any]], path: Path) -> None:
         return  # curated after generation: famous cities were taken out by hand
     words = {w.strip() for w in WORDS.read_text(encoding="utf-8").splitlines()}
     lower = {w for w in words if w and w.islower()}
-    names = sorted({c["name"] for c in cities if c["name"].lower() in lower})
+    names = sorted(
+        {n for c in cities for n in (c["name"], ascii_fold(c["name"])) if n.lower() in lower}
+    )
     path.write_text(
         "# City names that are ordinary English words: matched only with place context.\n"
         + "\n".join(names)

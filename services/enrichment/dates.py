@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
+
+import ahocorasick
 
 from schemas import TimeMention
 
@@ -38,16 +41,40 @@ _MONTH = (
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
     r"Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?)"
 )
+# Anchored at a candidate start found cheaply (a digit, or a month/weekday/day word from an
+# automaton): one big alternation tried at every character costs more than the rest of enrich().
 _TIME = re.compile(
-    r"\b(?P<iso>(?P<iy>(?:19|20)\d\d)-(?P<im>0[1-9]|1[0-2])-(?P<id>0[1-9]|[12]\d|3[01]))\b"
-    rf"|\b(?P<md>(?P<m1>{_MONTH})\s+(?P<d1>[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?\b(?:,?\s+(?P<y1>(?:19|20)\d\d)\b)?)"
-    rf"|\b(?P<dm>(?P<d2>[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m2>{_MONTH})(?:,?\s+(?P<y2>(?:19|20)\d\d)\b)?)"
-    r"|\b(?P<wd>(?:(?P<rel>last|next|this|on|since|until|by)\s+)?"
-    r"(?P<wday>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)(?:'s)?)\b"
-    r"|\b(?P<rd>yesterday|today|tomorrow|Yesterday|Today|Tomorrow)\b"
-    rf"|\b(?P<my>(?P<m3>{_MONTH}) (?P<y3>(?:19|20)\d\d))\b"
-    r"|\b(?:in|by|since|until|of|before|after|early|late|mid-?)\s+(?P<year>(?:19|20)\d\d)\b"
+    r"(?P<iso>(?P<iy>(?:19|20)\d\d)-(?P<im>0[1-9]|1[0-2])-(?P<id>0[1-9]|[12]\d|3[01]))\b"
+    rf"|(?P<md>(?P<m1>{_MONTH})\s+(?P<d1>[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?\b(?:,?\s+(?P<y1>(?:19|20)\d\d)\b)?)"
+    rf"|(?P<dm>(?P<d2>[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m2>{_MONTH})(?:,?\s+(?P<y2>(?:19|20)\d\d)\b)?)"
+    r"|(?P<wday>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)(?:'s)?\b"
+    r"|(?P<rd>yesterday|today|tomorrow|Yesterday|Today|Tomorrow)\b"
+    rf"|(?P<my>(?P<m3>{_MONTH}) (?P<y3>(?:19|20)\d\d))\b"
+    r"|(?P<year>(?:19|20)\d\d)\b"
 )
+_REL_BEFORE = re.compile(r"\b(?P<rel>[Ll]ast|[Nn]ext|[Tt]his|[Oo]n|[Ss]ince|[Uu]ntil|[Bb]y)\s+$")
+_YEAR_BEFORE = re.compile(r"\b(?:in|by|since|until|of|before|after|early|late|mid-?)\s*$", re.I)
+_DIGIT = re.compile(r"(?<![\w.,])\d")
+
+
+@lru_cache(maxsize=1)
+def _words() -> ahocorasick.Automaton:
+    a = ahocorasick.Automaton()
+    names = [*_MONTHS, *_WEEKDAYS, "yesterday", "today", "tomorrow"]
+    for w in names:
+        for form in (w, w.capitalize()):
+            a.add_word(form, len(form))
+    a.make_automaton()
+    return a
+
+
+def _starts(text: str) -> list[int]:
+    starts = [m.start() for m in _DIGIT.finditer(text)]
+    for end, n in _words().iter(text):
+        st = end - n + 1
+        if st == 0 or not text[st - 1].isalnum():
+            starts.append(st)
+    return sorted(set(starts))
 
 
 def _month(name: str) -> int:
@@ -75,7 +102,13 @@ def _near_year(month: int, day: int, ref: dt.date) -> int:
 def time_mentions(text: str, published: dt.datetime | None) -> list[TimeMention]:
     ref = published.date() if published else None
     out: list[TimeMention] = []
-    for m in _TIME.finditer(text):
+    last = -1
+    for pos in _starts(text):
+        if pos < last:
+            continue
+        m = _TIME.match(text, pos)
+        if m is None:
+            continue
         kind: str
         when: dt.date | None = None
         span = (m.start(), m.end())
@@ -91,13 +124,14 @@ def time_mentions(text: str, published: dt.datetime | None) -> list[TimeMention]
                 when = _date(int(y), mon, day)
             elif ref:
                 when = _date(_near_year(mon, day, ref), mon, day)
-        elif m.group("wd"):
+        elif m.group("wday"):
             kind = "weekday"
-            span = (m.start("wd"), m.end("wd"))
+            before = _REL_BEFORE.search(text, max(0, pos - 8), pos)
+            rel = before.group("rel").lower() if before else ""
+            span = (before.start() if before else pos, m.end())
             if ref:
                 wd = _WEEKDAYS[m.group("wday").lower()]
                 back = (ref.weekday() - wd) % 7
-                rel = (m.group("rel") or "").lower()
                 if rel in ("next", "until"):
                     when = ref + dt.timedelta(days=(wd - ref.weekday()) % 7 or 7)
                 elif rel == "last" and back == 0:
@@ -113,9 +147,10 @@ def time_mentions(text: str, published: dt.datetime | None) -> list[TimeMention]
             kind = "month"
             when = _date(int(m.group("y3")), _month(m.group("m3")), 1)
         else:
+            if not _YEAR_BEFORE.search(text, max(0, pos - 8), pos):
+                continue  # a bare four-digit number is more often a count than a year
             kind = "year"
-            span = (m.start("year"), m.end("year"))
-            when = None
+        last = m.end()
         out.append(
             TimeMention(
                 text=text[span[0] : span[1]],

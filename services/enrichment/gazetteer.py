@@ -89,7 +89,9 @@ def _split(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split("|") if v.strip()]
 
 
-def _place(r: dict[str, str], ref: str, country: str, kind: str, admin1: str | None) -> Target:
+def _place(
+    r: dict[str, str], ref: str, country: str | None, kind: str, admin1: str | None
+) -> Target:
     return Target(
         "place",
         r["name"],
@@ -111,6 +113,10 @@ def _add_places(b: _Builder) -> None:
             b.add(s, t)
         for s in _split(r["demonyms"]):
             b.add(s, replace(t, bonus=1.5))
+    for r in _rows("regions.csv"):
+        t = replace(_place(r, f"region:{r['name']}", "", "region", None), country=None, bonus=6.0)
+        for s in {r["name"], *_split(r["aliases"])}:
+            b.add(s, t)
     for r in _rows("us_states.csv"):
         b.add(r["name"], _place(r, f"us-state:{r['code']}", "US", "state", r["code"]))
     best: dict[tuple[str, str], Target] = {}
@@ -184,7 +190,14 @@ _LOCATIVE = re.compile(
     r"(?:\b(?:in|at|near|from|to|of|outside|around|into|towards?|across|via|visit(?:ed|ing)?|"
     r"city of|town of)\s+)$"
 )
-_PLACE_AFTER = re.compile(r",\s+[A-Z]")
+_PLACE_AFTER = re.compile(r",\s+(?=[A-Z])")
+# "Columbia Gas System Inc", "National Westminster Bank Plc": a city at the head of a firm's name.
+_ORG_TAIL = re.compile(
+    r"(?:\s+(?:[A-Z][\w&.'’-]*|and|&)){0,3}?\s+(?:Corp|Corporation|Inc|Co|Cos|Company|Ltd|Plc|PLC|AG|SA|NV|"
+    r"Group|Bank|Bancorp|Holdings?|Industries|Securities|Airlines|Partners|Fund|Trust|Savings|"
+    r"Financial|Capital|Motors|Steel|Chemicals?|Gas|Electric|Power|Energy|Resources|Petroleum|"
+    r"Mines|Mining|Telephone|Railroad|Railway|Southern|Insurance)\b"
+)
 _TITLES = frozenset(
     [
         "Mr",
@@ -281,11 +294,91 @@ _NOT_SURNAME = frozenset(
 )
 # An unknown name right after a title or role is a person: "Mayor Ihor Terekhov".
 _TITLED_NAME = re.compile(
-    r"\b(?:President|Prime Minister|Minister|Mayor|Governor|Gov\.|Senator|Sen\.|General|Gen\.|"
+    r"\b(?:President|Prime Minister|Minister|Mayor|Governor|Gov\.|Senator|Sen\.|Gen\.|"
     r"Colonel|Col\.|Commander|Chancellor|Ambassador|Secretary|Judge|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|"
     r"[Ss]pokes(?:person|man|woman)|[Ll]eader|[Cc]hief|[Ee]nvoy|[Aa]dviser|[Aa]dvisor)"
     r"\s+(?P<name>[A-Z][a-z][\w'’-]*(?:\s+[A-Z][a-z][\w'’-]*){1,2})"
 )
+_CORPORATE = frozenset(
+    [
+        "Corp",
+        "Corp.",
+        "Co",
+        "Co.",
+        "Inc",
+        "Inc.",
+        "Ltd",
+        "Ltd.",
+        "Plc",
+        "PLC",
+        "AG",
+        "SA",
+        "NV",
+        "Group",
+        "Bank",
+        "Holdings",
+        "Holding",
+        "Industries",
+        "International",
+        "Motors",
+        "Electric",
+        "Airlines",
+        "Securities",
+        "Partners",
+        "Fund",
+        "Trust",
+    ]
+)
+_CALENDAR = frozenset(
+    [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ]
+)
+_PLACE_PREFIX = frozenset(
+    [
+        "New",
+        "North",
+        "South",
+        "East",
+        "West",
+        "Northern",
+        "Southern",
+        "Eastern",
+        "Western",
+        "Upper",
+        "Lower",
+        "Greater",
+        "Central",
+        "Port",
+        "Fort",
+        "Mount",
+        "San",
+        "Santa",
+        "St.",
+        "Saint",
+        "Lake",
+    ]
+)
+SMALL_CITY = 300_000  # below this, a city between capitalised words is taken as part of a name
+EVIDENCE_CITY = 100_000  # below this, a city does not vouch for its country (it may be a surname)
 _PREV_TOKEN = re.compile(r"([A-Z][\w.'’-]*)\s+$")
 _NEXT_TOKEN = re.compile(r"\s+([A-Z][a-z][\w'’-]*)")
 
@@ -328,42 +421,50 @@ def _as_person(text: str, hit: _Hit, gaz: Gazetteer) -> tuple[int, int] | None:
         return prev.start(1), hit.end
     if hit.surface in gaz.first_names:
         nxt = _NEXT_TOKEN.match(text, hit.end)
-        if nxt and nxt.group(1) not in _NOT_SURNAME:
+        if nxt and nxt.group(1) not in _NOT_SURNAME and nxt.group(1) not in _CORPORATE:
             return hit.start, nxt.end(1)
     return None
 
 
-def _needs_context_ok(text: str, hit: _Hit) -> bool:
+def _needs_context_ok(text: str, hit: _Hit, hits: dict[int, _Hit]) -> bool:
+    """A locative before it ("in Nice") or a known place after a comma ("Split, Croatia")."""
+    if text.startswith(" of ", hit.end):
+        return False  # "loans to Bank of America"
     before = text[max(0, hit.start - 16) : hit.start]
     if _LOCATIVE.search(before) and not _sentence_initial(text, hit.start):
         return True
-    return bool(_PLACE_AFTER.match(text, hit.end))
+    after = _PLACE_AFTER.match(text, hit.end)
+    return bool(after and after.end() in hits and hits[after.end()].targets[0].type == "place")
 
 
 def _evidence(hits: Iterable[_Hit]) -> tuple[Counter[str], set[tuple[str, str]]]:
-    """Countries and (country, admin1) pairs named by unambiguous mentions."""
+    """Countries and (country, admin1) pairs named by unambiguous mentions of any entity type
+    ("Kremlin" counts for Russia); small cities do not count, they are what needs corroboration."""
     countries: Counter[str] = Counter()
     admins: set[tuple[str, str]] = set()
     for h in hits:
-        places = [t for t in h.targets if t.type == "place"]
-        if len(places) != 1 or places[0] is not h.targets[0]:
+        t = h.targets[0]
+        if len(h.targets) > 1 and t.type == "place" and h.targets[1].type == "place":
             continue
-        t = places[0]
+        if t.kind == "city" and t.population < EVIDENCE_CITY:
+            continue
         if t.country:
-            countries[t.country] += 3 if t.kind in ("city", "state") else 2
+            countries[t.country] += 2 if t.kind in ("city", "state") else 1
         if t.country and t.admin1:
             admins.add((t.country, t.admin1))
     return countries, admins
 
 
 def _resolve(hit: _Hit, countries: Counter[str], admins: set[tuple[str, str]]) -> Target:
+    """Population (log10) plus evidence: the country named elsewhere is worth at most 0.8 (a
+    town 6x smaller), its state or province 3 (Moscow, Idaho beats Moscow, Russia)."""
     if len(hit.targets) == 1:
         return hit.targets[0]
 
     def score(t: Target) -> float:
         s = t.prior
         if t.country and countries[t.country]:
-            s += min(countries[t.country], 3)
+            s += 0.4 * min(countries[t.country], 2)
         if t.country and t.admin1 and (t.country, t.admin1) in admins:
             s += 3
         return s
@@ -371,61 +472,121 @@ def _resolve(hit: _Hit, countries: Counter[str], admins: set[tuple[str, str]]) -
     return max(hit.targets, key=score)
 
 
+def _is_small_city(h: _Hit | None) -> bool:
+    return h is None or (h.targets[0].kind == "city" and h.targets[0].population < SMALL_CITY)
+
+
+def _capitalised_neighbour(text: str, hit: _Hit, hits: dict[int, _Hit]) -> bool:
+    """'Morgan Stanley', 'Nigel Lawson', 'Peabody Holding': a small town inside a longer name."""
+    prev = _PREV_TOKEN.search(text, max(0, hit.start - 30), hit.start)
+    if (
+        prev
+        and prev.group(1) not in _PLACE_PREFIX
+        and _is_small_city(hits.get(prev.start(1)))
+        and not _sentence_initial(text, prev.start(1))
+    ):
+        return True
+    nxt = _NEXT_TOKEN.match(text, hit.end)
+    return bool(nxt and nxt.group(1) not in _NOT_SURNAME and _is_small_city(hits.get(nxt.start(1))))
+
+
+def _keep_place(text: str, h: _Hit, g: Gazetteer, hits: dict[int, _Hit]) -> bool:
+    top = h.targets[0]
+    if h.surface in _CALENDAR:
+        return False  # "in March" is a month; the towns called March are not worth the noise
+    if top.kind == "city" and _ORG_TAIL.match(text, h.end):
+        return False
+    context = None
+    if h.surface in g.word_places and top.kind == "city":
+        context = _needs_context_ok(text, h, hits)
+        if not context:
+            return False
+    if top.kind == "city" and top.population < SMALL_CITY:
+        if context is None:
+            context = _needs_context_ok(text, h, hits)
+        if not context and _capitalised_neighbour(text, h, hits):
+            return False
+    cues = g.not_place_cues.get(h.surface)
+    if cues:
+        words = set(re.findall(r"[\w-]+", text.lower()))
+        return not any(c in words for c in cues)
+    return True
+
+
+def _titled_people(text: str, covered: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    found: list[tuple[int, int]] = []
+    for m in _TITLED_NAME.finditer(text):
+        a, b = m.span("name")
+        if m.group("name").split()[-1] in _CORPORATE:
+            continue  # "General Motors Corp"
+        if not any(x < b and a < y for x, y in covered):
+            found.append((a, b))
+            covered.append((a, b))
+    return found
+
+
 def find_entities(text: str, gaz: Gazetteer | None = None) -> list[Entity]:
     g = gaz or load()
     hits = _candidates(text, g)
-    lowered_words: set[str] | None = None
+    by_start = {h.start: h for h in hits}
     kept: list[_Hit] = []
     people: list[tuple[int, int]] = []
     for h in hits:
-        top = h.targets[0]
-        if top.type == "place":
+        if h.targets[0].type == "place":
             person = _as_person(text, h, g)
             if person is not None:
                 people.append(person)
                 continue
-            if h.surface in g.word_places and top.kind == "city" and not _needs_context_ok(text, h):
+            if not _keep_place(text, h, g, by_start):
                 continue
-            cues = g.not_place_cues.get(h.surface)
-            if cues:
-                if lowered_words is None:
-                    lowered_words = set(re.findall(r"[\w-]+", text.lower()))
-                if any(c in lowered_words for c in cues):
-                    continue
         kept.append(h)
-    covered = [(h.start, h.end) for h in kept] + people
-    for m in _TITLED_NAME.finditer(text):
-        a, b = m.span("name")
-        if not any(x < b and a < y for x, y in covered):
-            people.append((a, b))
-            covered.append((a, b))
+    people += _titled_people(text, [(h.start, h.end) for h in kept] + people)
+    # The bare surname of someone named in full is that person: "Nigel Lawson ... Lawson said".
+    surnames = {text[a:b].split()[-1]: " ".join(text[a:b].split()) for a, b in people}
+    named: dict[int, str] = {}
+    for h in [
+        h
+        for h in kept
+        if h.targets[0].type == "place"
+        and h.surface in surnames
+        and not _needs_context_ok(text, h, by_start)
+    ]:
+        kept.remove(h)
+        people.append((h.start, h.end))
+        named[h.start] = surnames[h.surface]
     countries, admins = _evidence(kept)
     for h in kept:
         h.chosen = _resolve(h, countries, admins)
     # A bare surname of a person named in full earlier is that person, not a place ("Washington").
-    surnames = {
+    listed = {
         h.chosen.name.split()[-1]: h.chosen
         for h in kept
         if h.chosen and h.chosen.type == "person" and " " in h.chosen.name
     }
     for h in kept:
-        if h.chosen and h.chosen.type == "place" and h.surface in surnames:
-            h.chosen = surnames[h.surface]
-    return _group(text, kept, people)
+        if h.chosen and h.chosen.type == "place" and h.surface in listed:
+            h.chosen = listed[h.surface]
+    return _group(text, kept, people, named)
 
 
-def _group(text: str, hits: list[_Hit], people: list[tuple[int, int]]) -> list[Entity]:
+def _group(
+    text: str, hits: list[_Hit], people: list[tuple[int, int]], named: dict[int, str]
+) -> list[Entity]:
     spans: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
     targets: dict[str, Target] = {}
     for h in hits:
         if h.chosen is not None:
             targets.setdefault(h.chosen.ref, h.chosen)
             spans[h.chosen.ref].append((h.start, h.end, h.surface))
-    for start, end in people:
-        name = text[start:end]
+    last_end = -1
+    for start, end in sorted(set(people), key=lambda p: (p[0], -p[1])):
+        if start < last_end:
+            continue  # "Nigel" and "Lawson" each proposed "Nigel Lawson"
+        last_end = end
+        name = named.get(start) or " ".join(text[start:end].split())
         t = Target("person", name, f"text:{name}", kind="detected")
         targets.setdefault(t.ref, t)
-        spans[t.ref].append((start, end, name))
+        spans[t.ref].append((start, end, text[start:end]))
     out = [
         Entity(
             type=t.type,

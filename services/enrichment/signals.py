@@ -89,34 +89,32 @@ def stopwords() -> frozenset[str]:
     )
 
 
-_PHRASE_BREAK = re.compile(r"[^\w\s'’-]|\s[-–—]\s|\n")
+# Words, and the punctuation/newlines that end a phrase, in one pass over the lower-cased text.
+_PHRASE_TOKEN = re.compile(r"[^\W\d_](?:[\w'’-]*\w)?|[^\w\s'’-]|\s[-–—]\s|\n")
 
 
 def key_phrases(text: str, limit: int = 10) -> list[KeyPhrase]:
     """RAKE: runs of content words between stop words and punctuation, scored by degree/frequency."""
     stop = stopwords()
     phrases: list[tuple[str, ...]] = []
-    for chunk in _PHRASE_BREAK.split(text):
-        run: list[str] = []
-        for w in _WORD.findall(chunk):
-            lw = w.lower()
-            if lw in stop or len(lw) < 3:
-                if run:
+    run: list[str] = []
+    for tok in _PHRASE_TOKEN.findall(text.lower()):
+        if len(tok) < 3 or tok in stop or not tok[0].isalpha():
+            if run:
+                if len(run) <= 4:
                     phrases.append(tuple(run))
                 run = []
-            else:
-                run.append(lw)
-        if run:
-            phrases.append(tuple(run))
+        else:
+            run.append(tok)
+    if run and len(run) <= 4:
+        phrases.append(tuple(run))
     freq: Counter[str] = Counter()
     degree: Counter[str] = Counter()
     for p in phrases:
-        if len(p) > 4:
-            continue
         for w in p:
             freq[w] += 1
             degree[w] += len(p)
-    counts: Counter[tuple[str, ...]] = Counter(p for p in phrases if len(p) <= 4)
+    counts = Counter(phrases)
     scored = [
         (sum(degree[w] / freq[w] for w in p) * (1 + 0.5 * (n - 1)), p, n)
         for p, n in counts.items()
@@ -129,33 +127,23 @@ def key_phrases(text: str, limit: int = 10) -> list[KeyPhrase]:
 _MASK = 0xFFFFFFFF
 
 
-def _mix(h: int) -> int:
-    h ^= h >> 16
-    h = (h * 0x45D9F3B) & _MASK
-    h ^= h >> 16
-    h = (h * 0x45D9F3B) & _MASK
-    return h ^ (h >> 16)
-
-
 def fingerprint(words: list[str], k: int = 64) -> list[int]:
-    """Bottom-k MinHash of word 3-shingles: one cheap hash per shingle instead of k permutations."""
+    """Bottom-k MinHash of word 3-shingles: one cheap hash per shingle instead of k permutations.
+
+    Words are hashed once with CRC-32 (stable across processes, unlike `hash()`); a shingle's hash
+    is a multiply-xor-shift mix of its three word hashes.
+    """
     if not words:
         return []
-    cache: dict[str, int] = {}
-    hw = []
-    for w in words:
-        lw = w.lower()
-        h = cache.get(lw)
-        if h is None:
-            h = cache[lw] = zlib.crc32(lw.encode())
-        hw.append(h)
+    crc = {w: zlib.crc32(w.encode()) for w in {w.lower() for w in words}}
+    hw = [crc[w.lower()] for w in words]
     if len(hw) < 3:
-        return [_mix(zlib.crc32(" ".join(words).lower().encode()))]
-    shingles = {
-        _mix((a * 0x9E3779B1 + b * 0x85EBCA77 + c) & _MASK)
+        return [zlib.crc32(" ".join(words).lower().encode())]
+    mixed = {
+        (a * 0x9E3779B1 ^ b * 0x85EBCA77 ^ c * 0xC2B2AE3D)
         for a, b, c in zip(hw, hw[1:], hw[2:], strict=False)
     }
-    return sorted(heapq.nsmallest(k, shingles))
+    return sorted(heapq.nsmallest(k, {((h >> 31) ^ h) & _MASK for h in mixed}))
 
 
 def similarity(a: list[int], b: list[int], k: int = 64) -> float:

@@ -118,3 +118,41 @@ def test_countries_have_coordinates_and_iso_codes() -> None:
 
 def test_data_folder_is_the_module_data_folder() -> None:
     assert Path(gazetteer.__file__).parent / "data" == DATA
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Shares of Columbia Gas System Inc rose.",
+        "National Westminster Bank Plc cut its rate.",
+        "The deal was led by Kidder, Peabody and Co Inc.",
+        "Prices rose in March and fell in May.",
+        "It sold loans to Bank of America.",
+        "Analysts at Morgan Stanley said so.",
+    ],
+)
+def test_towns_inside_names_and_months_are_not_places(text: str) -> None:
+    assert [e.name for e in find_entities(text) if e.type == "place" and e.kind == "city"] == []
+
+
+def test_the_surname_of_someone_named_in_full_is_that_person() -> None:
+    ents = find_entities(
+        "Chancellor of the Exchequer Nigel Lawson spoke. Lawson said rates would fall."
+    )
+    (p,) = [e for e in ents if e.type == "person"]
+    assert (p.name, p.mentions, p.aliases) == ("Nigel Lawson", 2, ["Lawson", "Nigel Lawson"])
+    assert not [e for e in ents if e.type == "place"]
+
+
+def test_regions_are_places_without_a_country() -> None:
+    places = _places("Tensions in the Middle East and the Black Sea worry Europe.")
+    assert {"Middle East", "Black Sea", "Europe"} <= set(places)
+    assert all(
+        places[n].country is None and places[n].kind == "region" for n in ("Middle East", "Europe")
+    )
+
+
+def test_titles_before_firms_do_not_make_people() -> None:
+    assert [
+        e for e in find_entities("General Motors Corp said sales fell.") if e.type == "person"
+    ] == []
