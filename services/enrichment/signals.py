@@ -40,7 +40,25 @@ def detect_language(text: str) -> tuple[str, float]:
 def _vader() -> Any:
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-    return SentimentIntensityAnalyzer()
+    negation = SentimentIntensityAnalyzer._negation_check
+    idioms = SentimentIntensityAnalyzer._special_idioms_check
+
+    class WindowedVader(SentimentIntensityAnalyzer):  # type: ignore[misc]
+        """VADER with identical scores, faster: its negation and idiom checks lower-case the whole
+        sentence for every sentiment word (quadratic); they only look at i-3..i+2, so hand them
+        that window. Below i=3 the full list is kept, as VADER's negative indices wrap around."""
+
+        @staticmethod
+        def _negation_check(valence: float, words: list[str], start_i: int, i: int) -> float:
+            if i < 3:
+                return float(negation(valence, words, start_i, i))
+            return float(negation(valence, words[i - 3 : i + 1], start_i, 3))
+
+        @staticmethod
+        def _special_idioms_check(valence: float, words: list[str], i: int) -> float:
+            return float(idioms(valence, words[i - 3 : i + 3], 3))  # only called with i >= 3
+
+    return WindowedVader()
 
 
 def sentences_with_polarity(

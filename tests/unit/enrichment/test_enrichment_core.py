@@ -90,6 +90,7 @@ def test_bench_measures_articles() -> None:
     r = bench.measure(articles, repeat=2)
     assert r["articles"] == 1 and r["runs"] == 2
     assert 0 < r["median_ms"] <= r["p99_ms"] <= r["max_ms"]
+    assert r["cpu_median_ms"] <= r["cpu_p99_ms"]
 
 
 def test_reuters_reader_keeps_stories_with_a_body(tmp_path: Path) -> None:

@@ -86,3 +86,20 @@ def test_fingerprint_finds_near_duplicates_and_tells_stories_apart() -> None:
     assert signals.fingerprint(signals._WORD.findall(a)) == fa  # deterministic across calls
     assert signals.similarity(fa, fb) > 0.5
     assert signals.similarity(fa, fc) < 0.1
+
+
+def test_windowed_vader_scores_exactly_like_vader() -> None:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    from tests.unit.enrichment.conftest import SEED, fixture_paths, load_fixture
+
+    stock = SentimentIntensityAnalyzer()
+    texts = [SEED.read_text(encoding="utf-8")] + [load_fixture(p)[0].body for p in fixture_paths()]
+    texts += [
+        "It was not bad at all, but never so good. Without doubt the kind of thing no one liked.",
+        "No, it is not at least very good; the bomb was the shit and a hell of a mess.",
+    ]
+    fast = signals._vader()
+    for text in texts:
+        for a, b in split_sentences(text):
+            assert fast.polarity_scores(text[a:b]) == stock.polarity_scores(text[a:b])
