@@ -1,9 +1,11 @@
 """Entities from shipped data files, matched with one Aho-Corasick automaton built once.
 
-Places are case-sensitive and whole-word; ambiguous names ("Georgia", "Moscow", "Paris") pick the
-candidate with the best score of population plus evidence from the rest of the article (its other
-unambiguous places); place names that are ordinary words ("Nice", "Split", "Of") need a locative
-context; a place right after a given name or title is part of a person's name ("Paris Hilton").
+Matches are case-sensitive, whole-word and leftmost-longest, so a listed "Paris Hilton" beats the
+place "Paris". Ambiguous names ("Georgia", "Moscow") take the candidate with the best population plus
+evidence from the rest of the article (its country or US state named elsewhere). Names that are words
+("Nice", "Split", "Of") need a locative; a place after a given name or title is a person ("Nigel
+Lawson"), and so are its later bare mentions; a smaller city inside a capitalised run or a firm's name
+("Morgan Stanley", "Columbia Gas System Inc") is no place. See data/README.md for the files.
 """
 
 from __future__ import annotations
