@@ -104,3 +104,15 @@ def test_reuters_reader_keeps_stories_with_a_body(tmp_path: Path) -> None:
     (story,) = bench.reuters_articles(tmp_path)
     assert story.title == "BAHIA COCOA REVIEW" and "&" in story.body and "&amp;" not in story.body
     assert story.times.published is not None and story.times.published.year == 1987
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.text(min_size=1, max_size=300), st.text(min_size=1, max_size=80))
+def test_any_text_enriches_without_error(body: str, title: str) -> None:
+    try:
+        raw = RawArticle(title=title, body=body)
+    except ValueError:
+        return  # not an article (the raw model refused it)
+    out = enrich(raw)
+    assert out.word_count >= 0 and 0.0 <= out.language_confidence <= 1.0
+    assert out.text == out.title + TEXT_SEPARATOR + out.body
