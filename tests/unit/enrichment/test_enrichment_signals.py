@@ -103,3 +103,7 @@ def test_windowed_vader_scores_exactly_like_vader() -> None:
     for text in texts:
         for a, b in split_sentences(text):
             assert fast.polarity_scores(text[a:b]) == stock.polarity_scores(text[a:b])
+
+
+def test_all_caps_text_is_still_english() -> None:
+    assert signals.detect_language(EN.upper())[0] == "en"
