@@ -38,7 +38,7 @@ def enrich(raw: RawArticle) -> EnrichedArticle:
     lang, conf = _language(text, raw.language)
     english = lang == "en"
     spans = split_sentences(text)
-    words = signals._WORD.findall(text)
+    words = signals.WORD.findall(text)
     entities = gazetteer.find_entities(text)
     published = raw.times.published
     times = dates.time_mentions(text, published) if english else []

@@ -15,7 +15,8 @@ from schemas import KeyPhrase, Sentence, Tone
 DATA = Path(__file__).parent / "data"
 LANGUAGE_SAMPLE = 400  # characters: plenty for fastText, whose cost grows with length
 
-_WORD = re.compile(r"[^\W\d_](?:[\w'’-]*\w)?")
+# A word for counts, tone and fingerprints: letters with inner apostrophes or hyphens; no numbers.
+WORD = re.compile(r"[^\W\d_](?:[\w'’-]*\w)?")
 
 
 @lru_cache(maxsize=1)
@@ -31,7 +32,7 @@ def _detector() -> Any:
 
 def detect_language(text: str) -> tuple[str, float]:
     sample = " ".join(text[: LANGUAGE_SAMPLE * 2].split())[:LANGUAGE_SAMPLE]
-    if not _WORD.search(sample):
+    if not WORD.search(sample):
         return "und", 0.0
     if sample.isupper():
         sample = sample.lower()  # fastText reads all-caps text as Japanese or German

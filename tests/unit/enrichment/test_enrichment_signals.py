@@ -51,7 +51,7 @@ def test_polarity_is_per_sentence_and_tone_does_not_saturate() -> None:
     spans = split_sentences(text)
     sentences = signals.sentences_with_polarity(text, spans, english=True)
     assert sentences[0].polarity < -0.5 and sentences[-1].polarity > 0.3
-    tone = signals.tone(signals._WORD.findall(text), sentences, english=True)
+    tone = signals.tone(signals.WORD.findall(text), sentences, english=True)
     assert tone is not None
     assert -0.99 < tone.score < 0  # whole-document VADER would say -0.99+
     assert tone.negative > tone.positive and tone.tone == pytest.approx(
@@ -81,9 +81,9 @@ def test_fingerprint_finds_near_duplicates_and_tells_stories_apart() -> None:
         "Floods in Spain left thousands without power as rivers burst their banks near Valencia."
         * 3
     )
-    fa, fb, fc = (signals.fingerprint(signals._WORD.findall(t)) for t in (a, b, c))
+    fa, fb, fc = (signals.fingerprint(signals.WORD.findall(t)) for t in (a, b, c))
     assert fa == sorted(fa) and all(0 <= h < 2**32 for h in fa)
-    assert signals.fingerprint(signals._WORD.findall(a)) == fa  # deterministic across calls
+    assert signals.fingerprint(signals.WORD.findall(a)) == fa  # deterministic across calls
     assert signals.similarity(fa, fb) > 0.5
     assert signals.similarity(fa, fc) < 0.1
 
