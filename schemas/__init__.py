@@ -7,7 +7,16 @@ from schemas.base import StageTimes
 from schemas.deadletter import DeadLetter
 from schemas.enriched import EnrichedArticle, Entity, Span
 from schemas.raw import RawArticle
-from schemas.tagged import Evidence, Severity, TaggedArticle, Topic
+from schemas.tagged import (
+    SEVERITIES,
+    EventMention,
+    Evidence,
+    ScoreComponent,
+    Severity,
+    Suppressed,
+    TaggedArticle,
+    Topic,
+)
 
 MODELS: dict[str, type[BaseModel]] = {
     "RawArticle": RawArticle,
@@ -19,16 +28,20 @@ MODELS: dict[str, type[BaseModel]] = {
 
 __all__ = [
     "MODELS",
+    "SEVERITIES",
     "Alert",
     "DeadLetter",
     "EnrichedArticle",
     "Entity",
+    "EventMention",
     "Evidence",
     "Match",
     "RawArticle",
+    "ScoreComponent",
     "Severity",
     "Span",
     "StageTimes",
+    "Suppressed",
     "TaggedArticle",
     "Topic",
 ]

@@ -1,64 +1,282 @@
-"""Pure alerting: `evaluate(tagged, rules) -> list[Alert]`."""
+"""Pure alerting: `evaluate(tagged, rules, state) -> list[Alert]`.
+
+`state` is the caller's `StoryState`: the story index (near-duplicate fingerprint, or same event
+type and places, within a window) and what was already alerted per (story, rule). The function
+reads and updates it and does no I/O, so the worker, `analyze` and `rules backtest` behave alike.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from schemas import Alert, Match, StageTimes, TaggedArticle
+from schemas import SEVERITIES, Alert, Match, Severity, StageTimes, TaggedArticle
 from schemas.base import utcnow
 from schemas.ids import alert_id
 from services.alerts.rules import Rule
+from services.tagging.core import Context, Taxonomy, load_taxonomy, trap_for
+from services.tagging.text import hamming, sentence_at, sentences_of, tokens
 
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
-
-
-def _sentence_at(text: str, start: int) -> str:
-    for m in _SENTENCE.finditer(text):
-        if m.start() <= start < m.end():
-            return m.group(0).strip()
-    return ""
+MAX_MATCHES = 20
 
 
-def evaluate(tagged: TaggedArticle, rules: Sequence[Rule]) -> list[Alert]:
+def rank(severity: Severity) -> int:
+    return SEVERITIES.index(severity)
+
+
+# ---- stories ------------------------------------------------------------------------------
+@dataclass
+class Story:
+    id: str
+    fingerprints: list[int]
+    event_types: set[str]
+    places: frozenset[str]
+    first_seen: datetime
+    last_seen: datetime
+    articles: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Alerted:
+    severity: Severity
+    at: datetime
+    number: int
+
+
+@dataclass
+class StoryState:
+    """What evaluate remembers between articles; the caller keeps it (one per worker process)."""
+
+    window: timedelta = timedelta(hours=6)
+    max_distance: int = 10  # SimHash bits
+    stories: dict[str, Story] = field(default_factory=dict)
+    story_of_article: dict[str, str] = field(default_factory=dict)
+    alerted: dict[tuple[str, str], Alerted] = field(default_factory=dict)
+
+    def prune(self, now: datetime) -> None:
+        """Forget stories idle for two windows, so memory stays bounded on an endless stream."""
+        old = [s for s in self.stories.values() if now - s.last_seen > 2 * self.window]
+        for s in old:
+            del self.stories[s.id]
+            for a in s.articles:
+                self.story_of_article.pop(a, None)
+        gone = {s.id for s in old}
+        self.alerted = {k: v for k, v in self.alerted.items() if k[0] not in gone}
+
+    def assign(self, tagged: TaggedArticle, now: datetime) -> tuple[Story, bool]:
+        """The story of this article (joining or starting one) and whether the article is new to it."""
+        art_id = tagged.article.id
+        if art_id in self.story_of_article:
+            return self.stories[self.story_of_article[art_id]], False
+        fp = int(tagged.fingerprint, 16) if tagged.fingerprint else None
+        types = {e.type for e in tagged.events}
+        places = frozenset(tagged.article.countries[:2])
+        story = self._find(fp, types, places, now)
+        if story is None:
+            story = Story(art_id, [], set(), places, now, now)
+            self.stories[story.id] = story
+        if fp is not None and fp not in story.fingerprints:
+            story.fingerprints.append(fp)
+        story.event_types |= types
+        story.last_seen = max(story.last_seen, now)
+        story.articles.add(art_id)
+        self.story_of_article[art_id] = story.id
+        return story, True
+
+    def _find(
+        self, fp: int | None, types: set[str], places: frozenset[str], now: datetime
+    ) -> Story | None:
+        live = [s for s in self.stories.values() if abs(now - s.last_seen) <= self.window]
+        if fp is not None:
+            for s in live:
+                if any(hamming(fp, f) <= self.max_distance for f in s.fingerprints):
+                    return s
+        if types and places:
+            for s in live:
+                if s.places == places and s.event_types & types:
+                    return s
+        return None
+
+
+# ---- rule matching ------------------------------------------------------------------------
+@dataclass
+class _Doc:
+    """One article prepared once for all rules."""
+
+    tagged: TaggedArticle
+    text: str
+    ctx: Context
+
+    @classmethod
+    def of(cls, tagged: TaggedArticle, tax: Taxonomy) -> _Doc:
+        art = tagged.article
+        text = f"{art.title}\n{art.body}"
+        sents = sentences_of(art, text)
+        year = (art.times.published or art.times.ingested or art.times.enriched or utcnow()).year
+        return cls(tagged, text, Context.of(text, sents, year, tax.traps))
+
+    def hits(self, pattern: re.Pattern[str], traps: bool) -> list[re.Match[str]]:
+        return [
+            m
+            for m in pattern.finditer(self.text)
+            if not traps or trap_for(self.ctx, m.start(), m.end()) is None
+        ]
+
+    def match(self, start: int, end: int) -> Match:
+        sent = sentence_at(self.ctx.sentences, start)
+        return Match(
+            term=self.text[start:end],
+            sentence=sent.text if sent else "",
+            start=start,
+            end=end,
+        )
+
+
+def _near(doc: _Doc, a: list[re.Match[str]], b: list[re.Match[str]], within: int) -> list[Match]:
+    for x in a:
+        for y in b:
+            lo, hi = (x, y) if x.start() <= y.start() else (y, x)
+            if lo.end() <= hi.start() and len(tokens(doc.text[lo.end() : hi.start()])) <= within:
+                return [doc.match(x.start(), x.end()), doc.match(y.start(), y.end())]
+    return []
+
+
+def rule_matches(rule: Rule, doc: _Doc) -> list[Match] | None:
+    """The evidence for `rule` in this article, or None when a condition fails."""
+    s, tagged = rule.spec, doc.tagged
     art = tagged.article
-    text = f"{art.title}\n{art.body}"
+    if s.language and art.language not in s.language:
+        return None
+    if s.min_score is not None and tagged.escalation_score < s.min_score:
+        return None
+    if s.min_severity is not None and rank(tagged.severity) < rank(s.min_severity):
+        return None
+    if s.min_casualties is not None and (tagged.casualties or 0) < s.min_casualties:
+        return None
+    if s.topics and not {t.id for t in tagged.topics} & set(s.topics):
+        return None
+    if rule.codes and not rule.codes & {
+        *art.countries,
+        *(c for e in tagged.events for c in (e.actor, e.target) if c),
+    }:
+        return None
+    if s.entities:
+        wanted = {e.casefold() for e in s.entities}
+        names = {n.casefold() for e in art.entities for n in (e.name, *e.aliases)}
+        if not wanted & names:
+            return None
+    found: list[Match] = []
+    if s.events or s.actors or s.targets:
+        events = [
+            e
+            for e in tagged.events
+            if (not s.events or e.type in s.events)
+            and (not s.actors or e.actor in s.actors)
+            and (not s.targets or e.target in s.targets)
+        ]
+        if not events:
+            return None
+        found += [doc.match(e.trigger.start, e.trigger.end) for e in events]
+    if rule.none_re is not None and rule.none_re.search(doc.text):
+        return None
+    if rule.any_re is not None:
+        hits = doc.hits(rule.any_re, s.traps)
+        if not hits:
+            return None
+        found += [doc.match(m.start(), m.end()) for m in hits]
+    for p in rule.all_res:
+        hits = doc.hits(p, s.traps)
+        if not hits:
+            return None
+        found += [doc.match(m.start(), m.end()) for m in hits[:3]]
+    for a, b, within in rule.near_res:
+        pair = _near(doc, doc.hits(a, s.traps), doc.hits(b, s.traps), within)
+        if not pair:
+            return None
+        found += pair
+    return found
+
+
+# ---- evaluate -----------------------------------------------------------------------------
+def article_time(tagged: TaggedArticle) -> datetime:
+    """Publication time when known, so replaying an archive clusters as the live stream did."""
+    t = tagged.article.times
+    return t.published or t.ingested or t.tagged or utcnow()
+
+
+def evaluate(
+    tagged: TaggedArticle,
+    rules: Sequence[Rule],
+    state: StoryState,
+    taxonomy: Taxonomy | None = None,
+) -> list[Alert]:
+    """Alerts for this article, at most one per (story, rule) per window unless severity rises."""
+    now = article_time(tagged)
+    state.prune(now)
+    story, new_article = state.assign(tagged, now)
+    if not new_article:
+        return []  # a redelivered article: its alerts were made the first time
+    doc = _Doc.of(tagged, taxonomy or load_taxonomy())
+    art = tagged.article
     alerts: list[Alert] = []
     for rule in rules:
-        if rule.none_re is not None and rule.none_re.search(text):
+        found = rule_matches(rule, doc)
+        if found is None:
             continue
-        if not all(p.search(text) for p in rule.all_res):
-            continue
-        hits = list(rule.any_re.finditer(text)) if rule.any_re is not None else []
-        if rule.any_re is not None and not hits:
-            continue
-        hits += [m for p in rule.all_res if (m := p.search(text))]
-        if not hits:
-            continue
-        story_id = art.id
+        severity = max(rule.spec.severity, tagged.severity, key=rank)
+        key = (story.id, rule.id)
+        prev = state.alerted.get(key)
+        previous: Severity | None = None
+        if prev is None or now - prev.at > state.window:
+            number = prev.number + 1 if prev else 0
+        elif rank(severity) > rank(prev.severity):
+            number, previous = prev.number, prev.severity
+        else:
+            continue  # same story, same rule, no rise: the story's article count already grew
+        state.alerted[key] = Alerted(severity, now, number)
         alerts.append(
             Alert(
-                id=alert_id(story_id, rule.spec.id),
-                rule_id=rule.spec.id,
+                id=alert_id(f"{story.id}:{number}:{severity}", rule.id),
+                rule_id=rule.id,
                 rule_description=rule.spec.description,
-                severity=rule.spec.severity,
+                severity=severity,
+                previous_severity=previous,
                 score=tagged.escalation_score,
-                matches=[
-                    Match(
-                        term=m.group(0),
-                        sentence=_sentence_at(text, m.start()),
-                        start=m.start(),
-                        end=m.end(),
-                    )
-                    for m in hits[:20]
+                score_components=tagged.score_components,
+                events=[
+                    e for e in tagged.events if not rule.spec.events or e.type in rule.spec.events
                 ],
+                matches=_dedupe(found)[:MAX_MATCHES],
                 article_id=art.id,
-                story_id=story_id,
+                story_id=story.id,
+                story_articles=len(story.articles),
                 title=art.title,
                 url=art.url,
                 countries=art.countries,
+                places=[e.name for e in art.entities if e.type == "place"],
                 entities=[e.name for e in art.entities if e.type != "other"][:50],
+                channels=rule.spec.channels,
                 times=StageTimes(**{**art.times.model_dump(), "alerted": utcnow()}),
             )
         )
     return alerts
+
+
+def _dedupe(found: list[Match]) -> list[Match]:
+    seen: set[tuple[int, int]] = set()
+    out = []
+    for m in sorted(found, key=lambda m: m.start):
+        if (m.start, m.end) not in seen:
+            seen.add((m.start, m.end))
+            out.append(m)
+    return out
+
+
+def matching_rules(
+    tagged: TaggedArticle, rules: Sequence[Rule], taxonomy: Taxonomy | None = None
+) -> list[str]:
+    """Ids of the rules whose conditions hold, before story dedupe: for backtests."""
+    doc = _Doc.of(tagged, taxonomy or load_taxonomy())
+    return [r.id for r in rules if rule_matches(r, doc) is not None]

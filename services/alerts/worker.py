@@ -6,7 +6,7 @@ import faust
 import redis.asyncio as aioredis
 
 from schemas import Alert, TaggedArticle
-from services.alerts.core import evaluate
+from services.alerts.core import StoryState, evaluate
 from services.alerts.delivery import RedisDelivery
 from services.alerts.rules import load_rules
 from services.common.settings import Settings
@@ -24,8 +24,10 @@ def build(settings: Settings) -> faust.App:
         maxlen=settings.alerts_stream_maxlen,
     )
 
+    state = StoryState()  # story index of this process; lost on restart (see core.py)
+
     def compute(value: bytes) -> list[Alert]:
-        return evaluate(TaggedArticle.model_validate_json(value), rules)
+        return evaluate(TaggedArticle.model_validate_json(value), rules, state)
 
     app = make_app("alerts", settings)
     t = Topics.from_settings(settings)

@@ -1,0 +1,143 @@
+"""Text helpers shared by tagging and alerts: sentences with offsets, the phrase language, SimHash.
+
+They are pure and small on purpose: when enrichment publishes sentences and a near-duplicate
+fingerprint (issue 3), `sentences_of` and `fingerprint_of` read those fields first, and this
+module's own versions remain only as the fallback (or move to `services/common/` for both to share).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+_ABBREV_END = re.compile(r"(?:\b[A-Z]|\bU\.S|\bMr|\bMrs|\bDr|\bSt|\bGen|\bLt|\bCol|\bNo)\.$")
+_TOKEN = re.compile(r"\w+(?:[-'’]\w+)*")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int
+    end: int
+    text: str
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Sentence boundaries at . ! ? followed by space, and at newlines; keeps 'U.S.' and initials whole."""
+    out: list[Sentence] = []
+    pending = -1
+    pos = 0
+    for m in re.finditer(r"[.!?]+(?=\s|$)|\n", text):
+        if m.group(0) != "\n" and _ABBREV_END.search(text[max(pos, m.end() - 5) : m.end()]):
+            continue
+        if pending < 0:
+            pending = pos
+        _add(out, text, pending, m.end())
+        pending = -1
+        pos = m.end()
+    if pos < len(text):
+        _add(out, text, pos, len(text))
+    return out
+
+
+def _add(out: list[Sentence], text: str, start: int, end: int) -> None:
+    chunk = text[start:end]
+    lead = len(chunk) - len(chunk.lstrip())
+    trail = len(chunk.rstrip())
+    if trail > lead:
+        out.append(Sentence(start + lead, start + trail, chunk[lead:trail]))
+
+
+def sentences_of(article: Any, text: str) -> list[Sentence]:
+    """Enrichment's sentences when it provides them (objects or dicts with start/end), else our own."""
+    given = getattr(article, "sentences", None)
+    if given:
+        out = []
+        for s in given:
+            start = s["start"] if isinstance(s, dict) else s.start
+            end = s["end"] if isinstance(s, dict) else s.end
+            out.append(Sentence(start, end, text[start:end]))
+        return out
+    return split_sentences(text)
+
+
+def sentence_at(sentences: Sequence[Sentence], offset: int) -> Sentence | None:
+    for s in sentences:
+        if s.start <= offset < s.end:
+            return s
+    return None
+
+
+def tokens(text: str) -> list[re.Match[str]]:
+    return list(_TOKEN.finditer(text))
+
+
+# ---- the phrase language ------------------------------------------------------------------
+# A phrase is words separated by spaces, matched case-insensitively on word boundaries.
+# `word*` matches any word starting with `word`; `...` matches a gap of up to four words.
+_GAP = r"(?:\W+\w+(?:[-'’]\w+)*){0,4}?"
+
+
+def _word(w: str) -> str:
+    if w.endswith("*") and len(w) > 1:
+        return re.escape(w[:-1]) + r"[\w'’-]*"
+    return re.escape(w)
+
+
+def phrase_regex(phrase: str) -> str:
+    words = phrase.split()
+    if not words or words[0] == "..." or words[-1] == "...":
+        raise ValueError(f"bad phrase {phrase!r}: empty, or starts or ends with '...'")
+    parts: list[str] = []
+    gap = False
+    for w in words:
+        if w == "...":
+            gap = True
+            continue
+        if parts:
+            parts.append(_GAP + r"\W+" if gap else r"[\s-]+")
+        parts.append(_word(w))
+        gap = False
+    return "".join(parts)
+
+
+@lru_cache(maxsize=4096)
+def compile_phrases(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One alternation of all phrases, longest first, so the widest match wins."""
+    alts = sorted({phrase_regex(p.strip()) for p in phrases if p.strip()}, key=len, reverse=True)
+    if not alts:
+        return None
+    return re.compile(r"(?<![\w-])(?:" + "|".join(alts) + r")(?![\w])", re.I)
+
+
+def find_phrases(phrases: Iterable[str], text: str) -> list[re.Match[str]]:
+    pattern = compile_phrases(tuple(phrases))
+    return list(pattern.finditer(text)) if pattern is not None else []
+
+
+# ---- near-duplicate fingerprint -----------------------------------------------------------
+def simhash(text: str, shingle: int = 3) -> int:
+    """64-bit SimHash over word shingles: near-duplicate texts differ in a few bits only."""
+    words = [m.group(0).casefold() for m in _TOKEN.finditer(text)]
+    grams = [" ".join(words[i : i + shingle]) for i in range(max(1, len(words) - shingle + 1))]
+    counts = [0] * 64
+    for g in grams:
+        h = int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "big")
+        for bit in range(64):
+            counts[bit] += 1 if h >> bit & 1 else -1
+    return sum(1 << bit for bit in range(64) if counts[bit] > 0)
+
+
+def hamming(a: int, b: int) -> int:
+    return (a ^ b).bit_count()
+
+
+def fingerprint_of(article: Any) -> str:
+    """Enrichment's fingerprint when it provides one, else a SimHash of title and body (16 hex)."""
+    given = getattr(article, "fingerprint", None)
+    if isinstance(given, str) and given:
+        return given
+    return f"{simhash(article.title + chr(10) + article.body):016x}"
