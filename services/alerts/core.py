@@ -16,7 +16,7 @@ from schemas import SEVERITIES, Alert, Match, Severity, StageTimes, TaggedArticl
 from schemas.base import utcnow
 from schemas.ids import alert_id
 from services.alerts.rules import Rule
-from services.tagging.core import Context, Taxonomy, load_taxonomy, trap_for
+from services.tagging.core import Context, Taxonomy, load_taxonomy, reference_year, trap_for
 from services.tagging.text import hamming, sentence_at, sentences_of, tokens
 
 MAX_MATCHES = 20
@@ -114,7 +114,7 @@ class _Doc:
         art = tagged.article
         text = f"{art.title}\n{art.body}"
         sents = sentences_of(art, text)
-        year = (art.times.published or art.times.ingested or art.times.enriched or utcnow()).year
+        year = reference_year(art.times)
         return cls(tagged, text, Context.of(text, sents, year, tax.traps))
 
     def hits(self, pattern: re.Pattern[str], traps: bool) -> list[re.Match[str]]:

@@ -41,6 +41,7 @@ from services.tagging.text import (
 DATA = Path(__file__).parent / "data"
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)s?\b")
 _CLAUSE = re.compile(r"\b(?:but|however|while|although|whereas|after|then)\b|[;:—]", re.I)
+_BY = re.compile(r"(?:\W+\w+){0,3}?\W+(?:by|from)\s+(?:the\s+)?", re.I)
 _NUMBER = re.compile(r"^\d[\d,]*$")
 
 Pattern = re.Pattern[str]
@@ -68,6 +69,7 @@ class EventDef:
     weight: float
     modal: bool
     pattern: Pattern
+    refine: tuple[tuple[str, Pattern], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,7 @@ def load_taxonomy(path: Path = DATA / "taxonomy.yaml") -> Taxonomy:
                 float(e["weight"]),
                 bool(e.get("modal", False)),
                 _pattern(e["triggers"]),
+                tuple((rid, _pattern(terms)) for rid, terms in e.get("refine", {}).items()),
             )
             for eid, e in doc["events"].items()
         ),
@@ -226,8 +229,9 @@ def trap_for(
 
 
 # ---- extraction ---------------------------------------------------------------------------
-def _reference_year(times: StageTimes) -> int | None:
-    stamp: datetime | None = times.published or times.ingested
+def reference_year(times: StageTimes) -> int | None:
+    """The year 'now' is for the article, to tell an old year mentioned in it from a recent one."""
+    stamp: datetime | None = times.published or times.ingested or times.enriched
     return stamp.year if stamp is not None else None
 
 
@@ -245,29 +249,33 @@ def _places(article: EnrichedArticle) -> list[tuple[int, int, str]]:
 def _actor_target(
     places: list[tuple[int, int, str]], sent: Sentence, start: int, end: int, text: str
 ) -> tuple[str | None, str | None]:
+    """Who did it to whom, from the places in the trigger's sentence.
+
+    "by X" right after the trigger names the actor (passive); else a place just before the trigger
+    ("Russian missiles", "Azerbaijan of opening fire"); else the sentence's first place (its subject).
+    The target is the first other place after the trigger, else another place before it.
+    """
     inside = [p for p in places if sent.start <= p[0] < sent.end]
     before = [p for p in inside if p[1] <= start]
     after = [p for p in inside if p[0] >= end]
-    passive = [
-        p for p in after if re.search(r"\bby\s+(?:the\s+)?$", text[max(end, p[0] - 12) : p[0]])
-    ]
-    actor: str | None
-    target: str | None
-    if passive:
-        actor = passive[0][2]
-        target = before[-1][2] if before else None
-    else:
-        actor = before[-1][2] if before else None
-        target = next((p[2] for p in after if p[2] != actor), None)
-    if target == actor:
-        target = None
-    return actor, target
+    actor: str | None = None
+    if after and _BY.fullmatch(text[end : after[0][0]]):
+        actor = after[0][2]
+    elif before and len(tokens(text[before[-1][1] : start])) <= 3:
+        actor = before[-1][2]
+    elif before:
+        actor = before[0][2]
+    others = [p[2] for p in after if p[2] != actor]
+    others += [p[2] for p in reversed(before) if p[2] != actor]
+    return actor, (others[0] if others else None)
 
 
 def _casualty_count(text: str, start: int, end: int, words: dict[str, int]) -> int | None:
-    """A number among the three words before the term, or after 'killing'/'killed'."""
-    near = [t.group(0).lower() for t in tokens(text[max(0, start - 40) : start])][-3:]
-    near += [t.group(0).lower() for t in tokens(text[end : end + 25])][:2]
+    """The largest number among the six words before the term or the four after it, in its sentence."""
+    head = text[max(0, start - 60) : start]
+    head = re.split(r"[.!?\n]", head)[-1]
+    near = [t.group(0).lower() for t in tokens(head)][-6:]
+    near += [t.group(0).lower() for t in tokens(re.split(r"[.!?\n]", text[end : end + 40])[0])][:4]
     best: int | None = None
     for w in near:
         n = int(w.replace(",", "")) if _NUMBER.match(w) else words.get(w)
@@ -280,7 +288,7 @@ def tag(article: EnrichedArticle, taxonomy: Taxonomy | None = None) -> TaggedArt
     tax = taxonomy or load_taxonomy()
     text = f"{article.title}\n{article.body}"
     sentences = sentences_of(article, text)
-    ctx = Context.of(text, sentences, _reference_year(article.times), tax.traps)
+    ctx = Context.of(text, sentences, reference_year(article.times), tax.traps)
     suppressed: dict[tuple[int, int], Suppressed] = {}
 
     def kept(m: re.Match[str], modal: bool = False) -> bool:
@@ -331,6 +339,7 @@ def _events(
     kept: Any,
 ) -> list[EventMention]:
     found: list[EventMention] = []
+    by_id = {e.id: e for e in tax.events}
     for e in tax.events:
         for m in e.pattern.finditer(text):
             if not kept(m, e.modal):
@@ -339,11 +348,13 @@ def _events(
             if sent is None:
                 continue
             actor, target = _actor_target(places, sent, m.start(), m.end(), text)
+            # a generic trigger ("struck") with a weapon in its sentence is that weapon's event type
+            kind = next((by_id[r] for r, p in e.refine if p.search(sent.text)), e)
             found.append(
                 EventMention(
-                    type=e.id,
-                    label=e.label,
-                    cameo=e.cameo,
+                    type=kind.id,
+                    label=kind.label,
+                    cameo=kind.cameo,
                     trigger=Evidence(term=m.group(0), start=m.start(), end=m.end()),
                     sentence=sent.text,
                     actor=actor,
@@ -353,7 +364,8 @@ def _events(
     # the generic "attack" only counts where no specific violent event explains the sentence
     specific = {ev.sentence for ev in found if ev.type != "attack"}
     found = [ev for ev in found if ev.type != "attack" or ev.sentence not in specific]
-    return sorted(found, key=lambda ev: ev.trigger.start)
+    unique = {(ev.type, ev.trigger.start): ev for ev in found}
+    return sorted(unique.values(), key=lambda ev: ev.trigger.start)
 
 
 def _max_casualties(tax: Taxonomy, text: str, kept: Any) -> int | None:

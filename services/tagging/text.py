@@ -78,7 +78,8 @@ def tokens(text: str) -> list[re.Match[str]]:
 # ---- the phrase language ------------------------------------------------------------------
 # A phrase is words separated by spaces, matched case-insensitively on word boundaries.
 # `word*` matches any word starting with `word`; `...` matches a gap of up to four words.
-_GAP = r"(?:\W+\w+(?:[-'’]\w+)*){0,4}?"
+_SEP = r"[^\w\n.!?;]+"  # between words, never across a sentence or clause end
+_GAP = r"(?:" + _SEP + r"\w+(?:[-'’]\w+)*){0,4}?"
 
 
 def _word(w: str) -> str:
@@ -98,7 +99,7 @@ def phrase_regex(phrase: str) -> str:
             gap = True
             continue
         if parts:
-            parts.append(_GAP + r"\W+" if gap else r"[\s-]+")
+            parts.append(_GAP + _SEP if gap else r"[ \t-]+")
         parts.append(_word(w))
         gap = False
     return "".join(parts)
