@@ -50,7 +50,7 @@ class StoryState:
     """What evaluate remembers between articles; the caller keeps it (one per worker process)."""
 
     window: timedelta = timedelta(hours=6)
-    max_distance: int = 10  # SimHash bits
+    max_distance: int = 12  # SimHash bits (wire copies: <10; unrelated pairs in our set: >=18)
     stories: dict[str, Story] = field(default_factory=dict)
     story_of_article: dict[str, str] = field(default_factory=dict)
     alerted: dict[tuple[str, str], Alerted] = field(default_factory=dict)

@@ -42,12 +42,21 @@ def read_stream(stream: TextIO, name: str = "-") -> Iterator[Item]:
         yield Item(path, None, None, str(exc))
 
 
-def read_inputs(paths: Sequence[str], stdin: TextIO = sys.stdin) -> Iterator[Item]:
+def read_inputs(paths: Sequence[str], stdin: TextIO | None = None) -> Iterator[Item]:
+    """Files and folders as replay reads them; `-` (or nothing) is standard input."""
     for p in paths or ["-"]:
         if p == "-":
-            yield from read_stream(stdin)
+            yield from read_stream(stdin if stdin is not None else sys.stdin)
         else:
             yield from read_paths([Path(p)])
+
+
+def tagged_from(
+    title: str, body: str, url: str | None = None, published: str | None = None
+) -> TaggedArticle:
+    """enrich -> tag of one article given as text: for tests, notebooks and the REPL."""
+    obj = {"title": title, "body": body, "url": url, "published_at": published}
+    return tag(enrich(from_mapping({k: v for k, v in obj.items() if v is not None})))
 
 
 @dataclass(frozen=True)

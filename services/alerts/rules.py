@@ -24,6 +24,10 @@ from services.tagging.core import load_taxonomy
 from services.tagging.text import compile_phrases, phrase_regex
 
 DATA = Path(__file__).parent / "data"
+RULES_HELP = (
+    "Validate a rules file with `newswire rules check FILE`; try it on archived articles with "
+    "`newswire rules backtest FILE PATH...` before switching it on."
+)
 REGIONS_FILE = DATA / "regions.yaml"
 Phrases = list[str]
 

@@ -230,8 +230,11 @@ def trap_for(
 
 # ---- extraction ---------------------------------------------------------------------------
 def reference_year(times: StageTimes) -> int | None:
-    """The year 'now' is for the article, to tell an old year mentioned in it from a recent one."""
-    stamp: datetime | None = times.published or times.ingested or times.enriched
+    """The year 'now' is for the article, to tell an old year mentioned in it from a recent one.
+
+    Only the article's own times count: a processing time would make an archive's years look old.
+    """
+    stamp: datetime | None = times.published or times.ingested
     return stamp.year if stamp is not None else None
 
 

@@ -120,7 +120,7 @@ def find_phrases(phrases: Iterable[str], text: str) -> list[re.Match[str]]:
 
 
 # ---- near-duplicate fingerprint -----------------------------------------------------------
-def simhash(text: str, shingle: int = 3) -> int:
+def simhash(text: str, shingle: int = 2) -> int:
     """64-bit SimHash over word shingles: near-duplicate texts differ in a few bits only."""
     words = [m.group(0).casefold() for m in _TOKEN.finditer(text)]
     grams = [" ".join(words[i : i + shingle]) for i in range(max(1, len(words) - shingle + 1))]

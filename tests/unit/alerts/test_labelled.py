@@ -1,0 +1,53 @@
+"""Quality of "article gets an alert" on the labelled set (targets asserted) and on real text."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from services.alerts.evaluation import CAMEO, LABELLED, cameo_outcomes, labelled_outcomes, score
+
+KINDS = {
+    "negation",
+    "denial",
+    "hypothetical",
+    "historical",
+    "metaphor-sport",
+    "metaphor-business",
+    "metaphor-entertainment",
+    "labour-strike",
+    "chess",
+    "peaceful-nuclear",
+    "peaceful-drone",
+    "peaceful-rocket",
+}
+
+
+def test_labelled_set_covers_every_trap_and_is_big_enough() -> None:
+    rows = [json.loads(line) for line in LABELLED.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) >= 80
+    assert {r["kind"] for r in rows} >= KINDS
+    assert {r["expect"] for r in rows} == {"none", "medium", "high", "critical"}
+
+
+def test_precision_recall_and_severity_on_the_labelled_set() -> None:
+    m = score(labelled_outcomes())
+    print(f"\nlabelled set: {m.line()}")
+    for e in m.errors:
+        print(f"  expected {e.expected}, got {e.got}: {e.name}")
+    assert m.precision >= 0.95
+    assert m.recall >= 0.9
+    assert m.severity_share >= 0.85
+
+
+@pytest.mark.skipif(
+    not (CAMEO / "train.tsv").exists(),
+    reason=f"ConfliBERT CAMEO corpus not present at {CAMEO} (shared corpora are not in the repo)",
+)
+def test_cameo_material_conflict_vs_cooperation() -> None:
+    """A check on real text nobody here wrote; the bound is loose on purpose (recall is reported)."""
+    m = score(cameo_outcomes(CAMEO / "train.tsv"))
+    print(f"\nCAMEO label 4 vs 1-2: {m.line()}")
+    assert m.precision >= 0.85
+    assert m.recall >= 0.3
