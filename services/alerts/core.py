@@ -45,25 +45,49 @@ class Alerted:
     number: int
 
 
+BANDS = 8  # the 64-bit fingerprint is indexed as 8 bands of 8 bits
+
+
+def _bands(fp: int) -> list[tuple[int, int]]:
+    return [(i, fp >> (8 * i) & 0xFF) for i in range(BANDS)]
+
+
 @dataclass
 class StoryState:
-    """What evaluate remembers between articles; the caller keeps it (one per worker process)."""
+    """What evaluate remembers between articles; the caller keeps it (one per worker process).
+
+    Near-duplicates are found through a band index: two fingerprints within 7 bits always share a
+    band (pigeonhole), and most within `max_distance` do; only stories sharing a band are compared.
+    """
 
     window: timedelta = timedelta(hours=6)
     max_distance: int = 12  # SimHash bits (wire copies: <10; unrelated pairs in our set: >=18)
     stories: dict[str, Story] = field(default_factory=dict)
     story_of_article: dict[str, str] = field(default_factory=dict)
     alerted: dict[tuple[str, str], Alerted] = field(default_factory=dict)
+    by_band: dict[tuple[int, int], set[str]] = field(default_factory=dict)
+    by_places: dict[frozenset[str], set[str]] = field(default_factory=dict)
+    pruned_at: datetime | None = None
 
     def prune(self, now: datetime) -> None:
         """Forget stories idle for two windows, so memory stays bounded on an endless stream."""
+        if self.pruned_at is not None and abs(now - self.pruned_at) < self.window / 12:
+            return
+        self.pruned_at = now
         old = [s for s in self.stories.values() if now - s.last_seen > 2 * self.window]
         for s in old:
             del self.stories[s.id]
             for a in s.articles:
                 self.story_of_article.pop(a, None)
-        gone = {s.id for s in old}
-        self.alerted = {k: v for k, v in self.alerted.items() if k[0] not in gone}
+            for fp in s.fingerprints:
+                for band in _bands(fp):
+                    self.by_band.get(band, set()).discard(s.id)
+            self.by_places.get(s.places, set()).discard(s.id)
+        if old:
+            gone = {s.id for s in old}
+            self.alerted = {k: v for k, v in self.alerted.items() if k[0] not in gone}
+            self.by_band = {k: v for k, v in self.by_band.items() if v}
+            self.by_places = {k: v for k, v in self.by_places.items() if v}
 
     def assign(self, tagged: TaggedArticle, now: datetime) -> tuple[Story, bool]:
         """The story of this article (joining or starting one) and whether the article is new to it."""
@@ -77,25 +101,34 @@ class StoryState:
         if story is None:
             story = Story(art_id, [], set(), places, now, now)
             self.stories[story.id] = story
+            self.by_places.setdefault(places, set()).add(story.id)
         if fp is not None and fp not in story.fingerprints:
             story.fingerprints.append(fp)
+            for band in _bands(fp):
+                self.by_band.setdefault(band, set()).add(story.id)
         story.event_types |= types
         story.last_seen = max(story.last_seen, now)
         story.articles.add(art_id)
         self.story_of_article[art_id] = story.id
         return story, True
 
+    def _live(self, ids: set[str], now: datetime) -> list[Story]:
+        found = (self.stories[i] for i in sorted(ids) if i in self.stories)
+        return [s for s in found if abs(now - s.last_seen) <= self.window]
+
     def _find(
         self, fp: int | None, types: set[str], places: frozenset[str], now: datetime
     ) -> Story | None:
-        live = [s for s in self.stories.values() if abs(now - s.last_seen) <= self.window]
         if fp is not None:
-            for s in live:
+            near: set[str] = set()
+            for band in _bands(fp):
+                near |= self.by_band.get(band, set())
+            for s in self._live(near, now):
                 if any(hamming(fp, f) <= self.max_distance for f in s.fingerprints):
                     return s
         if types and places:
-            for s in live:
-                if s.places == places and s.event_types & types:
+            for s in self._live(self.by_places.get(places, set()), now):
+                if s.event_types & types:
                     return s
         return None
 

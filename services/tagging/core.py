@@ -30,8 +30,8 @@ from schemas import (
 from schemas.base import utcnow
 from schemas.tagged import TrapReason
 from services.tagging.text import (
+    Phrases,
     Sentence,
-    compile_phrases,
     fingerprint_of,
     sentence_at,
     sentences_of,
@@ -44,14 +44,11 @@ _CLAUSE = re.compile(r"\b(?:but|however|while|although|whereas|after|then)\b|[;:
 _BY = re.compile(r"(?:\W+\w+){0,3}?\W+(?:by|from)\s+(?:the\s+)?", re.I)
 _NUMBER = re.compile(r"^\d[\d,]*$")
 
-Pattern = re.Pattern[str]
+Pattern = Phrases
 
 
 def _pattern(terms: list[str]) -> Pattern:
-    pattern = compile_phrases(tuple(str(t) for t in terms))
-    if pattern is None:
-        raise ValueError(f"empty term list {terms!r}")
-    return pattern
+    return Phrases.of(terms)
 
 
 @dataclass(frozen=True)
@@ -170,14 +167,19 @@ class Context:
     def of(
         cls, text: str, sentences: list[Sentence], ref_year: int | None, traps: Traps
     ) -> Context:
-        found: list[tuple[int, int, TrapReason, str]] = [
-            (m.start(), m.end(), "peaceful", m.group(0)) for m in traps.peaceful.finditer(text)
-        ]
-        found += [
-            (m.start(), m.end(), "metaphor", m.group(0))
-            for m in traps.metaphor_phrases.finditer(text)
-        ]
-        return cls(text, sentences, ref_year, traps, found)
+        return cls(text, sentences, ref_year, traps, list(_phrase_traps(text, traps)))
+
+
+@lru_cache(maxsize=32)
+def _phrase_traps(text: str, traps: Traps) -> tuple[tuple[int, int, TrapReason, str], ...]:
+    """Memoised: tagging and then alerting one article in one process scans its text once."""
+    found: list[tuple[int, int, TrapReason, str]] = [
+        (m.start(), m.end(), "peaceful", m.group(0)) for m in traps.peaceful.finditer(text)
+    ]
+    found += [
+        (m.start(), m.end(), "metaphor", m.group(0)) for m in traps.metaphor_phrases.finditer(text)
+    ]
+    return tuple(found)
 
 
 def _window(prefix: str, n: int, at_sentence_start: bool) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -114,6 +114,41 @@ def compile_phrases(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile(r"(?<![\w-])(?:" + "|".join(alts) + r")(?![\w])", re.I)
 
 
+def _anchor(phrase: str) -> str:
+    """The literal start of a phrase's first word: text without it cannot match the phrase."""
+    return phrase.split()[0].rstrip("*").lower()
+
+
+@dataclass(frozen=True)
+class Phrases:
+    """A compiled phrase set that skips the regex when no phrase's first word occurs in the text.
+
+    Most articles mention few of the taxonomy's phrases; a substring test per anchor is far cheaper
+    than running a large alternation over every position of a long text.
+    """
+
+    pattern: re.Pattern[str]
+    anchors: tuple[str, ...]
+
+    @classmethod
+    def of(cls, phrases: Iterable[str]) -> Phrases:
+        ps = tuple(str(p).strip() for p in phrases if str(p).strip())
+        pattern = compile_phrases(ps)
+        if pattern is None:
+            raise ValueError(f"empty phrase list {list(phrases)!r}")
+        return cls(pattern, tuple(sorted({_anchor(p) for p in ps})))
+
+    def _maybe(self, text: str) -> bool:
+        low = text.lower()
+        return any(a in low for a in self.anchors)
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        return self.pattern.finditer(text) if self._maybe(text) else iter(())
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.pattern.search(text) if self._maybe(text) else None
+
+
 def find_phrases(phrases: Iterable[str], text: str) -> list[re.Match[str]]:
     pattern = compile_phrases(tuple(phrases))
     return list(pattern.finditer(text)) if pattern is not None else []
@@ -123,13 +158,24 @@ def find_phrases(phrases: Iterable[str], text: str) -> list[re.Match[str]]:
 def simhash(text: str, shingle: int = 2) -> int:
     """64-bit SimHash over word shingles: near-duplicate texts differ in a few bits only."""
     words = [m.group(0).casefold() for m in _TOKEN.finditer(text)]
-    grams = [" ".join(words[i : i + shingle]) for i in range(max(1, len(words) - shingle + 1))]
-    counts = [0] * 64
-    for g in grams:
-        h = int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "big")
-        for bit in range(64):
-            counts[bit] += 1 if h >> bit & 1 else -1
-    return sum(1 << bit for bit in range(64) if counts[bit] > 0)
+    grams = {" ".join(words[i : i + shingle]) for i in range(max(1, len(words) - shingle + 1))}
+    bits = [
+        format(int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "big"), "064b")
+        for g in grams
+    ]
+    # column-wise counts of 1s: bit i is set when most shingles have it set
+    half = len(bits) / 2
+    return (
+        int(
+            "".join(
+                "1" if col.count("1") > half else "0"
+                for col in map("".join, zip(*bits, strict=True))
+            ),
+            2,
+        )
+        if bits
+        else 0
+    )
 
 
 def hamming(a: int, b: int) -> int:
