@@ -1,6 +1,7 @@
 """Quality of "article gets an alert": on our labelled set, and on ConfliBERT's CAMEO sentences.
 
-`python -m services.alerts.evaluation [CAMEO_TSV]` prints both; the labelled-set test asserts the
+`python -m services.alerts.evaluation [--ag] [CAMEO_TSV]` prints both (and, with --ag, the share
+of AG News items with an alert per class); the labelled-set test asserts the
 targets, the CAMEO figures are a check on real text nobody here wrote.
 """
 
@@ -24,7 +25,10 @@ from services.ingest.parse import from_mapping
 from services.tagging.core import tag
 
 LABELLED = PROJECT_ROOT / "tests" / "fixtures" / "labelled" / "articles.jsonl"
-CAMEO = PROJECT_ROOT.parent.parent / "shared" / "corpora" / "conflibert-cameo-quadclass"
+CORPORA = PROJECT_ROOT.parent.parent / "shared" / "corpora"
+CAMEO = CORPORA / "conflibert-cameo-quadclass"
+AG_NEWS = CORPORA / "ag-news-test" / "test.csv"
+AG_CLASSES = {"1": "World", "2": "Sports", "3": "Business", "4": "Sci/Tech"}
 RULES = PROJECT_ROOT / "services" / "alerts" / "data" / "rules.yaml"
 
 
@@ -121,6 +125,24 @@ def cameo_outcomes(path: Path, rules: Sequence[Rule] | None = None) -> list[Outc
     return out
 
 
+def ag_news_rates(
+    path: Path = AG_NEWS, rules: Sequence[Rule] | None = None
+) -> dict[str, tuple[int, int, list[str]]]:
+    """Per AG News class: (items, items with an alert, titles of those). Sports and business
+    are full of "clash", "attack", "strike" and "shot": a rough check of the traps on real text."""
+    rs = rules if rules is not None else load_rules(RULES)
+    out: dict[str, tuple[int, int, list[str]]] = {}
+    with path.open(encoding="utf-8", newline="") as f:
+        for cls, title, desc in csv.reader(f):
+            raw = from_mapping({"title": title, "body": desc.replace("\\", " ")})
+            n, k, titles = out.get(AG_CLASSES.get(cls, cls), (0, 0, []))
+            if top_severity(raw, rs) != "none":
+                k += 1
+                titles.append(title)
+            out[AG_CLASSES.get(cls, cls)] = (n + 1, k, titles)
+    return out
+
+
 def main(argv: list[str]) -> int:
     t0 = time.perf_counter()
     lab = labelled_outcomes()
@@ -130,6 +152,19 @@ def main(argv: list[str]) -> int:
         print(f"  miss: expected {e.expected:8} got {e.got:8} [{e.kind}] {e.name}")
     for k, v in sorted(m.by_kind.items()):
         print(f"  {k}: {v}")
+    if "--ag" in argv:
+        argv = [a for a in argv if a != "--ag"]
+        if AG_NEWS.exists():
+            t0 = time.perf_counter()
+            rates = ag_news_rates()
+            took = time.perf_counter() - t0
+            print(
+                f"AG News ({sum(n for n, _, _ in rates.values())} items, {took:.1f}s): share with an alert"
+            )
+            for cls, (n, k, titles) in rates.items():
+                print(f"  {cls:9} {k:4}/{n} = {k / n:.3f}   e.g. {titles[:3]}")
+        else:
+            print(f"AG News not found at {AG_NEWS}: skipped")
     base = Path(argv[0]) if argv else CAMEO
     files = sorted(base.glob("*.tsv")) if base.is_dir() else [base]
     if not files or not files[0].exists():

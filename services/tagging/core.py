@@ -67,6 +67,7 @@ class EventDef:
     modal: bool
     pattern: Pattern
     refine: tuple[tuple[str, Pattern], ...] = ()
+    requires: Pattern | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ def load_taxonomy(path: Path = DATA / "taxonomy.yaml") -> Taxonomy:
                 bool(e.get("modal", False)),
                 _pattern(e["triggers"]),
                 tuple((rid, _pattern(terms)) for rid, terms in e.get("refine", {}).items()),
+                _pattern(e["requires"]) if e.get("requires") else None,
             )
             for eid, e in doc["events"].items()
         ),
@@ -350,7 +352,7 @@ def _events(
             if not kept(m, e.modal):
                 continue
             sent = sentence_at(ctx.sentences, m.start())
-            if sent is None:
+            if sent is None or (e.requires is not None and not e.requires.search(sent.text)):
                 continue
             actor, target = _actor_target(places, sent, m.start(), m.end(), text)
             # a generic trigger ("struck") with a weapon in its sentence is that weapon's event type
