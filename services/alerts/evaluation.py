@@ -161,8 +161,8 @@ def main(argv: list[str]) -> int:
             print(
                 f"AG News ({sum(n for n, _, _ in rates.values())} items, {took:.1f}s): share with an alert"
             )
-            for cls, (n, k, titles) in rates.items():
-                print(f"  {cls:9} {k:4}/{n} = {k / n:.3f}   e.g. {titles[:3]}")
+            for cls, (items, alerted, titles) in rates.items():
+                print(f"  {cls:9} {alerted:4}/{items} = {alerted / items:.3f}   e.g. {titles[:3]}")
         else:
             print(f"AG News not found at {AG_NEWS}: skipped")
     base = Path(argv[0]) if argv else CAMEO
