@@ -22,7 +22,7 @@ from services.alerts.rules import Rule, load_rules
 from services.common.settings import PROJECT_ROOT
 from services.enrichment.core import enrich
 from services.ingest.parse import from_mapping
-from services.tagging.core import tag
+from services.tagging.core import load_taxonomy, tag
 
 LABELLED = PROJECT_ROOT / "tests" / "fixtures" / "labelled" / "articles.jsonl"
 CORPORA = PROJECT_ROOT.parent.parent / "shared" / "corpora"
@@ -110,6 +110,27 @@ def labelled_outcomes(path: Path = LABELLED, rules: Sequence[Rule] | None = None
     return out
 
 
+def actor_target_share(path: Path = LABELLED) -> tuple[int, int, list[str]]:
+    """Of the labelled articles with an `actor` (and `target`), how many have a violent event
+    carrying exactly that pair; returns (right, labelled, titles of the misses)."""
+    weights = {e.id: e.weight for e in load_taxonomy().events}
+    right, total, misses = 0, 0, []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        obj = json.loads(line) if line.strip() else {}
+        if "actor" not in obj:
+            continue
+        want = (obj.pop("actor"), obj.pop("target", None))
+        obj = {k: v for k, v in obj.items() if k not in ("expect", "kind")}
+        t = tag(enrich(from_mapping(obj)))
+        pairs = {(e.actor, e.target) for e in t.events if weights[e.type] > 0}
+        ok = want in pairs if want[1] else any(a == want[0] for a, _ in pairs)
+        total += 1
+        right += ok
+        if not ok:
+            misses.append(obj["title"])
+    return right, total, misses
+
+
 def cameo_outcomes(path: Path, rules: Sequence[Rule] | None = None) -> list[Outcome]:
     """Label 4 (material conflict) should alert; labels 1-2 (cooperation) should not; 0 and 3 are left out."""
     rs = rules if rules is not None else load_rules(RULES)
@@ -152,6 +173,8 @@ def main(argv: list[str]) -> int:
         print(f"  miss: expected {e.expected:8} got {e.got:8} [{e.kind}] {e.name}")
     for k, v in sorted(m.by_kind.items()):
         print(f"  {k}: {v}")
+    right, total, misses = actor_target_share()
+    print(f"actor → target right in {right}/{total} labelled articles; missed: {misses}")
     if "--ag" in argv:
         argv = [a for a in argv if a != "--ag"]
         if AG_NEWS.exists():

@@ -41,7 +41,8 @@ from services.tagging.text import (
 DATA = Path(__file__).parent / "data"
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)s?\b")
 _CLAUSE = re.compile(r"\b(?:but|however|while|although|whereas|after|then)\b|[;:—]", re.I)
-_BY = re.compile(r"(?:\W+\w+){0,3}?\W+(?:by|from)\s+(?:the\s+)?", re.I)
+_BY = re.compile(r"(?:\W+\w+){0,3}?\W+(?:by|from|blamed on|attributed to)\s+(?:the\s+)?", re.I)
+_BY_INSIDE = re.compile(r"\b(?:by|from)\s+(?:the\s+)?$", re.I)
 _NUMBER = re.compile(r"^\d[\d,]*$")
 
 Pattern = Phrases
@@ -258,15 +259,20 @@ def _actor_target(
 ) -> tuple[str | None, str | None]:
     """Who did it to whom, from the places in the trigger's sentence.
 
-    "by X" right after the trigger names the actor (passive); else a place just before the trigger
+    "by X" or "from X" right after (or inside) the trigger names the actor; else a place just before the trigger
     ("Russian missiles", "Azerbaijan of opening fire"); else the sentence's first place (its subject).
     The target is the first other place after the trigger, else another place before it.
     """
     inside = [p for p in places if sent.start <= p[0] < sent.end]
     before = [p for p in inside if p[1] <= start]
-    after = [p for p in inside if p[0] >= end]
+    # a place inside the trigger ("violated Polish airspace") is its object, unless "by/from X"
+    within = [p for p in inside if start <= p[0] and p[1] <= end]
+    by_within = [p for p in within if _BY_INSIDE.search(text[start : p[0]])]
+    after = [p for p in within if p not in by_within] + [p for p in inside if p[0] >= end]
     actor: str | None = None
-    if after and _BY.fullmatch(text[end : after[0][0]]):
+    if by_within:
+        actor = by_within[0][2]
+    elif after and after[0][0] >= end and _BY.fullmatch(text[end : after[0][0]]):
         actor = after[0][2]
     elif before and len(tokens(text[before[-1][1] : start])) <= 3:
         actor = before[-1][2]

@@ -6,7 +6,14 @@ import json
 
 import pytest
 
-from services.alerts.evaluation import CAMEO, LABELLED, cameo_outcomes, labelled_outcomes, score
+from services.alerts.evaluation import (
+    CAMEO,
+    LABELLED,
+    actor_target_share,
+    cameo_outcomes,
+    labelled_outcomes,
+    score,
+)
 
 KINDS = {
     "negation",
@@ -39,6 +46,13 @@ def test_precision_recall_and_severity_on_the_labelled_set() -> None:
     assert m.precision >= 0.95
     assert m.recall >= 0.9
     assert m.severity_share >= 0.85
+
+
+def test_actor_and_target_on_the_labelled_set() -> None:
+    right, total, misses = actor_target_share()
+    print(f"\nactor → target: {right}/{total}; missed: {misses}")
+    assert total >= 30
+    assert right / total >= 0.8
 
 
 @pytest.mark.skipif(
