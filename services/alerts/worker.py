@@ -12,6 +12,7 @@ from services.alerts.rules import load_rules
 from services.common.settings import Settings
 from services.common.topics import RedisKeys, Topics
 from services.common.worker import Stage, make_app
+from services.tagging.core import load_taxonomy
 
 
 def build(settings: Settings) -> faust.App:
@@ -25,9 +26,10 @@ def build(settings: Settings) -> faust.App:
     )
 
     state = StoryState()  # story index of this process; lost on restart (see core.py)
+    taxonomy = load_taxonomy(settings.taxonomy_file)  # its traps also judge rule phrases
 
     def compute(value: bytes) -> list[Alert]:
-        return evaluate(TaggedArticle.model_validate_json(value), rules, state)
+        return evaluate(TaggedArticle.model_validate_json(value), rules, state, taxonomy)
 
     app = make_app("alerts", settings)
     t = Topics.from_settings(settings)
