@@ -65,6 +65,7 @@ class StoryState:
     stories: dict[str, Story] = field(default_factory=dict)
     story_of_article: dict[str, str] = field(default_factory=dict)
     alerted: dict[tuple[str, str], Alerted] = field(default_factory=dict)
+    emitted: dict[str, list[Alert]] = field(default_factory=dict)  # by article id
     by_band: dict[tuple[int, int], set[str]] = field(default_factory=dict)
     by_places: dict[frozenset[str], set[str]] = field(default_factory=dict)
     pruned_at: datetime | None = None
@@ -79,6 +80,7 @@ class StoryState:
             del self.stories[s.id]
             for a in s.articles:
                 self.story_of_article.pop(a, None)
+                self.emitted.pop(a, None)
             for fp in s.fingerprints:
                 for band in _bands(fp):
                     self.by_band.get(band, set()).discard(s.id)
@@ -250,7 +252,9 @@ def evaluate(
     state.prune(now)
     story, new_article = state.assign(tagged, now)
     if not new_article:
-        return []  # a redelivered article: its alerts were made the first time
+        # redelivered (a replay, or Kafka after a rebalance): the same alerts with the same ids,
+        # which delivery's dedupe keeps from reaching subscribers twice
+        return list(state.emitted.get(tagged.article.id, []))
     doc = _Doc.of(tagged, taxonomy or load_taxonomy())
     art = tagged.article
     alerts: list[Alert] = []
@@ -294,6 +298,8 @@ def evaluate(
                 times=StageTimes(**{**art.times.model_dump(), "alerted": utcnow()}),
             )
         )
+    if alerts:
+        state.emitted[art.id] = alerts
     return alerts
 
 

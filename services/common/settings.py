@@ -50,6 +50,19 @@ class Settings(BaseSettings):
     alert_dedupe_ttl_s: int = Field(
         7 * 24 * 3600, ge=1, description="How long an alert id is remembered."
     )
+    digest_window_s: int = Field(
+        60,
+        ge=1,
+        description="Rate-limit window of subscriptions; digests are flushed once a window.",
+    )
+    trend_window_s: float = Field(3600.0, gt=0, description="Trend counting window.")
+    trend_baseline_windows: int = Field(
+        24, ge=1, description="Windows that form a term's baseline."
+    )
+    trend_factor: float = Field(
+        3.0, gt=1, description="A trend is this many times the baseline (+1)."
+    )
+    trend_min_count: int = Field(10, ge=1, description="Fewest articles in a window for a trend.")
     http_host: str = Field("127.0.0.1", description="Ingest HTTP bind address.")
     http_port: int = Field(8080, description="Ingest HTTP port.")
     max_batch: int = Field(1000, ge=1, description="Most articles in one POST /articles.")

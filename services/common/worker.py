@@ -29,7 +29,7 @@ def make_app(service: str, settings: Settings) -> faust.App:
     datadir.mkdir(parents=True, exist_ok=True)
     brokers = [f"kafka://{h.strip()}" for h in settings.bootstrap.split(",") if h.strip()]
     return faust.App(
-        f"newswire-{service}",
+        f"{settings.topic_prefix}-{service}",
         broker=brokers,
         key_serializer="raw",
         value_serializer="raw",
@@ -39,6 +39,7 @@ def make_app(service: str, settings: Settings) -> faust.App:
         consumer_auto_offset_reset="earliest",
         store="memory://",
         datadir=str(datadir),
+        topic_partitions=settings.partitions,
         broker_commit_every=100,
         broker_commit_interval=1.0,
     )
@@ -81,6 +82,10 @@ class Stage(Generic[T]):
             for out in outputs:
                 await self._retry(functools.partial(self._emit, out))
             self.processed += 1
+
+    async def output(self, out: T) -> None:
+        """Emit an output produced outside the agent loop (e.g. a trend alert), with retries."""
+        await self._retry(functools.partial(self._emit, out))
 
     async def _emit(self, out: T) -> None:
         model: Any = out

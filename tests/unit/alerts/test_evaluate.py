@@ -75,12 +75,15 @@ def test_replaying_the_archive_gives_the_same_alert_ids() -> None:
     assert [a.id for a in first] == [a.id for a in second] and len(first) == 2
 
 
-def test_a_redelivered_article_does_not_alert_twice() -> None:
+def test_a_redelivered_article_gets_the_same_alerts_again() -> None:
+    """Same ids, so delivery's dedupe stops them; the story does not count the article twice."""
     state = StoryState()
     t = outlet(1)
-    assert len(run([t], state)) == 1
-    assert run([t], state) == []
-    assert len(next(iter(state.stories.values())).articles) == 1
+    first = run([t], state)
+    assert len(first) == 1
+    assert run([t], state) == first
+    assert run([outlet(3)], state) == []  # another outlet's copy: no alert
+    assert len(next(iter(state.stories.values())).articles) == 2
 
 
 def test_same_event_and_places_join_a_story_without_shared_text() -> None:

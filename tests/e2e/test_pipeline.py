@@ -1,0 +1,249 @@
+"""The four services as separate processes on the real stack, observed from outside like a user would."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import redis.asyncio as aioredis
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from schemas import Alert, DeadLetter, RawArticle
+from services.common.kafka import ensure_topics
+from services.common.settings import Settings
+from services.common.supervise import check_alive, running_services
+from services.common.topics import RedisKeys, Topics
+from services.enrichment.core import enrich
+from services.ingest.parse import from_text
+from services.ingest.replay import replay
+from services.tagging.core import tag
+from tests.conftest import settings_env
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+
+
+@pytest.fixture(scope="module")
+def pipeline(stack: Settings) -> Iterator[dict[str, Any]]:
+    asyncio.run(ensure_topics(stack))
+    with running_services(env=settings_env(stack), log_dir=stack.state_dir / "logs") as procs:
+        deadline = time.monotonic() + 60
+        while True:  # ingest answers /health once its producer is connected
+            check_alive(procs)
+            try:
+                import urllib.request
+
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{stack.http_port}/health", timeout=1
+                ) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "ingest did not become healthy"
+            time.sleep(0.3)
+        yield procs
+        check_alive(procs)  # no service may have crashed during the tests
+
+
+class Subscriber:
+    """A real Redis pub/sub subscriber on the all-alerts channel."""
+
+    def __init__(self, stack: Settings) -> None:
+        self.keys = RedisKeys(stack.redis_prefix)
+        self.client = aioredis.Redis.from_url(stack.redis)
+        self.pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        self.received: list[Alert] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Subscriber:
+        await self.pubsub.psubscribe(self.keys.all_alerts)
+        self._task = asyncio.create_task(self._run())
+        return self
+
+    async def _run(self) -> None:
+        while True:
+            msg = await self.pubsub.get_message(timeout=0.5)
+            if msg and msg["type"] == "pmessage":
+                self.received.append(Alert.model_validate_json(msg["data"]))
+
+    async def wait_for(self, pred: Any, timeout: float = 60.0) -> list[Alert]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            got = [a for a in self.received if pred(a)]
+            if got:
+                return got
+            await asyncio.sleep(0.2)
+        return []
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task:
+            self._task.cancel()
+        await self.pubsub.aclose()
+        await self.client.aclose()
+
+
+async def _alerts_on_topic(stack: Settings, article_id: str) -> list[Alert]:
+    consumer = AIOKafkaConsumer(
+        Topics.from_settings(stack).alerts,
+        bootstrap_servers=stack.bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    out: list[Alert] = []
+    try:
+        idle = 0
+        while idle < 3:
+            batch = await consumer.getmany(timeout_ms=500)
+            idle = 0 if batch else idle + 1
+            for records in batch.values():
+                out += [
+                    a
+                    for r in records
+                    if (a := Alert.model_validate_json(r.value)).article_id == article_id
+                ]
+    finally:
+        await consumer.stop()
+    return out
+
+
+async def _wait_until(pred: Any, timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await pred():
+            return True
+        await asyncio.sleep(0.5)
+    return False
+
+
+@pytest.fixture
+async def subscriber(stack: Settings) -> AsyncIterator[Subscriber]:
+    async with Subscriber(stack) as sub:
+        yield sub
+
+
+async def test_seed_raises_missile_and_nuclear_alerts_once(
+    pipeline: dict[str, Any], stack: Settings, subscriber: Subscriber, seed_path: Path
+) -> None:
+    seed_id = from_text(seed_path.read_text(encoding="utf-8")).id
+    report = await replay(stack, [seed_path.parent])
+    assert report.published == [seed_id]
+
+    await subscriber.wait_for(lambda a: a.rule_id == "nuclear-threat" and a.article_id == seed_id)
+    await subscriber.wait_for(lambda a: a.rule_id == "missile-strike" and a.article_id == seed_id)
+    await asyncio.sleep(2)  # the rest of this article's alerts
+    mine = [a for a in subscriber.received if a.article_id == seed_id]
+    rules = {a.rule_id for a in mine}
+    assert {"missile-strike", "nuclear-threat"} <= rules
+    assert len(mine) == len(rules), "each (article, rule) alert exactly once"
+    nuclear = next(a for a in mine if a.rule_id == "nuclear-threat")
+    assert any("doctrine" in m.sentence for m in nuclear.matches)
+    assert nuclear.times.ingested and nuclear.times.enriched and nuclear.times.tagged
+
+    client = aioredis.Redis.from_url(stack.redis)
+    entries = await client.xrange(RedisKeys(stack.redis_prefix).stream)
+    await client.aclose()
+    in_stream = {Alert.model_validate_json(f[b"alert"]).id for _, f in entries}
+    assert {a.id for a in mine} <= in_stream
+
+    # Replaying the same article again: processed again (the alerts topic shows it) but no second alert.
+    before = len(await _alerts_on_topic(stack, seed_id))
+    await replay(stack, [seed_path])
+    assert await _wait_until(lambda: _count_ge(stack, seed_id, before + len(rules)), timeout=60), (
+        "second replay was not processed by the alerts stage"
+    )
+    await asyncio.sleep(1)
+    assert len([a for a in subscriber.received if a.article_id == seed_id]) == len(rules)
+    client = aioredis.Redis.from_url(stack.redis)
+    again = await client.xrange(RedisKeys(stack.redis_prefix).stream)
+    await client.aclose()
+    assert len([e for e in again if e[1][b"id"] in {a.id.encode() for a in mine}]) == len(rules)
+
+
+async def _count_ge(stack: Settings, article_id: str, n: int) -> bool:
+    return len(await _alerts_on_topic(stack, article_id)) >= n
+
+
+async def test_http_ingest_to_subscriber(
+    pipeline: dict[str, Any], stack: Settings, subscriber: Subscriber
+) -> None:
+    marker = uuid.uuid4().hex[:8]
+    article = {
+        "title": f"Missile strike hits fuel depot {marker}",
+        "body": "A ballistic missile strike hit a fuel depot near Kharkiv overnight, officials said.",
+    }
+    async with aiohttp.ClientSession() as http:
+        resp = await http.post(f"http://127.0.0.1:{stack.http_port}/articles", json=article)
+        assert resp.status == 202
+        (aid,) = (await resp.json())["ids"]
+    got = await subscriber.wait_for(lambda a: a.article_id == aid)
+    assert got and got[0].rule_id == "missile-strike"
+    assert got[0].title == article["title"]
+
+
+async def test_malformed_record_on_each_topic_is_dead_lettered_and_next_is_processed(
+    pipeline: dict[str, Any], stack: Settings, subscriber: Subscriber
+) -> None:
+    t = Topics.from_settings(stack)
+    marker = uuid.uuid4().hex[:8]
+
+    def article(n: int) -> RawArticle:
+        return RawArticle(  # type: ignore[call-arg]
+            title=f"Drone attack {marker}-{n}",
+            body=f"Russian drone attacks hit Kharkiv {marker} {n}; two people were killed.",
+        )
+
+    good = {
+        t.raw: article(1),
+        t.enriched: enrich(article(2)),
+        t.tagged: tag(enrich(article(3))),
+    }
+    poison = f"not json {marker}".encode()
+    producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap, acks="all")
+    await producer.start()
+    try:
+        for topic, model in good.items():  # same partition: the good one comes after the poison
+            await producer.send_and_wait(topic, poison, key=marker.encode(), partition=0)
+            await producer.send_and_wait(topic, model.model_dump_json().encode(), partition=0)
+    finally:
+        await producer.stop()
+
+    ids = {m.id for m in good.values()}
+    for aid in ids:
+        assert await subscriber.wait_for(lambda a, aid=aid: a.article_id == aid), aid
+
+    consumer = AIOKafkaConsumer(
+        t.deadletter,
+        bootstrap_servers=stack.bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    dead: list[DeadLetter] = []
+    try:
+        for _ in range(20):
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                dead += [DeadLetter.model_validate_json(r.value) for r in records]
+            if len([d for d in dead if marker in _decoded(d)]) >= 3:
+                break
+    finally:
+        await consumer.stop()
+    mine = [d for d in dead if marker in _decoded(d)]
+    assert {(d.stage, d.topic) for d in mine} == {
+        ("enrichment", t.raw),
+        ("tagging", t.enriched),
+        ("alerts", t.tagged),
+    }
+    assert all(d.error_class == "ValidationError" and d.offset is not None for d in mine)
+
+
+def _decoded(d: DeadLetter) -> str:
+    import base64
+
+    return base64.b64decode(d.value).decode("utf-8", "replace")

@@ -1,0 +1,72 @@
+"""Alert delivery on a real redis-server: atomic dedupe, stream history, channels."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import redis.asyncio as aioredis
+
+from schemas import Alert, StageTimes
+from services.alerts.delivery import RedisDelivery
+from services.common.settings import Settings
+from services.common.topics import RedisKeys
+
+pytestmark = pytest.mark.integration
+
+
+def _alert(rule: str = "missile-strike") -> Alert:
+    return Alert(
+        id=uuid.uuid4().hex[:16],
+        rule_id=rule,
+        rule_description="d",
+        severity="high",
+        score=7.0,
+        matches=[],
+        article_id="a1",
+        story_id="a1",
+        title="t",
+        countries=["UA"],
+        times=StageTimes(),
+    )
+
+
+async def test_same_alert_is_delivered_once(stack: Settings) -> None:
+    client = aioredis.Redis.from_url(stack.redis)
+    keys = RedisKeys(f"{stack.redis_prefix}-d{uuid.uuid4().hex[:6]}")
+    delivery = RedisDelivery(client, keys, ttl_s=60, maxlen=1000)
+    sub = client.pubsub(ignore_subscribe_messages=True)
+    await sub.psubscribe(keys.pattern)
+    alert = _alert()
+    first = await delivery.deliver(alert)
+    second = await delivery.deliver(alert)
+    assert first is not None
+    assert second is None
+    entries = await client.xrange(keys.stream)
+    assert len(entries) == 1
+    assert entries[0][1][b"id"] == alert.id.encode()
+    channels = set()
+    for _ in range(20):
+        msg = await sub.get_message(timeout=0.5)
+        if msg:
+            channels.add(msg["channel"].decode())
+        elif len(channels) >= 4:
+            break
+    assert channels == {
+        keys.all_alerts,
+        keys.severity("high"),
+        keys.rule("missile-strike"),
+        keys.country("UA"),
+    }
+    await sub.aclose()
+    await client.aclose()
+
+
+async def test_stream_is_capped(stack: Settings) -> None:
+    client = aioredis.Redis.from_url(stack.redis)
+    keys = RedisKeys(f"{stack.redis_prefix}-c{uuid.uuid4().hex[:6]}")
+    delivery = RedisDelivery(client, keys, ttl_s=60, maxlen=10)
+    for _ in range(500):
+        await delivery.deliver(_alert())
+    assert await client.xlen(keys.stream) < 500
+    await client.aclose()
