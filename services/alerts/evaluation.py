@@ -25,6 +25,7 @@ from services.ingest.parse import from_mapping
 from services.tagging.core import load_taxonomy, tag
 
 LABELLED = PROJECT_ROOT / "tests" / "fixtures" / "labelled" / "articles.jsonl"
+HOLDOUT = LABELLED.with_name("holdout.jsonl")
 CORPORA = PROJECT_ROOT.parent.parent / "shared" / "corpora"
 CAMEO = CORPORA / "conflibert-cameo-quadclass"
 AG_NEWS = CORPORA / "ag-news-test" / "test.csv"
@@ -165,14 +166,16 @@ def ag_news_rates(
 
 
 def main(argv: list[str]) -> int:
-    t0 = time.perf_counter()
-    lab = labelled_outcomes()
-    m = score(lab)
-    print(f"labelled set ({len(lab)} articles, {time.perf_counter() - t0:.2f}s): {m.line()}")
-    for e in m.errors:
-        print(f"  miss: expected {e.expected:8} got {e.got:8} [{e.kind}] {e.name}")
-    for k, v in sorted(m.by_kind.items()):
-        print(f"  {k}: {v}")
+    for path in (LABELLED, HOLDOUT):
+        t0 = time.perf_counter()
+        lab = labelled_outcomes(path)
+        m = score(lab)
+        took = time.perf_counter() - t0
+        print(f"{path.name} ({len(lab)} articles, {took:.2f}s): {m.line()}")
+        for e in m.errors:
+            print(f"  miss: expected {e.expected:8} got {e.got:8} [{e.kind}] {e.name}")
+        for k, v in sorted(m.by_kind.items()):
+            print(f"  {k}: {v}")
     right, total, misses = actor_target_share()
     print(f"actor → target right in {right}/{total} labelled articles; missed: {misses}")
     if "--ag" in argv:

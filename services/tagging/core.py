@@ -77,6 +77,8 @@ class Traps:
     negation_window: int
     hypothetical: Pattern
     hypothetical_window: int
+    hypothetical_after: Pattern
+    hypothetical_after_window: int
     historical: Pattern
     years_back: int
     metaphor_phrases: Pattern
@@ -138,6 +140,8 @@ def load_taxonomy(path: Path = DATA / "taxonomy.yaml") -> Taxonomy:
             negation_window=int(traps["negation"]["window"]),
             hypothetical=_pattern(traps["hypothetical"]["cues"]),
             hypothetical_window=int(traps["hypothetical"]["window"]),
+            hypothetical_after=_pattern(traps["hypothetical"]["after"]),
+            hypothetical_after_window=int(traps["hypothetical"]["after_window"]),
             historical=_pattern(traps["historical"]["cues"]),
             years_back=int(traps["historical"]["years_back"]),
             metaphor_phrases=_pattern(traps["metaphor"]["phrases"]),
@@ -229,6 +233,11 @@ def trap_for(
     if not modal:
         hyp = _window(before, traps.hypothetical_window, True)
         if (m := traps.hypothetical.search(hyp)) is not None:
+            return "hypothetical", m.group(0)
+        # a modal verb right after the term, in the same clause: "a strike on X would be ..."
+        rest = re.split(r"[,;:]|\b(?:but|and|while|after)\b", ctx.text[end : sent.end])[0]
+        nxt = " ".join(t.group(0) for t in tokens(rest)[: traps.hypothetical_after_window])
+        if (m := traps.hypothetical_after.search(nxt)) is not None:
             return "hypothetical", m.group(0)
     return None
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from services.alerts.evaluation import (
     CAMEO,
+    HOLDOUT,
     LABELLED,
     actor_target_share,
     cameo_outcomes,
@@ -38,9 +40,10 @@ def test_labelled_set_covers_every_trap_and_is_big_enough() -> None:
     assert {r["expect"] for r in rows} == {"none", "medium", "high", "critical"}
 
 
-def test_precision_recall_and_severity_on_the_labelled_set() -> None:
-    m = score(labelled_outcomes())
-    print(f"\nlabelled set: {m.line()}")
+@pytest.mark.parametrize("path", [LABELLED, HOLDOUT], ids=["articles", "holdout"])
+def test_precision_recall_and_severity_on_the_labelled_set(path: Path) -> None:
+    m = score(labelled_outcomes(path))
+    print(f"\n{path.name}: {m.line()}")
     for e in m.errors:
         print(f"  expected {e.expected}, got {e.got}: {e.name}")
     assert m.precision >= 0.95
