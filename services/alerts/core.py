@@ -17,7 +17,13 @@ from schemas.base import utcnow
 from schemas.ids import alert_id
 from services.alerts.rules import Rule
 from services.tagging.core import Context, Taxonomy, load_taxonomy, reference_year, trap_for
-from services.tagging.text import hamming, sentence_at, sentences_of, tokens
+from services.tagging.text import (
+    hamming,
+    sentence_at,
+    sentence_matches,
+    sentences_of,
+    tokens,
+)
 
 MAX_MATCHES = 20
 
@@ -155,7 +161,7 @@ class _Doc:
     def hits(self, pattern: re.Pattern[str], traps: bool) -> list[re.Match[str]]:
         return [
             m
-            for m in pattern.finditer(self.text)
+            for m in sentence_matches(pattern, self.text, self.ctx.sentences)
             if not traps or trap_for(self.ctx, m.start(), m.end()) is None
         ]
 

@@ -64,10 +64,10 @@ class Metrics:
         """Of the articles that should alert and did, the share at the expected severity."""
         return self.right_severity / self.tp if self.tp else 1.0
 
-    def line(self) -> str:
+    def line(self, severity: bool = True) -> str:
+        sev = f"right severity {self.severity_share:.3f}  " if severity else ""
         return (
-            f"precision {self.precision:.3f}  recall {self.recall:.3f}  "
-            f"right severity {self.severity_share:.3f}  "
+            f"precision {self.precision:.3f}  recall {self.recall:.3f}  {sev}"
             f"(tp {self.tp}, fp {self.fp}, fn {self.fn}, tn {self.tn})"
         )
 
@@ -202,7 +202,7 @@ def main(argv: list[str]) -> int:
         cm = score(outs)
         took = time.perf_counter() - t0
         print(
-            f"CAMEO {f.name} ({len(outs)} sentences with label 4 or 1-2, {took:.2f}s): {cm.line()}"
+            f"CAMEO {f.name} ({len(outs)} sentences with label 4 or 1-2, {took:.2f}s): {cm.line(severity=False)}"
         )
         sev = Counter(o.got for o in outs if o.expected != "none")
         print(

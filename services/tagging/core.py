@@ -8,6 +8,7 @@ kept in `suppressed` so that a missing alert can be explained as well as a prese
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -34,6 +35,7 @@ from services.tagging.text import (
     Sentence,
     fingerprint_of,
     sentence_at,
+    sentence_matches,
     sentences_of,
     tokens,
 )
@@ -46,6 +48,7 @@ _BY_INSIDE = re.compile(r"\b(?:by|from)\s+(?:the\s+)?$", re.I)
 _NUMBER = re.compile(r"^\d[\d,]*$")
 
 Pattern = Phrases
+Kept = Callable[..., bool]  # tag()'s test of one match against the traps
 
 
 def _pattern(terms: list[str]) -> Pattern:
@@ -69,6 +72,7 @@ class EventDef:
     pattern: Pattern
     refine: tuple[tuple[str, Pattern], ...] = ()
     requires: Pattern | None = None
+    exclude: Pattern | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ class Traps:
     metaphor_context: Pattern
     metaphor_hard: Pattern
     peaceful: Pattern
+    peaceful_context: Pattern
 
 
 @dataclass(frozen=True)
@@ -120,6 +125,7 @@ def load_taxonomy(path: Path = DATA / "taxonomy.yaml") -> Taxonomy:
                 _pattern(e["triggers"]),
                 tuple((rid, _pattern(terms)) for rid, terms in e.get("refine", {}).items()),
                 _pattern(e["requires"]) if e.get("requires") else None,
+                _pattern(e["exclude"]) if e.get("exclude") else None,
             )
             for eid, e in doc["events"].items()
         ),
@@ -148,6 +154,7 @@ def load_taxonomy(path: Path = DATA / "taxonomy.yaml") -> Taxonomy:
             metaphor_context=_pattern(traps["metaphor"]["context"]),
             metaphor_hard=_pattern(traps["metaphor"]["hard"]),
             peaceful=_pattern(traps["peaceful"]["phrases"]),
+            peaceful_context=_pattern(traps["peaceful"]["context"]),
         ),
     )
 
@@ -174,17 +181,22 @@ class Context:
     def of(
         cls, text: str, sentences: list[Sentence], ref_year: int | None, traps: Traps
     ) -> Context:
-        return cls(text, sentences, ref_year, traps, list(_phrase_traps(text, traps)))
+        found = _phrase_traps(text, tuple(sentences), traps)
+        return cls(text, sentences, ref_year, traps, list(found))
 
 
 @lru_cache(maxsize=32)
-def _phrase_traps(text: str, traps: Traps) -> tuple[tuple[int, int, TrapReason, str], ...]:
+def _phrase_traps(
+    text: str, sentences: tuple[Sentence, ...], traps: Traps
+) -> tuple[tuple[int, int, TrapReason, str], ...]:
     """Memoised: tagging and then alerting one article in one process scans its text once."""
     found: list[tuple[int, int, TrapReason, str]] = [
-        (m.start(), m.end(), "peaceful", m.group(0)) for m in traps.peaceful.finditer(text)
+        (m.start(), m.end(), "peaceful", m.group(0))
+        for m in sentence_matches(traps.peaceful, text, sentences)
     ]
     found += [
-        (m.start(), m.end(), "metaphor", m.group(0)) for m in traps.metaphor_phrases.finditer(text)
+        (m.start(), m.end(), "metaphor", m.group(0))
+        for m in sentence_matches(traps.metaphor_phrases, text, sentences)
     ]
     return tuple(found)
 
@@ -221,10 +233,12 @@ def trap_for(
         for y in _YEAR.finditer(stext):
             if int(y.group(1)) <= ctx.ref_year - traps.years_back:
                 return "historical", y.group(0)
-    if (m := traps.metaphor_context.search(stext)) is not None and not traps.metaphor_hard.search(
-        stext
+    for context, reason in (
+        (traps.metaphor_context, "metaphor"),
+        (traps.peaceful_context, "peaceful"),
     ):
-        return "metaphor", m.group(0)
+        if (m := context.search(stext)) is not None and not traps.metaphor_hard.search(stext):
+            return reason, m.group(0)
     before = ctx.text[sent.start : start]
     clause = _CLAUSE.split(before)[-1]
     neg = _window(clause, traps.negation_window, clause is before)
@@ -327,7 +341,7 @@ def tag(article: EnrichedArticle, taxonomy: Taxonomy | None = None) -> TaggedArt
     for t in tax.topics:
         ev = [
             Evidence(term=m.group(0), start=m.start(), end=m.end())
-            for m in t.pattern.finditer(text)
+            for m in sentence_matches(t.pattern, text, sentences)
             if kept(m)
         ]
         if ev:
@@ -336,9 +350,9 @@ def tag(article: EnrichedArticle, taxonomy: Taxonomy | None = None) -> TaggedArt
     places = _places(article)
     events = _events(tax, ctx, text, places, kept)
     weights = {e.id: e.weight for e in tax.events}
-    components = _score(tax, text, events, weights, kept)
+    components = _score(tax, text, sentences, events, weights, kept)
     score = round(max(0.0, min(10.0, sum(c.points for c in components))), 2)
-    casualties = _max_casualties(tax, text, kept)
+    casualties = _max_casualties(tax, text, sentences, kept)
     times = StageTimes(**{**article.times.model_dump(), "tagged": utcnow()})
     return TaggedArticle(
         article=article.model_copy(update={"times": times}),
@@ -358,13 +372,13 @@ def _events(
     ctx: Context,
     text: str,
     places: list[tuple[int, int, str]],
-    kept: Any,
+    kept: Kept,
 ) -> list[EventMention]:
     found: list[EventMention] = []
     by_id = {e.id: e for e in tax.events}
     for e in tax.events:
-        for m in e.pattern.finditer(text):
-            if not kept(m, e.modal):
+        for m in sentence_matches(e.pattern, text, ctx.sentences):
+            if not kept(m, e.modal) or _overlaps(e.exclude, text, m):
                 continue
             sent = sentence_at(ctx.sentences, m.start())
             if sent is None or (e.requires is not None and not e.requires.search(sent.text)):
@@ -390,10 +404,20 @@ def _events(
     return sorted(unique.values(), key=lambda ev: ev.trigger.start)
 
 
-def _max_casualties(tax: Taxonomy, text: str, kept: Any) -> int | None:
+def _overlaps(exclude: Pattern | None, text: str, m: re.Match[str]) -> bool:
+    """Whether an event's own exclusion ("test-fired" for a missile strike) covers the trigger."""
+    if exclude is None:
+        return False
+    lo, hi = max(0, m.start() - 60), min(len(text), m.end() + 60)
+    return any(
+        x.start() + lo < m.end() and m.start() < x.end() + lo for x in exclude.finditer(text[lo:hi])
+    )
+
+
+def _max_casualties(tax: Taxonomy, text: str, sentences: list[Sentence], kept: Kept) -> int | None:
     counts = [
         _casualty_count(text, m.start(), m.end(), tax.number_words)
-        for m in tax.casualty.finditer(text)
+        for m in sentence_matches(tax.casualty, text, sentences)
         if kept(m)
     ]
     known = [c for c in counts if c is not None]
@@ -403,7 +427,12 @@ def _max_casualties(tax: Taxonomy, text: str, kept: Any) -> int | None:
 
 
 def _score(
-    tax: Taxonomy, text: str, events: list[EventMention], weights: dict[str, float], kept: Any
+    tax: Taxonomy,
+    text: str,
+    sentences: list[Sentence],
+    events: list[EventMention],
+    weights: dict[str, float],
+    kept: Kept,
 ) -> list[ScoreComponent]:
     """The escalation score as named parts, so an alert can say why it is as severe as it is."""
     violent = [e for e in events if weights[e.type] > 0]
@@ -416,7 +445,7 @@ def _score(
             name="event", points=weights[top.type], detail=f"{top.type}: «{top.trigger.term}»"
         )
     ]
-    casualties = _max_casualties(tax, text, kept)
+    casualties = _max_casualties(tax, text, sentences, kept)
     if casualties is not None:
         points = 0.0
         for bound, p in tax.casualty_points:
@@ -425,7 +454,7 @@ def _score(
         what = f"{casualties} casualties" if casualties else "casualties, number not stated"
         parts.append(ScoreComponent(name="casualties", points=points, detail=what))
     for wid, weight, pattern in tax.weapons:
-        hit = next((m for m in pattern.finditer(text) if kept(m)), None)
+        hit = next((m for m in sentence_matches(pattern, text, sentences) if kept(m)), None)
         if hit is not None:
             parts.append(
                 ScoreComponent(name="weapon", points=weight, detail=f"{wid}: «{hit.group(0)}»")

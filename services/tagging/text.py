@@ -25,12 +25,19 @@ class Sentence:
     text: str
 
 
+_BOUNDARY = re.compile(r"[.!?]+(?=\s|$)|\n(?=[ \t]*\n|[ \t]+\S)")
+
+
 def split_sentences(text: str) -> list[Sentence]:
-    """Sentence boundaries at . ! ? followed by space, and at newlines; keeps 'U.S.' and initials whole."""
+    """Sentence boundaries at . ! ? followed by space, at blank lines and before indented lines.
+
+    A single line break inside a paragraph is only a space: wire copy is often hard-wrapped.
+    'U.S.' and initials do not end a sentence.
+    """
     out: list[Sentence] = []
     pending = -1
     pos = 0
-    for m in re.finditer(r"[.!?]+(?=\s|$)|\n", text):
+    for m in _BOUNDARY.finditer(text):
         if m.group(0) != "\n" and _ABBREV_END.search(text[max(pos, m.end() - 5) : m.end()]):
             continue
         if pending < 0:
@@ -52,7 +59,10 @@ def _add(out: list[Sentence], text: str, start: int, end: int) -> None:
 
 
 def sentences_of(article: Any, text: str) -> list[Sentence]:
-    """Enrichment's sentences when it provides them (objects or dicts with start/end), else our own."""
+    """Enrichment's sentences when it provides them (objects or dicts with start/end), else our own.
+
+    `text` is `title + "\\n" + body`; the title is always a sentence of its own.
+    """
     given = getattr(article, "sentences", None)
     if given:
         out = []
@@ -61,7 +71,9 @@ def sentences_of(article: Any, text: str) -> list[Sentence]:
             end = s["end"] if isinstance(s, dict) else s.end
             out.append(Sentence(start, end, text[start:end]))
         return out
-    return split_sentences(text)
+    cut = len(article.title) + 1 if text.startswith(f"{article.title}\n") else 0
+    body = [Sentence(x.start + cut, x.end + cut, x.text) for x in split_sentences(text[cut:])]
+    return split_sentences(text[:cut]) + body
 
 
 def sentence_at(sentences: Sequence[Sentence], offset: int) -> Sentence | None:
@@ -78,7 +90,7 @@ def tokens(text: str) -> list[re.Match[str]]:
 # ---- the phrase language ------------------------------------------------------------------
 # A phrase is words separated by spaces, matched case-insensitively on word boundaries.
 # `word*` matches any word starting with `word`; `...` matches a gap of up to four words.
-_SEP = r"[^\w\n.!?;]+"  # between words, never across a sentence or clause end
+_SEP = r"[^\w.!?;]+"  # between words; callers drop matches that cross sentences
 _GAP = r"(?:" + _SEP + r"\w+(?:[-'’]\w+)*){0,4}?"
 
 
@@ -138,15 +150,28 @@ class Phrases:
             raise ValueError(f"empty phrase list {list(phrases)!r}")
         return cls(pattern, tuple(sorted({_anchor(p) for p in ps})))
 
-    def _maybe(self, text: str) -> bool:
+    def maybe(self, text: str) -> bool:
         low = text.lower()
         return any(a in low for a in self.anchors)
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
-        return self.pattern.finditer(text) if self._maybe(text) else iter(())
+        return self.pattern.finditer(text) if self.maybe(text) else iter(())
 
     def search(self, text: str) -> re.Match[str] | None:
-        return self.pattern.search(text) if self._maybe(text) else None
+        return self.pattern.search(text) if self.maybe(text) else None
+
+
+def sentence_matches(
+    pattern: re.Pattern[str] | Phrases, text: str, sentences: Sequence[Sentence]
+) -> Iterator[re.Match[str]]:
+    """Matches inside each sentence: a phrase gap may span a wrapped line but never two sentences,
+    and a would-be match across a boundary cannot hide a real one inside a sentence."""
+    if isinstance(pattern, Phrases):
+        if not pattern.maybe(text):
+            return
+        pattern = pattern.pattern
+    for s in sentences:
+        yield from pattern.finditer(text, s.start, s.end)
 
 
 def find_phrases(phrases: Iterable[str], text: str) -> list[re.Match[str]]:

@@ -126,6 +126,10 @@ TRAPS = [
     ("Poland approved its first nuclear power plant.", "peaceful"),
     ("Delivery drones began carrying parcels to villages.", "peaceful"),
     ("A rocket launch put two weather satellites into orbit.", "peaceful"),
+    (
+        "The agency fired the first of six rockets to place a weather satellite in orbit.",
+        "peaceful",
+    ),
 ]
 
 
@@ -180,3 +184,10 @@ def test_fingerprint_is_set_and_stable() -> None:
     a = tagged_from("Title", "Same body text here for both.", published=NOW)
     b = tagged_from("Title", "Same body text here for both.", url="https://x.org/a", published=NOW)
     assert a.fingerprint == b.fingerprint and len(a.fingerprint) == 16
+
+
+def test_a_missile_test_is_a_weapons_test_not_a_strike() -> None:
+    t = tagged_from(
+        "Test", "Iran test-fired a Silkworm missile in the Strait of Hormuz.", published=NOW
+    )
+    assert violent(t) == ["weapons-deployment"]

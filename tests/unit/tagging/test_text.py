@@ -14,6 +14,8 @@ from services.tagging.text import (
     fingerprint_of,
     hamming,
     phrase_regex,
+    sentence_matches,
+    sentences_of,
     simhash,
     split_sentences,
 )
@@ -52,10 +54,35 @@ def test_phrase_is_case_insensitive_on_word_boundaries() -> None:
     assert find_phrases(["drone*"], "drones")
 
 
-def test_gap_never_crosses_a_sentence() -> None:
+def test_gap_never_crosses_a_sentence_end() -> None:
     assert not find_phrases(["fired ... missiles"], "They fired. Missiles were seen.")
-    assert not find_phrases(["troops ... amassed"], "Troops\nChina amassed")
     assert find_phrases(["fired ... missiles"], "They fired three missiles.")
+    assert find_phrases(["fired ... missiles"], "They fired three\nmissiles.")  # wrapped line
+
+
+def test_hard_wrapped_lines_are_one_sentence_but_paragraphs_split() -> None:
+    text = "The rocket lifted off and\nplaced a satellite in orbit\n    Next paragraph\n\nThird"
+    assert [s.text for s in split_sentences(text)] == [
+        "The rocket lifted off and\nplaced a satellite in orbit",
+        "Next paragraph",
+        "Third",
+    ]
+
+
+def test_title_is_its_own_sentence() -> None:
+    class Art:
+        title, body = "China masses troops", "Beijing amassed ships."
+
+    text = f"{Art.title}\n{Art.body}"
+    assert [s.text for s in sentences_of(Art(), text)] == [
+        "China masses troops",
+        "Beijing amassed ships.",
+    ]
+    # "troops ... amassed" across the two would hide "amassed ships" if the whole text were searched
+    found = sentence_matches(
+        compile_phrases(("troops ... amassed", "amassed ships")), text, sentences_of(Art(), text)
+    )
+    assert [m.group(0) for m in found] == ["amassed ships"]
 
 
 @pytest.mark.parametrize("bad", ["", "...", "... missile", "missile ..."])
