@@ -18,7 +18,10 @@ from schemas.ids import alert_id
 from services.alerts.rules import Rule
 from services.tagging.core import Context, Taxonomy, load_taxonomy, reference_year, trap_for
 from services.tagging.text import (
+    article_text,
     hamming,
+    minhash_of,
+    minhash_similarity,
     sentence_at,
     sentence_matches,
     sentences_of,
@@ -42,6 +45,7 @@ class Story:
     first_seen: datetime
     last_seen: datetime
     articles: set[str] = field(default_factory=set)
+    minhashes: list[tuple[int, ...]] = field(default_factory=list)
 
 
 @dataclass
@@ -64,16 +68,20 @@ class StoryState:
 
     Near-duplicates are found through a band index: two fingerprints within 7 bits always share a
     band (pigeonhole), and most within `max_distance` do; only stories sharing a band are compared.
+    When enrichment gives a bottom-k MinHash (issue 3), it is used instead: stories sharing a hash
+    are compared, and an estimated Jaccard of at least `min_jaccard` is the same story.
     """
 
     window: timedelta = timedelta(hours=6)
     max_distance: int = 12  # SimHash bits (wire copies: <10; unrelated pairs in our set: >=18)
+    min_jaccard: float = 0.5
     stories: dict[str, Story] = field(default_factory=dict)
     story_of_article: dict[str, str] = field(default_factory=dict)
     alerted: dict[tuple[str, str], Alerted] = field(default_factory=dict)
     emitted: dict[str, list[Alert]] = field(default_factory=dict)  # by article id
     by_band: dict[tuple[int, int], set[str]] = field(default_factory=dict)
     by_places: dict[frozenset[str], set[str]] = field(default_factory=dict)
+    by_hash: dict[int, set[str]] = field(default_factory=dict)
     pruned_at: datetime | None = None
 
     def prune(self, now: datetime) -> None:
@@ -91,25 +99,34 @@ class StoryState:
                 for band in _bands(fp):
                     self.by_band.get(band, set()).discard(s.id)
             self.by_places.get(s.places, set()).discard(s.id)
+            for mh in s.minhashes:
+                for h in mh:
+                    self.by_hash.get(h, set()).discard(s.id)
         if old:
             gone = {s.id for s in old}
             self.alerted = {k: v for k, v in self.alerted.items() if k[0] not in gone}
             self.by_band = {k: v for k, v in self.by_band.items() if v}
             self.by_places = {k: v for k, v in self.by_places.items() if v}
+            self.by_hash = {k: v for k, v in self.by_hash.items() if v}
 
     def assign(self, tagged: TaggedArticle, now: datetime) -> tuple[Story, bool]:
         """The story of this article (joining or starting one) and whether the article is new to it."""
         art_id = tagged.article.id
         if art_id in self.story_of_article:
             return self.stories[self.story_of_article[art_id]], False
-        fp = int(tagged.fingerprint, 16) if tagged.fingerprint else None
+        mh = minhash_of(tagged.article)
+        fp = int(tagged.fingerprint, 16) if tagged.fingerprint and mh is None else None
         types = {e.type for e in tagged.events}
         places = frozenset(tagged.article.countries[:2])
-        story = self._find(fp, types, places, now)
+        story = self._find(fp, mh, types, places, now)
         if story is None:
             story = Story(art_id, [], set(), places, now, now)
             self.stories[story.id] = story
             self.by_places.setdefault(places, set()).add(story.id)
+        if mh is not None and mh not in story.minhashes:
+            story.minhashes.append(mh)
+            for h in mh:
+                self.by_hash.setdefault(h, set()).add(story.id)
         if fp is not None and fp not in story.fingerprints:
             story.fingerprints.append(fp)
             for band in _bands(fp):
@@ -125,8 +142,20 @@ class StoryState:
         return [s for s in found if abs(now - s.last_seen) <= self.window]
 
     def _find(
-        self, fp: int | None, types: set[str], places: frozenset[str], now: datetime
+        self,
+        fp: int | None,
+        mh: tuple[int, ...] | None,
+        types: set[str],
+        places: frozenset[str],
+        now: datetime,
     ) -> Story | None:
+        if mh is not None:
+            sharing: set[str] = set()
+            for h in mh:
+                sharing |= self.by_hash.get(h, set())
+            for s in self._live(sharing, now):
+                if any(minhash_similarity(mh, m) >= self.min_jaccard for m in s.minhashes):
+                    return s
         if fp is not None:
             near: set[str] = set()
             for band in _bands(fp):
@@ -153,7 +182,7 @@ class _Doc:
     @classmethod
     def of(cls, tagged: TaggedArticle, tax: Taxonomy) -> _Doc:
         art = tagged.article
-        text = f"{art.title}\n{art.body}"
+        text = article_text(art)
         sents = sentences_of(art, text)
         year = reference_year(art.times)
         return cls(tagged, text, Context.of(text, sents, year, tax.traps))

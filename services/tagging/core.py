@@ -33,6 +33,7 @@ from schemas.tagged import TrapReason
 from services.tagging.text import (
     Phrases,
     Sentence,
+    article_text,
     fingerprint_of,
     sentence_at,
     sentence_matches,
@@ -322,7 +323,7 @@ def _casualty_count(text: str, start: int, end: int, words: dict[str, int]) -> i
 
 def tag(article: EnrichedArticle, taxonomy: Taxonomy | None = None) -> TaggedArticle:
     tax = taxonomy or load_taxonomy()
-    text = f"{article.title}\n{article.body}"
+    text = article_text(article)
     sentences = sentences_of(article, text)
     ctx = Context.of(text, sentences, reference_year(article.times), tax.traps)
     suppressed: dict[tuple[int, int], Suppressed] = {}
@@ -350,9 +351,9 @@ def tag(article: EnrichedArticle, taxonomy: Taxonomy | None = None) -> TaggedArt
     places = _places(article)
     events = _events(tax, ctx, text, places, kept)
     weights = {e.id: e.weight for e in tax.events}
-    components = _score(tax, text, sentences, events, weights, kept)
+    casualties = _max_casualties(tax, text, sentences, kept, article)
+    components = _score(tax, text, sentences, events, weights, kept, casualties)
     score = round(max(0.0, min(10.0, sum(c.points for c in components))), 2)
-    casualties = _max_casualties(tax, text, sentences, kept)
     times = StageTimes(**{**article.times.model_dump(), "tagged": utcnow()})
     return TaggedArticle(
         article=article.model_copy(update={"times": times}),
@@ -414,13 +415,24 @@ def _overlaps(exclude: Pattern | None, text: str, m: re.Match[str]) -> bool:
     )
 
 
-def _max_casualties(tax: Taxonomy, text: str, sentences: list[Sentence], kept: Kept) -> int | None:
+def _max_casualties(
+    tax: Taxonomy, text: str, sentences: list[Sentence], kept: Kept, article: object
+) -> int | None:
+    """The largest stated count of killed or wounded; 0 when mentioned without a number.
+
+    Enrichment's own counts (issue 3: `casualties` with kind and count) join ours when present.
+    """
     counts = [
         _casualty_count(text, m.start(), m.end(), tax.number_words)
         for m in sentence_matches(tax.casualty, text, sentences)
         if kept(m)
     ]
     known = [c for c in counts if c is not None]
+    known += [
+        c.count
+        for c in getattr(article, "casualties", None) or []
+        if getattr(c, "kind", None) in ("killed", "injured") and isinstance(c.count, int)
+    ]
     if known:
         return max(known)
     return 0 if counts else None
@@ -433,6 +445,7 @@ def _score(
     events: list[EventMention],
     weights: dict[str, float],
     kept: Kept,
+    casualties: int | None,
 ) -> list[ScoreComponent]:
     """The escalation score as named parts, so an alert can say why it is as severe as it is."""
     violent = [e for e in events if weights[e.type] > 0]
@@ -445,7 +458,6 @@ def _score(
             name="event", points=weights[top.type], detail=f"{top.type}: «{top.trigger.term}»"
         )
     ]
-    casualties = _max_casualties(tax, text, sentences, kept)
     if casualties is not None:
         points = 0.0
         for bound, p in tax.casualty_points:

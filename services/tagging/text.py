@@ -58,10 +58,16 @@ def _add(out: list[Sentence], text: str, start: int, end: int) -> None:
         out.append(Sentence(start + lead, start + trail, chunk[lead:trail]))
 
 
+def article_text(article: Any) -> str:
+    """The string every offset refers to: enrichment's `text` when it defines one, else title + body."""
+    given = getattr(article, "text", None)
+    return given if isinstance(given, str) else f"{article.title}\n{article.body}"
+
+
 def sentences_of(article: Any, text: str) -> list[Sentence]:
     """Enrichment's sentences when it provides them (objects or dicts with start/end), else our own.
 
-    `text` is `title + "\\n" + body`; the title is always a sentence of its own.
+    `text` starts with the title and a line break; the title is always a sentence of its own.
     """
     given = getattr(article, "sentences", None)
     if given:
@@ -208,8 +214,29 @@ def hamming(a: int, b: int) -> int:
 
 
 def fingerprint_of(article: Any) -> str:
-    """Enrichment's fingerprint when it provides one, else a SimHash of title and body (16 hex)."""
+    """A SimHash of title and body (16 hex), or enrichment's fingerprint when it is such a string.
+
+    Enrichment's bottom-k MinHash (a list of ints, issue 3) is read directly by the story index
+    (`minhash_of`, `minhash_similarity`); this SimHash stays as the fallback for articles without one.
+    """
     given = getattr(article, "fingerprint", None)
     if isinstance(given, str) and given:
         return given
     return f"{simhash(article.title + chr(10) + article.body):016x}"
+
+
+def minhash_of(article: Any) -> tuple[int, ...] | None:
+    """Enrichment's bottom-k MinHash (ascending 32-bit hashes of word shingles), if it has one."""
+    given = getattr(article, "fingerprint", None)
+    if isinstance(given, list | tuple) and given and all(isinstance(h, int) for h in given):
+        return tuple(given)
+    return None
+
+
+def minhash_similarity(a: Sequence[int], b: Sequence[int]) -> float:
+    """Estimated Jaccard of two bottom-k sketches: |A ∩ B ∩ bottom-k(A ∪ B)| / k."""
+    k = min(len(a), len(b))
+    if k == 0:
+        return 0.0
+    union_k = set(sorted(set(a) | set(b))[:k])
+    return len(set(a) & set(b) & union_k) / k

@@ -1,0 +1,81 @@
+"""The fields enrichment is adding (issue 3) are used when present: text, sentences, MinHash, casualties.
+
+`Future` stands in for the coming EnrichedArticle; today's articles have none of these fields.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from schemas import EnrichedArticle
+from services.alerts.core import StoryState, evaluate
+from services.alerts.rules import parse_rules
+from services.enrichment.core import enrich
+from services.ingest.parse import from_mapping
+from services.tagging.core import tag
+from services.tagging.text import minhash_similarity
+
+NOW = "2026-11-20T08:00:00Z"
+RULES = parse_rules(
+    "rules:\n  - id: r\n    description: d\n    severity: low\n    min_severity: medium\n", "t.yaml"
+)
+
+
+class Casualty(BaseModel):
+    kind: str
+    count: int
+
+
+class Sent(BaseModel):
+    start: int
+    end: int
+
+
+class Future(EnrichedArticle):
+    fingerprint: list[int] = Field(default_factory=list)
+    casualties: list[Casualty] = Field(default_factory=list)
+    sentences: list[Sent] = Field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return self.title + "\n\n" + self.body
+
+
+def future(title: str, body: str, minhash: list[int], **extra: object) -> Future:
+    base = enrich(from_mapping({"title": title, "body": body, "published_at": NOW}))
+    data = base.model_dump()
+    data["entities"] = []  # today's offsets are into title + "\n" + body
+    return Future(**data, fingerprint=minhash, **extra)  # type: ignore[arg-type]
+
+
+def test_minhash_similarity() -> None:
+    assert minhash_similarity([1, 2, 3, 4], [1, 2, 3, 4]) == 1.0
+    assert minhash_similarity([1, 2, 3, 4], [5, 6, 7, 8]) == 0.0
+    assert minhash_similarity([1, 2, 3, 4], [1, 2, 5, 6]) == 0.5
+    assert minhash_similarity([], [1]) == 0.0
+
+
+def test_stories_follow_enrichments_minhash() -> None:
+    a = tag(future("Shelling", "Artillery shelling hit Kherson overnight.", list(range(64))))
+    b = tag(future("Other words", "Mortar fire struck homes near the river.", list(range(2, 66))))
+    c = tag(future("Shelling!", "Artillery shelling hit Kherson overnight.", list(range(500, 564))))
+    state = StoryState()
+    assert len(evaluate(a, RULES, state)) == 1
+    assert evaluate(b, RULES, state) == []  # same MinHash story, different words
+    assert len(evaluate(c, RULES, state)) == 1  # same words, other MinHash: its own story
+    assert len(state.stories) == 2
+
+
+def test_text_sentences_and_casualties_from_enrichment() -> None:
+    art = future(
+        "Strike",
+        "Russian missiles hit a market. Rescuers are searching the rubble.",
+        list(range(64)),
+        casualties=[Casualty(kind="killed", count=31)],
+        sentences=[Sent(start=0, end=6), Sent(start=8, end=38), Sent(start=39, end=73)],
+    )
+    t = tag(art)
+    [e] = [e for e in t.events if e.type == "missile-strike"]
+    assert art.text[e.trigger.start : e.trigger.end] == e.trigger.term == "missiles hit"
+    assert e.sentence == "Russian missiles hit a market."
+    assert t.casualties == 31
