@@ -266,6 +266,8 @@ def rule_matches(rule: Rule, doc: _Doc) -> list[Match] | None:
         if not pair:
             return None
         found += pair
+    if not found:  # a score- or casualty-only rule: the events are its evidence
+        found = [doc.match(e.trigger.start, e.trigger.end) for e in tagged.events]
     return found
 
 

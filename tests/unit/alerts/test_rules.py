@@ -170,3 +170,13 @@ def test_alert_carries_matches_with_sentences_and_rule_channels() -> None:
     assert a.matches[0].term == "missiles" and a.matches[0].sentence == STRIKE
     assert a.severity == "high"  # the article's own severity raises the rule's medium
     assert a.score_components and a.events
+
+
+def test_a_score_only_rule_shows_the_events_as_evidence() -> None:
+    rules = parse_rules(rule(min_casualties="20"), "t.yaml")
+    [a] = evaluate(
+        tagged_from("Blast", "A car bomb killed 30 people in the market.", published=NOW),
+        rules,
+        StoryState(),
+    )
+    assert [m.term for m in a.matches] == ["car bomb"]
