@@ -191,3 +191,15 @@ def test_a_missile_test_is_a_weapons_test_not_a_strike() -> None:
         "Test", "Iran test-fired a Silkworm missile in the Strait of Hormuz.", published=NOW
     )
     assert violent(t) == ["weapons-deployment"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Russian missiles hit a museum in Kharkiv on Monday.",
+        "A drone attack hit an oil company's depot in Russia.",
+        "Russian missiles struck Kyiv, leaving no power in the east of the city.",
+    ],
+)
+def test_words_near_a_trap_do_not_hide_a_real_attack(body: str) -> None:
+    assert violent(tagged_from("News", body, published=NOW))
