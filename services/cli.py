@@ -19,6 +19,7 @@ from services.common.settings import PROJECT_ROOT, Settings, get_settings
 from services.common.stack import LocalStack, StackError, wait_ready
 from services.common.supervise import SERVICES, ServiceDied, check_alive, running_services
 from services.common.topics import RedisKeys, Topics
+from services.ops_cli import register as register_ops
 
 SEVERITIES = ("low", "medium", "high", "critical")
 
@@ -42,7 +43,7 @@ def _stop_on_signals() -> None:
 @click.group()
 def main() -> None:
     """newswire: watch news for escalation (Kafka -> enrichment -> tagging -> alerts -> Redis)."""
-    nlog.setup(_settings().log_level)
+    nlog.setup(_settings().log_level, _settings().log_format)
 
 
 # ---- stack ---------------------------------------------------------------------------------
@@ -82,11 +83,10 @@ def stack_down() -> None:
 
 
 def _create_topics(s: Settings) -> None:
-    from services.common.kafka import ensure_topics
+    from services.ops_cli import apply_topics  # partitions, retention, compaction (issue 8)
 
-    created = asyncio.run(ensure_topics(s))
-    if created:
-        click.echo(f"created topics: {', '.join(created)}")
+    for change in asyncio.run(apply_topics(s)):
+        click.echo(change)
 
 
 @main.command()
@@ -110,12 +110,6 @@ def topics() -> None:
     """Kafka topic administration."""
 
 
-@topics.command("create")
-def topics_create() -> None:
-    _create_topics(_settings())
-    click.echo("topics: " + ", ".join(Topics.from_settings(_settings()).all()))
-
-
 # ---- services ------------------------------------------------------------------------------
 @main.command("run")
 @click.argument("service", type=click.Choice(SERVICES))
@@ -124,6 +118,7 @@ def run(service: str) -> None:
     s = _settings()
     from services.common.kafka import ensure_topics
 
+    nlog.set_service(service)
     asyncio.run(ensure_topics(s))
     if service == "ingest":
         from aiohttp import web
@@ -374,10 +369,11 @@ def tail(topic: str, as_json: bool, count: int | None, timeout: float | None) ->
 # ---- contracts -----------------------------------------------------------------------------
 @main.command("schemas")
 def schemas_export() -> None:
-    """Write the JSON Schema of every event into schemas/json/."""
+    """Write the JSON Schema of every event (schemas/json/) and the AsyncAPI document."""
     from schemas.export import write
+    from services.common.asyncapi import write as write_asyncapi
 
-    for p in write():
+    for p in [*write(), write_asyncapi()]:
         click.echo(str(p))
 
 
@@ -544,6 +540,8 @@ def demo(timeout: float, paths: tuple[Path, ...]) -> None:
         raise click.ClickException("no alert arrived; see the logs in " + str(s.state_dir / "logs"))
     click.echo("demo finished; everything it started is stopped.")
 
+
+register_ops(main, topics)  # status, topics create|describe|reset-offsets (services/ops_cli.py)
 
 if __name__ == "__main__":
     main()

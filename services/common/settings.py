@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import (
@@ -75,6 +76,27 @@ class Settings(BaseSettings):
         description="Topic taxonomy.",
     )
     log_level: str = Field("INFO", description="Log level of every service.")
+    log_format: Literal["json", "text"] = Field(
+        "json", description="`json` (one object per line, with article/story/alert ids) or `text`."
+    )
+    metrics_host: str = Field(
+        "127.0.0.1", description="Bind address of each worker's health and metrics server."
+    )
+    metrics_port: int | None = Field(
+        None,
+        ge=0,
+        description="Worker health/metrics port; unset: 9101 enrichment, 9102 tagging, "
+        "9103 alerts (ingest serves them on its HTTP port); 0: any free port.",
+    )
+    status_interval_s: float = Field(
+        10.0, gt=0, description="How often a service refreshes its heartbeat and lag gauge."
+    )
+    retention_days: float = Field(
+        7.0, gt=0, description="Retention of the article topics (`topics create`)."
+    )
+    deadletter_retention_days: float = Field(
+        30.0, gt=0, description="Retention of the alerts and dead-letter topics."
+    )
 
     @classmethod
     def settings_customise_sources(
