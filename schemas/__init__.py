@@ -17,7 +17,16 @@ from schemas.enriched import (
     Tone,
 )
 from schemas.raw import RawArticle
-from schemas.tagged import Evidence, Severity, TaggedArticle, Topic
+from schemas.tagged import (
+    SEVERITIES,
+    EventMention,
+    Evidence,
+    ScoreComponent,
+    Severity,
+    Suppressed,
+    TaggedArticle,
+    Topic,
+)
 
 MODELS: dict[str, type[BaseModel]] = {
     "RawArticle": RawArticle,
@@ -29,20 +38,24 @@ MODELS: dict[str, type[BaseModel]] = {
 
 __all__ = [
     "MODELS",
+    "SEVERITIES",
     "Alert",
     "Casualty",
     "DeadLetter",
     "EnrichedArticle",
     "Entity",
+    "EventMention",
     "Evidence",
     "KeyPhrase",
     "Match",
     "Quantity",
     "RawArticle",
+    "ScoreComponent",
     "Sentence",
     "Severity",
     "Span",
     "StageTimes",
+    "Suppressed",
     "TaggedArticle",
     "TimeMention",
     "Tone",

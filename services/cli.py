@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import shutil
 import signal
 import sys
@@ -374,6 +375,91 @@ def schemas_export() -> None:
 
     for p in [*write(), write_asyncapi()]:
         click.echo(str(p))
+
+
+# ---- rules and offline analysis (no broker) ------------------------------------------------
+@main.group()
+def rules() -> None:
+    """Alert rules: validate a rules file, or backtest it over archived articles."""
+
+
+def _load_rules_or_fail(path: Path) -> list[Any]:
+    from services.alerts.rules import RuleError, load_rules
+
+    try:
+        return load_rules(path)
+    except RuleError as exc:
+        for p in exc.problems:
+            click.echo(p, err=True)
+        raise click.ClickException(f"{len(exc.problems)} problem(s) in {path}") from exc
+
+
+@rules.command("check")
+@click.argument("file", type=click.Path(path_type=Path))
+def rules_check(file: Path) -> None:
+    """Validate FILE; each problem is printed as file:line: field: message."""
+    loaded = _load_rules_or_fail(file)
+    click.echo(f"{file}: ok, {len(loaded)} rule(s): {', '.join(r.id for r in loaded)}")
+
+
+@rules.command("backtest")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON alert per line, then no summary.")
+@click.option("--quiet", is_flag=True, help="Only the summary.")
+def rules_backtest(file: Path, paths: tuple[str, ...], as_json: bool, quiet: bool) -> None:
+    """Run the rules in FILE over archived articles (PATH... or - for stdin) and report what would fire."""
+    from services.alerts.core import matching_rules
+    from services.alerts.offline import Backtest, Result, read_inputs, run
+
+    loaded = _load_rules_or_fail(file)
+    report = Backtest()
+    for r in run(read_inputs(list(paths)), loaded):
+        if not isinstance(r, Result):
+            report.skipped += 1
+            where = f"{r.path}:{r.line}" if r.line else str(r.path)
+            click.echo(f"skipped {where}: {r.error}", err=True)
+            continue
+        report.add(r, matching_rules(r.tagged, loaded))
+        for a in r.alerts:
+            if as_json:
+                click.echo(a.model_dump_json())
+            elif not quiet:
+                click.echo(
+                    f"[{a.severity}] {a.rule_id:22} story {a.story_id} "
+                    f"article {a.article_id}: {a.title[:80]}"
+                )
+    if not as_json:
+        for line in report.summary(loaded):
+            click.echo(line)
+
+
+@main.command()
+@click.argument("paths", nargs=-1)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "pretty"]), default="jsonl")
+@click.option(
+    "--rules",
+    "rules_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Rules file (default: the configured one).",
+)
+def analyze(paths: tuple[str, ...], fmt: str, rules_file: Path | None) -> None:
+    """enrich -> tag -> evaluate PATH... (or - for stdin) with no broker: one line per article, in order."""
+    from services.alerts.offline import Result, analyze_record, pretty, read_inputs, run
+    from services.tagging.core import load_taxonomy
+
+    s = _settings()
+    loaded = _load_rules_or_fail(rules_file or s.rules_file)
+    taxonomy = load_taxonomy(s.taxonomy_file)
+    for r in run(read_inputs(list(paths)), loaded, taxonomy=taxonomy):
+        if not isinstance(r, Result):
+            where = f"{r.path}:{r.line}" if r.line else str(r.path)
+            click.echo(f"skipped {where}: {r.error}", err=True)
+        elif fmt == "jsonl":
+            click.echo(json.dumps(analyze_record(r), ensure_ascii=False))
+        else:
+            click.echo(pretty(r))
 
 
 # ---- the main job --------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Trends: per-window counts of terms (topics, event types, entities, countries) in a faust windowed
+"""Trends: per-window counts of stories mentioning a term (topics, event types, entities, countries) in a faust windowed
 table, and a trend alert when a term spikes well above its own recent baseline.
 
 The pure parts (`trend_terms`, `is_spike`, `trend_alert`) are separate from the faust wiring
@@ -19,6 +19,7 @@ import faust
 from schemas import Alert, Match, StageTimes, TaggedArticle
 from schemas.base import utcnow
 from schemas.ids import alert_id
+from services.alerts.core import StoryState, article_time
 from services.common.settings import Settings
 from services.common.topics import Topics
 
@@ -61,6 +62,14 @@ def _event_types(tagged: TaggedArticle) -> list[str]:
         if name:
             out.append(str(name))
     return out
+
+
+def opens_story(tagged: TaggedArticle, stories: StoryState) -> bool:
+    """True for the first article of a story (and a redelivery of it), false for later copies."""
+    now = article_time(tagged)
+    stories.prune(now)
+    story, _ = stories.assign(tagged, now)
+    return story.id == tagged.article.id
 
 
 def is_spike(current: int, baseline: Sequence[int], cfg: TrendConfig) -> bool:
@@ -126,12 +135,16 @@ def install_trends(
     )
     alerted: dict[str, int] = {}  # term -> start of the window it last alerted in
 
+    stories = StoryState()  # trends count stories: 50 outlets carrying one wire story count once
+
     async def extract(stream: Any) -> None:
         async for value in stream:
             try:
                 tagged = TaggedArticle.model_validate_json(value)
             except ValueError:
                 continue  # the alerts stage dead-letters bad records already
+            if not opens_story(tagged, stories):
+                continue
             for term in trend_terms(tagged):
                 await terms_topic.send(key=term.encode(), value=value)
 

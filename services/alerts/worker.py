@@ -5,7 +5,7 @@ from __future__ import annotations
 import faust
 
 from schemas import Alert, TaggedArticle
-from services.alerts.core import evaluate
+from services.alerts.core import StoryState, evaluate
 from services.alerts.delivery import RedisDelivery
 from services.alerts.rules import load_rules
 from services.alerts.subscriptions import FanOut
@@ -14,6 +14,7 @@ from services.common.redisconn import make_redis
 from services.common.settings import Settings
 from services.common.topics import RedisKeys, Topics
 from services.common.worker import Stage, make_app
+from services.tagging.core import load_taxonomy
 
 
 def build(settings: Settings) -> faust.App:
@@ -29,8 +30,11 @@ def build(settings: Settings) -> faust.App:
         if await delivery.deliver(alert) is not None:  # first delivery only
             await fanout.publish(alert)
 
+    state = StoryState()  # story index of this process; lost on restart (see core.py)
+    taxonomy = load_taxonomy(settings.taxonomy_file)  # its traps also judge rule phrases
+
     def compute(value: bytes) -> list[Alert]:
-        return evaluate(TaggedArticle.model_validate_json(value), rules)
+        return evaluate(TaggedArticle.model_validate_json(value), rules, state, taxonomy)
 
     app = make_app("alerts", settings)
     t = Topics.from_settings(settings)

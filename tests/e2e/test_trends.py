@@ -23,6 +23,19 @@ from tests.conftest import settings_env
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
 WINDOW = 60
+STORIES = [
+    ("Canada", "Iran", "missile transfers"),
+    ("Japan", "North Korea", "weapons tests"),
+    ("Australia", "Myanmar", "a military crackdown"),
+    ("Norway", "Belarus", "election fraud"),
+    ("Brazil", "Venezuela", "border incursions"),
+    ("India", "Pakistan", "cross-border raids"),
+    ("Kenya", "Sudan", "arms smuggling"),
+    ("Mexico", "Nicaragua", "political arrests"),
+    ("Turkey", "Syria", "chemical weapons"),
+    ("Poland", "Russia", "cyber intrusions"),
+    ("Chile", "Bolivia", "gas export disputes"),
+]
 
 
 async def test_a_term_spiking_over_its_baseline_raises_one_trend_alert(
@@ -49,9 +62,12 @@ async def test_a_term_spiking_over_its_baseline_raises_one_trend_alert(
     marker = uuid.uuid4().hex[:6]
 
     def tagged(n: int) -> bytes:
-        raw = RawArticle(
-            title=f"Talks {marker} {n}", body=f"Officials discussed sanctions {marker} {n}."
-        )  # type: ignore[call-arg]
+        """Eleven different stories that all mention sanctions (trends count stories)."""
+        who, whom, what = STORIES[n - 1]
+        raw = RawArticle(  # type: ignore[call-arg]
+            title=f"{who} sanctions {whom} ({marker})",
+            body=f"{who} announced sanctions on {whom} over {what}.",
+        )
         return tag(enrich(raw)).model_dump_json().encode()
 
     now_ms = int(time.time() * 1000)

@@ -48,3 +48,30 @@ def test_trend_alert_id_is_per_term_and_window() -> None:
     assert one.rule_id == "trend"
     assert "nuclear" in one.title
     assert "30 articles" in one.matches[0].sentence
+
+
+def test_only_the_first_article_of_a_story_feeds_trends() -> None:
+    from services.alerts.core import StoryState
+    from services.alerts.offline import tagged_from
+    from services.alerts.trends import opens_story
+
+    body = (
+        "Russian forces shelled Kherson on Monday, damaging homes near the river, officials said."
+    )
+    state = StoryState()
+    first = tagged_from(
+        "Kherson shelled", body, url="https://a.example/1", published="2026-11-20T08:00:00Z"
+    )
+    copy = tagged_from(
+        "Kherson shelled again", body, url="https://b.example/1", published="2026-11-20T08:05:00Z"
+    )
+    other = tagged_from(
+        "Drone strike on Lviv",
+        "A drone strike hit a warehouse in Lviv, the mayor said.",
+        url="https://c.example/1",
+        published="2026-11-20T08:06:00Z",
+    )
+    assert opens_story(first, state)
+    assert not opens_story(copy, state)
+    assert opens_story(first, state)  # a redelivery of the first stays the first
+    assert opens_story(other, state)
