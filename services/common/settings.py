@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     )
     http_host: str = Field("127.0.0.1", description="Ingest HTTP bind address.")
     http_port: int = Field(8080, description="Ingest HTTP port.")
+    dashboard_port: int = Field(8081, description="Dashboard HTTP port (`newswire run dashboard`).")
     max_batch: int = Field(1000, ge=1, description="Most articles in one POST /articles.")
     send_timeout_s: float = Field(10.0, gt=0, description="Bound on one Kafka send.")
     rules_file: Path = Field(
