@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,7 +45,7 @@ class PollResult:
 
 async def _fetch(
     http: aiohttp.ClientSession, url: str, etag: str | None, modified: str | None
-) -> tuple[int, bytes, dict[str, str]]:
+) -> tuple[int, bytes, Mapping[str, str]]:
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
     if etag:
         headers["If-None-Match"] = etag
@@ -57,7 +57,7 @@ async def _fetch(
             body = await resp.content.read(MAX_FEED_BYTES + 1)
             if len(body) > MAX_FEED_BYTES:
                 raise ValueError(f"feed larger than {MAX_FEED_BYTES} bytes")
-        return resp.status, body, dict(resp.headers)
+        return resp.status, body, resp.headers.copy()  # case-insensitive
 
 
 class FeedPoller:

@@ -1,0 +1,39 @@
+"""Archive replay on the real stack: mixed formats, .gz, duplicates and skips in the summary."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+from services.common.kafka import ensure_topics
+from services.common.settings import Settings
+from services.ingest.archive import Progress, ReplayOptions
+from services.ingest.replay import replay
+
+pytestmark = pytest.mark.integration
+
+
+async def test_replay_mixed_archive(stack: Settings, tmp_path: Path) -> None:
+    await ensure_topics(stack)
+    marker = uuid.uuid4().hex[:8]
+    rows = [{"title": f"Story {marker} {i}", "body": f"Body {i} {marker}."} for i in range(5)]
+    (tmp_path / "a.jsonl.gz").write_bytes(
+        gzip.compress("\n".join(json.dumps(r) for r in [*rows, rows[0], {"title": "x"}]).encode())
+    )
+    (tmp_path / "nested").mkdir()
+    (tmp_path / "nested" / "b.csv").write_text(
+        f"title,body,published_at\nCSV {marker},From a table.,2024-11-19T10:00:00Z\n"
+    )
+    seen: list[Progress] = []
+    report = await replay(
+        stack, [tmp_path], opts=ReplayOptions(rate=1000, progress=seen.append, progress_every_s=0)
+    )
+    assert len(report.published) == 6 and report.duplicates == 1
+    assert len(report.skipped) == 1 and "body" in (report.skipped[0].error or "")
+    assert report.failed == []
+    assert seen[-1].count == 8 and seen[-1].fraction == pytest.approx(1.0)
+    assert "published 6, duplicates 1, skipped 1, failed 0" in report.summary()
