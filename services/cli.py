@@ -131,6 +131,7 @@ def run(service: str) -> None:
             make_dashboard(s),
             host=s.http_host,
             port=s.dashboard_port,
+            shutdown_timeout=2.0,  # open SSE connections would otherwise hold the exit
             print=lambda m: click.echo(m, err=True),
         )
         return
@@ -413,10 +414,10 @@ def tail(
     timeout: float | None,
 ) -> None:
     """Print a topic's records (TOPIC may be raw, enriched, tagged, alerts, deadletter or a name)."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka import AIOKafkaConsumer
 
     from schemas.base import utcnow
-    from services.tail import Filter, format_record, keep, parse_since
+    from services.tail import Filter, format_record, keep, parse_since, topic_partitions
 
     s = _settings()
     name = getattr(Topics.from_settings(s), topic, topic)
@@ -430,9 +431,9 @@ def tail(
         consumer = AIOKafkaConsumer(bootstrap_servers=s.bootstrap, enable_auto_commit=False)
         await consumer.start()
         try:
-            if name not in await consumer.topics():
+            tps = (await topic_partitions(consumer, [name]))[name]
+            if not tps:
                 raise click.ClickException(f"no topic {name!r}")
-            tps = [TopicPartition(name, p) for p in sorted(consumer.partitions_for_topic(name))]
             consumer.assign(tps)
             first = await consumer.beginning_offsets(tps)
             end = await consumer.end_offsets(tps)

@@ -18,7 +18,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from aiohttp import web
 from aiohttp_sse import sse_response
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from services.common.settings import PROJECT_ROOT, Settings
@@ -30,6 +30,7 @@ from services.dashboard.core import (
     rates,
     stream_event,
 )
+from services.tail import topic_partitions
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -133,10 +134,8 @@ async def _keep_articles(s: Settings, client: aioredis.Redis) -> None:
 async def _sample(s: Settings, admin: AIOKafkaAdminClient, consumer: AIOKafkaConsumer) -> Any:
     t = Topics.from_settings(s)
     names = {"raw": t.raw, "enriched": t.enriched, "tagged": t.tagged, "alerts": t.alerts}
-    tps = {
-        key: [TopicPartition(name, p) for p in consumer.partitions_for_topic(name) or ()]
-        for key, name in names.items()
-    }
+    found = await topic_partitions(consumer, list(names.values()))
+    tps = {key: found[name] for key, name in names.items()}
     end = await consumer.end_offsets([tp for v in tps.values() for tp in v])
     totals = {key: sum(end[tp] for tp in v) for key, v in tps.items()}
     lag = {}
@@ -159,7 +158,6 @@ async def _keep_stats(s: Settings, app: web.Application, every_s: float = 2.0) -
     try:
         while True:
             try:
-                await consumer.topics()  # refresh metadata
                 totals, lag = await _sample(s, admin, consumer)
                 now = time.monotonic()
                 app[STATS].update(

@@ -115,7 +115,13 @@ function ringPath(ring, arcs) {
     const arc = i >= 0 ? arcs[i] : arcs[~i].slice().reverse();
     pts.push(...(pts.length ? arc.slice(1) : arc));
   }
-  return "M" + pts.map((p) => project(p).map((v) => v.toFixed(1)).join(",")).join("L") + "Z";
+  // a ring crossing the antimeridian is cut there instead of drawing a line across the map
+  let d = "";
+  pts.forEach((p, i) => {
+    const jump = i > 0 && Math.abs(p[0] - pts[i - 1][0]) > 180;
+    d += (i === 0 || jump ? "M" : "L") + project(p).map((v) => v.toFixed(1)).join(",");
+  });
+  return d + "Z";
 }
 
 async function drawLand() {

@@ -1,0 +1,122 @@
+"""The dashboard in real headless Chromium: an alert appears live, survives a reload, has a detail
+view with highlights and a dot on the map; a screenshot is saved as a test artifact."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from services.common.kafka import ensure_topics
+from services.common.settings import PROJECT_ROOT, Settings
+from services.common.supervise import SERVICES, check_alive, running_services
+from tests.conftest import free_port, settings_env
+from tests.e2e.cdp import chromium, chromium_path
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+ARTIFACTS = Path(
+    os.environ.get("NEWSWIRE_TEST_ARTIFACTS", PROJECT_ROOT / ".newswire" / "artifacts")
+)
+CHROMIUM = chromium_path()
+
+
+def _wait_http(url: str, procs: dict[str, Any], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        check_alive(procs)
+        try:
+            with urllib.request.urlopen(url, timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, f"{url} did not answer"
+        time.sleep(0.3)
+
+
+@pytest.fixture(scope="module")
+def dashboard(stack: Settings) -> Iterator[str]:
+    if CHROMIUM is None:
+        pytest.skip(
+            "Chromium is not installed (Debian package `chromium`; `make setup` installs it)"
+        )
+    asyncio.run(ensure_topics(stack))
+    port = free_port()
+    env = {**settings_env(stack), "NEWSWIRE_DASHBOARD_PORT": str(port)}
+    with running_services(
+        (*SERVICES, "dashboard"), env=env, log_dir=stack.state_dir / "logs"
+    ) as procs:
+        _wait_http(f"http://127.0.0.1:{stack.http_port}/health", procs)
+        _wait_http(f"http://127.0.0.1:{port}/health", procs)
+        yield f"http://127.0.0.1:{port}/"
+        check_alive(procs)
+
+
+ALERT_ROW = "document.querySelector('#alerts li[data-alert-id] .title')"
+
+
+async def test_alert_appears_live_with_detail_map_and_survives_reload(
+    dashboard: str, stack: Settings, tmp_path: Path
+) -> None:
+    assert CHROMIUM is not None
+    marker = uuid.uuid4().hex[:8]
+    title = f"Missile strike hits fuel depot {marker}"
+    find = f"[...document.querySelectorAll('#alerts li')].find(li => li.textContent.includes('{marker}'))"
+    async with chromium(CHROMIUM, tmp_path / "profile") as page:
+        await page.call("Page.enable")
+        await page.call("Page.navigate", url=dashboard)
+        assert await page.wait_for("document.body.dataset.ready === '1'"), "no SSE connection"
+        assert await page.wait_for("document.querySelectorAll('#land path').length > 0")
+        assert not await page.eval(f"!!{find}")
+
+        async with aiohttp.ClientSession() as http:  # ingest while the page is open
+            resp = await http.post(
+                f"http://127.0.0.1:{stack.http_port}/articles",
+                json={
+                    "title": title,
+                    "body": "A ballistic missile strike hit a fuel depot near Kharkiv overnight, "
+                    "officials in Ukraine said.",
+                },
+            )
+            assert resp.status == 202
+        assert await page.wait_for(f"!!{find}", timeout=90), "the alert did not appear"
+        severity = await page.eval(f"{find}.dataset.severity")
+        assert severity in ("low", "medium", "high", "critical")
+        assert await page.eval(f"{find}.classList.contains('sev-{severity}')")
+
+        await page.eval(f"{find}.click()")
+        assert await page.wait_for(
+            "document.querySelectorAll('#detail-body mark.term').length > 0", timeout=30
+        ), "no highlighted matched term in the detail view"
+        detail = await page.eval("document.getElementById('detail').textContent")
+        assert marker in detail and "fuel depot" in detail
+        assert await page.wait_for("!!document.querySelector('#dots circle[data-country=UA]')")
+
+        assert await page.wait_for(
+            "[...document.querySelectorAll('#stats tbody tr')].some("
+            "tr => tr.cells[0].textContent === 'raw' && Number(tr.cells[1].textContent) > 0)",
+            timeout=30,
+        ), "the throughput panel does not count the raw topic"
+        assert await page.eval("document.querySelectorAll('#lag tbody tr').length") == 3
+
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shot = await page.call("Page.captureScreenshot", format="png")
+        png = base64.b64decode(shot["data"])
+        assert png.startswith(b"\x89PNG")
+        (ARTIFACTS / "dashboard.png").write_bytes(png)
+
+        # Filters hide it; a reload brings everything back from the stream.
+        await page.eval(f"document.querySelector('input[value={severity}]').click()")
+        assert await page.eval(f"{find}.hidden")
+        await page.call("Page.reload")
+        assert await page.wait_for("document.body.dataset.ready === '1'")
+        assert await page.wait_for(f"!!{find} && !{find}.hidden", timeout=30)
