@@ -103,7 +103,7 @@ def topics_create() -> None:
 
 # ---- services ------------------------------------------------------------------------------
 @main.command("run")
-@click.argument("service", type=click.Choice([*SERVICES, "dashboard"]))
+@click.argument("service", type=click.Choice([*SERVICES, "dashboard", "webhooks"]))
 def run(service: str) -> None:
     """Run one service in the foreground (its own process and consumer group)."""
     s = _settings()
@@ -123,6 +123,9 @@ def run(service: str) -> None:
         web.run_app(
             app, host=s.http_host, port=s.http_port, print=lambda m: click.echo(m, err=True)
         )
+        return
+    if service == "webhooks":
+        _run_webhooks(s)
         return
     if service == "dashboard":
         from services.dashboard.app import make_app as make_dashboard
@@ -145,6 +148,25 @@ def run(service: str) -> None:
         from services.alerts.worker import build
     sys.argv = [sys.argv[0]]  # faust's worker reads argv
     run_worker(build(s), loglevel=s.log_level.lower())
+
+
+def _run_webhooks(s: Settings) -> None:
+    """Deliver alerts from the Redis stream to the registered webhooks until interrupted."""
+    import redis.asyncio as aioredis
+
+    from services.alerts.webhooks import WebhookRegistry, dispatch
+
+    async def go() -> None:
+        client = aioredis.Redis.from_url(s.redis)
+        try:
+            await dispatch(
+                client, RedisKeys(s.redis_prefix), WebhookRegistry(client, s.redis_prefix)
+            )
+        finally:
+            await client.aclose()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(go())
 
 
 @main.command("up")
@@ -271,21 +293,25 @@ def feeds() -> None:
     """RSS/Atom feeds polled by the ingest service (state kept in Redis)."""
 
 
-def _with_feed_store(op: Any) -> Any:
-    """Run `op(store)` against the feed store in Redis, closing the connection after."""
+def _with_redis(factory: Any, op: Any) -> Any:
+    """Run `op(factory(client, redis_prefix))` on a fresh Redis client, closed after."""
     import redis.asyncio as aioredis
-
-    from services.ingest.feeds.store import FeedStore
 
     async def go() -> Any:
         s = _settings()
-        store = FeedStore(aioredis.Redis.from_url(s.redis), s.redis_prefix)
+        client = aioredis.Redis.from_url(s.redis)
         try:
-            return await op(store)
+            return await op(factory(client, s.redis_prefix))
         finally:
-            await store.client.aclose()
+            await client.aclose()
 
     return asyncio.run(go())
+
+
+def _with_feed_store(op: Any) -> Any:
+    from services.ingest.feeds.store import FeedStore
+
+    return _with_redis(FeedStore, op)
 
 
 @feeds.command("add")
@@ -357,6 +383,79 @@ def feeds_status(url: str | None, as_json: bool) -> None:
                 click.echo(f"    {k:21} {v}")
     if any(r["status"] in ("failing", "stale") for r in rows):
         sys.exit(2)
+
+
+# ---- webhooks ------------------------------------------------------------------------------
+@main.group()
+def webhooks() -> None:
+    """Named webhook targets fed from the alert stream by `newswire run webhooks`."""
+
+
+def _with_registry(op: Any) -> Any:
+    from services.alerts.webhooks import WebhookRegistry
+
+    return _with_redis(WebhookRegistry, op)
+
+
+@webhooks.command("add")
+@click.argument("name")
+@click.argument("url")
+@click.option("--secret", required=True, help="Shared secret of the HMAC-SHA256 signature.")
+@click.option(
+    "--severity",
+    "severities",
+    multiple=True,
+    type=click.Choice(["low", "medium", "high", "critical"]),
+)
+@click.option("--rule", "rules", multiple=True, help="Only these rule ids (repeatable).")
+@click.option("--country", "countries", multiple=True, help="Only these ISO codes (repeatable).")
+def webhooks_add(
+    name: str,
+    url: str,
+    secret: str,
+    severities: tuple[str, ...],
+    rules: tuple[str, ...],
+    countries: tuple[str, ...],
+) -> None:
+    from pydantic import ValidationError
+
+    from services.alerts.webhooks import WebhookTarget
+
+    try:
+        target = WebhookTarget(
+            name=name,
+            url=url,
+            secret=secret,
+            severities=list(severities),
+            rules=list(rules),
+            countries=[c.upper() for c in countries],
+        )
+    except ValidationError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    _with_registry(lambda reg: reg.add(target))
+    click.echo(f"webhook {name} -> {url}")
+
+
+@webhooks.command("list")
+def webhooks_list() -> None:
+    async def targets(reg: Any) -> list[Any]:
+        return list(await reg.targets())
+
+    for t in _with_registry(targets):
+        filters = " ".join(
+            f"{k}={','.join(v)}"
+            for k, v in (("severity", t.severities), ("rule", t.rules), ("country", t.countries))
+            if v
+        )
+        click.echo(f"{t.name}  {t.url}  {filters or 'all alerts'}")
+
+
+@webhooks.command("remove")
+@click.argument("name")
+def webhooks_remove(name: str) -> None:
+    if not _with_registry(lambda reg: reg.remove(name)):
+        raise click.ClickException(f"no such webhook: {name}")
+    click.echo(f"removed {name}")
 
 
 # ---- consumers -----------------------------------------------------------------------------

@@ -8,16 +8,22 @@ dead-letter record (alert, target, attempts, last error) goes to a Redis stream 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
+import redis.asyncio as aioredis
+from pydantic import BaseModel, Field
+from redis.exceptions import ResponseError
 
 from schemas import Alert
+from services.common.topics import RedisKeys
 
 SIGNATURE_HEADER = "X-Newswire-Signature"
 TIMESTAMP_HEADER = "X-Newswire-Timestamp"
@@ -117,12 +123,95 @@ async def deliver_webhook(
     return result
 
 
-def redis_dead_letter(client: object, stream: str, maxlen: int = 10_000) -> DeadLetterSink:
+def redis_dead_letter(client: aioredis.Redis, stream: str, maxlen: int = 10_000) -> DeadLetterSink:
     """A dead-letter sink writing to a capped Redis stream (`<prefix>:stream:webhooks:dead`)."""
 
     async def sink(record: dict[str, object]) -> None:
-        await client.xadd(  # type: ignore[attr-defined]
+        await client.xadd(
             stream, {"record": json.dumps(record, default=str)}, maxlen=maxlen, approximate=True
         )
 
     return sink
+
+
+# ---- a minimal subscription hook: named webhook targets with filters, fed from the alert stream ----
+class WebhookTarget(BaseModel):
+    """A named webhook; empty filter lists mean "any"."""
+
+    name: str = Field(min_length=1, max_length=100)
+    url: str = Field(pattern=r"^https?://")
+    secret: str = Field(min_length=1)
+    severities: list[str] = Field(default_factory=list)
+    rules: list[str] = Field(default_factory=list)
+    countries: list[str] = Field(default_factory=list)
+
+
+def wants(target: WebhookTarget, alert: Alert) -> bool:
+    return (
+        (not target.severities or alert.severity in target.severities)
+        and (not target.rules or alert.rule_id in target.rules)
+        and (not target.countries or bool(set(alert.countries) & set(target.countries)))
+    )
+
+
+class WebhookRegistry:
+    """Targets in the Redis hash `<prefix>:webhooks` (name -> JSON)."""
+
+    def __init__(self, client: aioredis.Redis, prefix: str) -> None:
+        self.client = client
+        self.key = f"{prefix}:webhooks"
+        self.dead_stream = f"{prefix}:stream:webhooks:dead"
+
+    async def add(self, target: WebhookTarget) -> None:
+        await self.client.hset(self.key, target.name, target.model_dump_json())
+
+    async def remove(self, name: str) -> bool:
+        return bool(await self.client.hdel(self.key, name))
+
+    async def targets(self) -> list[WebhookTarget]:
+        raw = await self.client.hgetall(self.key)
+        return sorted(
+            (WebhookTarget.model_validate_json(v) for v in raw.values()), key=lambda t: t.name
+        )
+
+
+async def dispatch(
+    client: aioredis.Redis,
+    keys: RedisKeys,
+    registry: WebhookRegistry,
+    *,
+    group: str = "webhooks",
+    consumer: str = "dispatcher-1",
+    block_ms: int = 2000,
+    **delivery: Any,
+) -> None:
+    """Reads the alert stream in a consumer group and delivers each alert to the targets that want
+    it; entries are acknowledged after delivery or dead-lettering, so a crash re-delivers them
+    (at-least-once; receivers dedupe on X-Newswire-Alert-Id). Runs until cancelled."""
+    with contextlib.suppress(ResponseError):  # BUSYGROUP: it exists
+        await client.xgroup_create(keys.stream, group, id="$", mkstream=True)
+    dead = redis_dead_letter(client, registry.dead_stream)
+    cursor = "0"  # first our own pending entries, then new ones
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
+        while True:
+            got: Any = await client.xreadgroup(
+                group, consumer, {keys.stream: cursor}, count=100, block=block_ms
+            )
+            entries = [e for _, batch in got or [] for e in batch]
+            if cursor == "0" and not entries:
+                cursor = ">"
+                continue
+            targets = await registry.targets()
+            for eid, fields in entries:
+                if fields and b"alert" in fields:
+                    alert = Alert.model_validate_json(fields[b"alert"])
+                    await asyncio.gather(
+                        *(
+                            deliver_webhook(
+                                alert, t.url, t.secret, session=http, dead_letter=dead, **delivery
+                            )
+                            for t in targets
+                            if wants(t, alert)
+                        )
+                    )
+                await client.xack(keys.stream, group, eid)

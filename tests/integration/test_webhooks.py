@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import time
 import uuid
@@ -12,15 +14,20 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from schemas import Alert, StageTimes
+from services.alerts.delivery import RedisDelivery
 from services.alerts.webhooks import (
     ID_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
+    WebhookRegistry,
+    WebhookTarget,
     deliver_webhook,
+    dispatch,
     redis_dead_letter,
     verify,
 )
 from services.common.settings import Settings
+from services.common.topics import RedisKeys
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration
@@ -48,8 +55,10 @@ class Receiver:
         self.fail_first = fail_first
         self.calls: list[dict[str, object]] = []
         self.port = free_port()
+        self.called = asyncio.Event()
 
     async def handle(self, request: web.Request) -> web.Response:
+        self.called.set()
         body = await request.read()
         ok = verify(
             SECRET,
@@ -149,3 +158,39 @@ async def test_client_error_is_not_retried() -> None:
     finally:
         await runner.cleanup()
     assert not result.delivered and result.attempts == 1 and result.status == 401
+
+
+async def test_dispatcher_feeds_matching_targets_from_the_stream(
+    redis_client: aioredis.Redis,
+) -> None:
+    keys = RedisKeys(f"wh{uuid.uuid4().hex[:6]}")
+    registry = WebhookRegistry(redis_client, keys.prefix)
+    rcv = Receiver(fail_first=0)
+    runner = await _serve(rcv)
+    url = f"http://127.0.0.1:{rcv.port}/hook"
+    await registry.add(WebhookTarget(name="ops-high", url=url, secret=SECRET, severities=["high"]))
+    await registry.add(WebhookTarget(name="ru-only", url=url, secret=SECRET, countries=["RU"]))
+    delivery = RedisDelivery(redis_client, keys, ttl_s=60, maxlen=1000)
+    task = asyncio.create_task(
+        dispatch(redis_client, keys, registry, block_ms=200, base_delay_s=0.05)
+    )
+    try:
+        await asyncio.sleep(0.5)  # the group is created at "$": only alerts from now on
+        high, low = _alert(), _alert().model_copy(update={"severity": "low"})
+        await delivery.deliver(low)  # stream order: low is handled before high
+        await delivery.deliver(high)
+        await asyncio.wait_for(rcv.called.wait(), timeout=20)
+        for _ in range(100):  # acknowledged after the delivery finished
+            if (await redis_client.xpending(keys.stream, "webhooks"))["pending"] == 0:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await runner.cleanup()
+    assert [c["id"] for c in rcv.calls] == [high.id]  # UA alert: not for ru-only
+    assert all(c["valid"] for c in rcv.calls)
+    pending = await redis_client.xpending(keys.stream, "webhooks")
+    assert pending["pending"] == 0
+    assert [t.name for t in await registry.targets()] == ["ops-high", "ru-only"]
