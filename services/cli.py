@@ -220,6 +220,7 @@ def up() -> None:
     help="CSV mapping FIELD=COLUMN (name, or 0-based index with --no-header); repeatable.",
 )
 @click.option("--no-header", is_flag=True, help="CSV files have no header row.")
+@click.option("--include", default=None, help="Inside folders, only file names matching this glob.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def replay(
     paths: tuple[Path, ...],
@@ -229,6 +230,7 @@ def replay(
     mapping: str | None,
     columns: tuple[str, ...],
     no_header: bool,
+    include: str | None,
     quiet: bool,
 ) -> None:
     """Publish articles from files and folders to the raw topic.
@@ -266,6 +268,7 @@ def replay(
         speedup=speedup,
         loop=loop,
         mapping=m,
+        include=include,
         progress=None if quiet else show,
         progress_every_s=0.2 if tty else 5.0,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import fnmatch
 import gzip
 import io
 import re
@@ -171,20 +172,27 @@ def items_of_archive_file(path: Path, mapping: Mapping | None = None) -> Iterato
         yield Item(path, None, None, f"unknown format {suffix!r}; known: {', '.join(SUFFIXES)}")
 
 
-def archive_files(paths: list[Path]) -> Iterator[Path]:
-    """Files as given, folders recursively (sorted), keeping only known suffixes inside folders."""
+def archive_files(paths: list[Path], include: str | None = None) -> Iterator[Path]:
+    """Files as given, folders recursively (sorted), keeping known suffixes (and `include`, a glob
+    on the file name) inside folders."""
     for p in paths:
         if p.is_dir():
             for f in sorted(p.rglob("*")):
-                if f.is_file() and _inner_suffix(f) in SUFFIXES:
+                if (
+                    f.is_file()
+                    and _inner_suffix(f) in SUFFIXES
+                    and (include is None or fnmatch.fnmatch(f.name, include))
+                ):
                     yield f
         else:
             yield p
 
 
-def read_archive(paths: list[Path], mapping: Mapping | None = None) -> Iterator[tuple[Item, float]]:
+def read_archive(
+    paths: list[Path], mapping: Mapping | None = None, include: str | None = None
+) -> Iterator[tuple[Item, float]]:
     """Items with the fraction of the input (by bytes) read so far, for a progress ETA."""
-    files = list(archive_files(paths))
+    files = list(archive_files(paths, include))
     sizes = {f: f.stat().st_size if f.is_file() else 0 for f in files}
     total = sum(sizes.values()) or 1
     done = 0
@@ -269,6 +277,7 @@ class ReplayOptions:
     loop: bool = False
     batch: int = 500
     mapping: Mapping | None = None
+    include: str | None = None  # glob on file names inside folders
     progress: Callable[[Progress], None] | None = None
     progress_every_s: float = 0.5
 
@@ -309,7 +318,7 @@ async def replay_archive(
             report.passes += 1
             seen: set[str] = set()
             previous: datetime | None = None
-            for item, fraction in read_archive(paths, o.mapping):
+            for item, fraction in read_archive(paths, o.mapping, o.include):
                 prog.count += 1
                 prog.fraction = None if o.loop else fraction
                 a = item.article

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.ingest.archive import (
     ArchiveReport,
@@ -136,3 +138,33 @@ def test_real_reuters_file_maps() -> None:
     items = list(items_of_archive_file(SHARED / "corpora" / "reuters21578-xml" / "reut2-000.xml"))
     good = [i for i in items if i.article]
     assert len(items) == 1000 and len(good) > 950
+
+
+def test_include_glob_inside_folders(tmp_path: Path) -> None:
+    (tmp_path / "README.txt").write_text("# Not an article\nJust a readme.")
+    (tmp_path / "reut2-000.xml").write_text(REUTERS)
+    titles = [i.article.title for i, _ in read_archive([tmp_path], include="*.xml") if i.article]
+    assert titles == ["BAHIA COCOA REVIEW", "SHORT ONE"]
+
+
+_cell = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40
+).filter(lambda s: s.strip())
+
+
+@given(st.lists(st.tuples(_cell, _cell), min_size=1, max_size=10))
+def test_csv_rows_round_trip(rows: list[tuple[str, str]]) -> None:
+    import csv
+    import io
+    import tempfile
+
+    buf = io.StringIO()
+    csv.writer(buf).writerows([("title", "body"), *rows])
+    with tempfile.TemporaryDirectory() as d:
+        f = Path(d) / "x.csv"
+        f.write_text(buf.getvalue(), encoding="utf-8")
+        items = list(items_of_archive_file(f))
+    assert len(items) == len(rows)
+    for item, (title, body) in zip(items, rows, strict=True):
+        assert item.article is not None, item.error
+        assert item.article.title == title.strip() and item.article.body == body.strip()
