@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
+import subprocess
+import sys
 import time
 import urllib.request
 import uuid
@@ -15,14 +18,21 @@ from typing import Any
 
 import aiohttp
 import pytest
+import redis.asyncio as aioredis
+from aiohttp import web
 
 from services.common.kafka import ensure_topics
 from services.common.settings import PROJECT_ROOT, Settings
 from services.common.supervise import SERVICES, check_alive, running_services
+from services.common.topics import RedisKeys
 from tests.conftest import free_port, settings_env
 from tests.e2e.cdp import chromium, chromium_path
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+FEED_ITEM = """<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>
+<item><title>Drone attack on Odesa port {marker}</title><link>https://feeds.test/{marker}</link>
+<description>&lt;p&gt;Russian drones attacked the port of Odesa overnight, killing two people.&lt;/p&gt;</description>
+</item></channel></rss>"""
 ARTIFACTS = Path(
     os.environ.get("NEWSWIRE_TEST_ARTIFACTS", PROJECT_ROOT / ".newswire" / "artifacts")
 )
@@ -44,11 +54,8 @@ def _wait_http(url: str, procs: dict[str, Any], timeout: float = 60.0) -> None:
 
 
 @pytest.fixture(scope="module")
-def dashboard(stack: Settings) -> Iterator[str]:
-    if CHROMIUM is None:
-        pytest.skip(
-            "Chromium is not installed (Debian package `chromium`; `make setup` installs it)"
-        )
+def services(stack: Settings) -> Iterator[str]:
+    """The four pipeline services and the dashboard as processes; yields the dashboard URL."""
     asyncio.run(ensure_topics(stack))
     port = free_port()
     env = {**settings_env(stack), "NEWSWIRE_DASHBOARD_PORT": str(port)}
@@ -62,6 +69,15 @@ def dashboard(stack: Settings) -> Iterator[str]:
 
 
 ALERT_ROW = "document.querySelector('#alerts li[data-alert-id] .title')"
+
+
+@pytest.fixture
+def dashboard(services: str) -> str:
+    if CHROMIUM is None:
+        pytest.skip(
+            "Chromium is not installed (Debian package `chromium`; `make setup` installs it)"
+        )
+    return services
 
 
 async def test_alert_appears_live_with_detail_map_and_survives_reload(
@@ -120,3 +136,57 @@ async def test_alert_appears_live_with_detail_map_and_survives_reload(
         await page.call("Page.reload")
         assert await page.wait_for("document.body.dataset.ready === '1'")
         assert await page.wait_for(f"!!{find} && !{find}.hidden", timeout=30)
+
+
+async def test_feed_added_on_the_command_line_is_polled_by_ingest_into_an_alert(
+    services: str, stack: Settings
+) -> None:
+    marker = uuid.uuid4().hex[:8]
+    doc = FEED_ITEM.format(marker=marker).encode()
+    conditional: list[bool] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        conditional.append(request.headers.get("If-None-Match") == '"v1"')
+        if conditional[-1]:
+            return web.Response(status=304)
+        return web.Response(body=doc, headers={"ETag": '"v1"'}, content_type="application/rss+xml")
+
+    app = web.Application()
+    app.router.add_get("/feed.xml", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    url = f"http://127.0.0.1:{port}/feed.xml"
+    cli = [sys.executable, "-m", "services.cli", "feeds"]
+    env = {**os.environ, **settings_env(stack)}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*cli, *args], env=env, capture_output=True, text=True, check=False)
+
+    try:
+        added = await asyncio.to_thread(run, "add", url, "--interval", "1")
+        assert added.returncode == 0 and "added" in added.stdout
+        client = aioredis.Redis.from_url(stack.redis)
+        alert = None
+        try:
+            for _ in range(180):
+                for _, fields in await client.xrange(RedisKeys(stack.redis_prefix).stream):
+                    if marker in fields[b"alert"].decode():
+                        alert = json.loads(fields[b"alert"])
+                if alert and len(conditional) >= 2:
+                    break
+                await asyncio.sleep(0.5)
+        finally:
+            await client.aclose()
+        assert alert is not None, "no alert from the feed's article"
+        assert alert["title"] == f"Drone attack on Odesa port {marker}"
+        assert conditional[0] is False and conditional[1] is True, "second poll not conditional"
+        status = await asyncio.to_thread(run, "status", url, "--json")
+        row = json.loads(status.stdout)
+        assert row["status"] == "ok" and row["items_total"] == 1
+        assert row["consecutive_failures"] == 0 and row["not_modified"] >= 1
+        assert (await asyncio.to_thread(run, "remove", url)).returncode == 0
+        assert url not in (await asyncio.to_thread(run, "list")).stdout
+    finally:
+        await runner.cleanup()
