@@ -238,14 +238,15 @@ def replay(
     .txt .md .json .jsonl .csv .tsv .xml (Reuters-21578 by default), each optionally .gz.
     """
     from services.ingest.archive import (
+        ArchiveReport,
         Mapping,
         Progress,
         ReplayOptions,
         format_progress,
         load_mapping,
         parse_columns,
+        replay_archive,
     )
-    from services.ingest.replay import replay as do_replay
 
     try:
         m = load_mapping(mapping) if mapping else None
@@ -272,10 +273,9 @@ def replay(
         progress=None if quiet else show,
         progress_every_s=0.2 if tty else 5.0,
     )
-    try:
-        report = asyncio.run(do_replay(_settings(), list(paths), opts=opts))
-    except KeyboardInterrupt:
-        raise click.Abort() from None
+    report = ArchiveReport()
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C (the way --loop ends): still summarise
+        asyncio.run(replay_archive(_settings(), list(paths), opts, report))
     if tty and not quiet:
         click.echo("", err=True)
     for item in report.skipped[:50]:

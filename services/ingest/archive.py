@@ -33,6 +33,7 @@ from services.ingest.publisher import Publisher
 TEXT_SUFFIXES = (".txt", ".md", ".json", ".jsonl")
 TABLE_SUFFIXES = (".csv", ".tsv")
 XML_SUFFIXES = (".xml", ".sgm")
+KEEP_IDS = 100_000  # a --loop replay counts forever but keeps only this many ids
 SUFFIXES = TEXT_SUFFIXES + TABLE_SUFFIXES + XML_SUFFIXES
 MAPPINGS_DIR = PROJECT_ROOT / "services" / "ingest" / "data" / "mappings"
 _CONTROL_REFS = re.compile(r"&#(?:[0-8]|1[0-9]|2[0-9]|3[01]|11|12);")
@@ -246,7 +247,8 @@ def format_progress(p: Progress, width: int = 24) -> str:
 
 @dataclass
 class ArchiveReport:
-    published: list[str] = field(default_factory=list)
+    published: list[str] = field(default_factory=list)  # ids, the first KEEP_IDS of them
+    published_count: int = 0
     duplicates: int = 0
     skipped: list[Item] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (article id, reason)
@@ -260,11 +262,12 @@ class ArchiveReport:
         return out
 
     def summary(self) -> str:
-        rate = len(self.published) / self.elapsed_s if self.elapsed_s > 0 else 0.0
+        rate = self.published_count / self.elapsed_s if self.elapsed_s > 0 else 0.0
         lines = [
-            f"published {len(self.published)}, duplicates {self.duplicates}, "
+            f"published {self.published_count}, duplicates {self.duplicates}, "
             f"skipped {len(self.skipped)}, failed {len(self.failed)} "
             f"in {self.elapsed_s:.1f}s ({rate:.0f}/s)"
+            + (f", {self.passes} passes" if self.passes > 1 else "")
         ]
         lines += [f"  {n} x {reason}" for reason, n in self.reasons().most_common(10)]
         return "\n".join(lines)
@@ -283,10 +286,14 @@ class ReplayOptions:
 
 
 async def replay_archive(
-    settings: Settings, paths: list[Path], opts: ReplayOptions | None = None
+    settings: Settings,
+    paths: list[Path],
+    opts: ReplayOptions | None = None,
+    report: ArchiveReport | None = None,
 ) -> ArchiveReport:
+    """Fills `report` (pass your own to keep the figures when the replay is cancelled)."""
     o = opts or ReplayOptions()
-    report = ArchiveReport()
+    report = report if report is not None else ArchiveReport()
     prog = Progress()
     publisher = Publisher(settings)
     await publisher.start()
@@ -300,11 +307,13 @@ async def replay_archive(
             return
         batch, pending = pending, []
         try:
-            report.published += await publisher.publish(batch)
+            ids = await publisher.publish(batch)
+            report.published_count += len(ids)
+            report.published += ids[: max(0, KEEP_IDS - len(report.published))]
         except Exception as exc:
             reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             report.failed += [(a.id, reason) for a in batch]
-        prog.published, prog.failed = len(report.published), len(report.failed)
+        prog.published, prog.failed = report.published_count, len(report.failed)
 
     def show(force: bool = False) -> None:
         nonlocal last_shown

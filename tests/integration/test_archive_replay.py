@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gzip
 import json
 import uuid
@@ -11,7 +13,7 @@ import pytest
 
 from services.common.kafka import ensure_topics
 from services.common.settings import Settings
-from services.ingest.archive import Progress, ReplayOptions
+from services.ingest.archive import ArchiveReport, Progress, ReplayOptions, replay_archive
 from services.ingest.replay import replay
 
 pytestmark = pytest.mark.integration
@@ -37,3 +39,30 @@ async def test_replay_mixed_archive(stack: Settings, tmp_path: Path) -> None:
     assert report.failed == []
     assert seen[-1].count == 8 and seen[-1].fraction == pytest.approx(1.0)
     assert "published 6, duplicates 1, skipped 1, failed 0" in report.summary()
+
+
+async def test_loop_replays_until_cancelled_and_keeps_the_figures(
+    stack: Settings, tmp_path: Path
+) -> None:
+    await ensure_topics(stack)
+    marker = uuid.uuid4().hex[:8]
+    (tmp_path / "a.jsonl").write_text(
+        "\n".join(json.dumps({"title": f"Loop {marker} {i}", "body": "b."}) for i in range(3))
+    )
+    enough = asyncio.Event()
+
+    def progress(p: Progress) -> None:
+        if p.published >= 7:
+            enough.set()
+
+    report = ArchiveReport()
+    opts = ReplayOptions(loop=True, batch=1, progress=progress, progress_every_s=0)
+    task = asyncio.create_task(replay_archive(stack, [tmp_path], opts, report))
+    await asyncio.wait_for(enough.wait(), timeout=60)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert report.passes >= 3 and report.published_count >= 7
+    assert report.duplicates == 0, "each pass starts with an empty duplicate set"
+    assert len(set(report.published)) == 3
+    assert f"{report.passes} passes" in report.summary()

@@ -120,7 +120,7 @@ def test_progress_and_summary_text() -> None:
     assert p.rate == 5.0 and p.eta_s == 30.0
     line = format_progress(p)
     assert "25.0%" in line and "5/s" in line and "ETA 00:30" in line
-    r = ArchiveReport(published=["a"], duplicates=2, elapsed_s=1.0)
+    r = ArchiveReport(published=["a"], published_count=1, duplicates=2, elapsed_s=1.0)
     r.skipped = [
         Item(Path("f"), 1, None, "title: missing"),
         Item(Path("f"), 2, None, "title: missing"),
