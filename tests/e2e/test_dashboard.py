@@ -115,6 +115,17 @@ async def test_alert_appears_live_with_detail_map_and_survives_reload(
         ), "no highlighted matched term in the detail view"
         detail = await page.eval("document.getElementById('detail').textContent")
         assert marker in detail and "fuel depot" in detail
+        assert await page.eval("document.querySelectorAll('#detail-body mark.entity').length > 0")
+        article_id = await page.eval(f"{find}.dataset.articleId")
+        async with aiohttp.ClientSession() as http:  # the article text kept for the detail view
+            for _ in range(60):
+                async with http.get(f"{dashboard}api/articles/{article_id}") as r:
+                    if r.status == 200:
+                        assert "near Kharkiv overnight" in (await r.json())["body"]
+                        break
+                await asyncio.sleep(0.5)
+            else:
+                pytest.fail("the dashboard did not keep the article text")
         assert await page.wait_for("!!document.querySelector('#dots circle[data-country=UA]')")
 
         assert await page.wait_for(

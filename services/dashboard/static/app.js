@@ -33,6 +33,7 @@ function addAlert(a) {
   li.className = `alert sev-${a.severity}`;
   li.dataset.alertId = a.id;
   li.dataset.severity = a.severity;
+  li.dataset.articleId = a.article_id;
   const when = (a.times && (a.times.alerted || a.times.ingested)) || "";
   li.innerHTML =
     `<span class="badge ${esc(a.severity)}">${esc(a.severity)}</span> ` +
@@ -57,13 +58,13 @@ function highlight(text, ranges) {
   return out + esc(text.slice(pos));
 }
 
-function termRanges(text, terms) {
+function termRanges(text, terms, cls = "term") {
   const ranges = [];
   const lower = text.toLowerCase();
   for (const term of terms) {
     const t = term.toLowerCase();
     if (!t) continue;
-    for (let i = lower.indexOf(t); i >= 0; i = lower.indexOf(t, i + t.length)) ranges.push([i, i + t.length, "term"]);
+    for (let i = lower.indexOf(t); i >= 0; i = lower.indexOf(t, i + t.length)) ranges.push([i, i + t.length, cls]);
   }
   return ranges;
 }
@@ -88,12 +89,14 @@ async function showDetail(id) {
     const r = await fetch(`/api/articles/${encodeURIComponent(a.article_id)}`);
     if (!r.ok) throw new Error(String(r.status));
     const art = await r.json();
-    const ranges = termRanges(art.body, terms);
+    const ranges = [...termRanges(art.body, terms), ...termRanges(art.body, a.entities || [], "entity")];
     for (const e of art.entities || []) for (const [s, t] of e.spans || []) ranges.push([s, t, "entity"]);
     html = highlight(art.body, ranges);
+    box.dataset.text = "article";
   } catch (err) {  // text not known (yet): the matched sentences are in the alert itself
     const sentences = [...new Set((a.matches || []).map((m) => m.sentence))];
-    html = sentences.map((s) => highlight(s, termRanges(s, terms))).join("\n\n") || "(no text)";
+    html = sentences.map((s) => highlight(s, [...termRanges(s, terms), ...termRanges(s, a.entities || [], "entity")])).join("\n\n") || "(no text)";
+    box.dataset.text = "sentences";
   }
   if (state.selected === id) $("detail-body").innerHTML = html;
 }
