@@ -19,10 +19,10 @@ from typing import Any
 
 import aiohttp
 import redis.asyncio as aioredis
-from pydantic import BaseModel, Field
 from redis.exceptions import ResponseError
 
 from schemas import Alert
+from services.alerts.subscriptions import SubscriptionStore, matches
 from services.common.topics import RedisKeys
 
 SIGNATURE_HEADER = "X-Newswire-Signature"
@@ -134,63 +134,28 @@ def redis_dead_letter(client: aioredis.Redis, stream: str, maxlen: int = 10_000)
     return sink
 
 
-# ---- a minimal subscription hook: named webhook targets with filters, fed from the alert stream ----
-class WebhookTarget(BaseModel):
-    """A named webhook; empty filter lists mean "any"."""
-
-    name: str = Field(min_length=1, max_length=100)
-    url: str = Field(pattern=r"^https?://")
-    secret: str = Field(min_length=1)
-    severities: list[str] = Field(default_factory=list)
-    rules: list[str] = Field(default_factory=list)
-    countries: list[str] = Field(default_factory=list)
-
-
-def wants(target: WebhookTarget, alert: Alert) -> bool:
-    return (
-        (not target.severities or alert.severity in target.severities)
-        and (not target.rules or alert.rule_id in target.rules)
-        and (not target.countries or bool(set(alert.countries) & set(target.countries)))
-    )
-
-
-class WebhookRegistry:
-    """Targets in the Redis hash `<prefix>:webhooks` (name -> JSON)."""
-
-    def __init__(self, client: aioredis.Redis, prefix: str) -> None:
-        self.client = client
-        self.key = f"{prefix}:webhooks"
-        self.dead_stream = f"{prefix}:stream:webhooks:dead"
-
-    async def add(self, target: WebhookTarget) -> None:
-        await self.client.hset(self.key, target.name, target.model_dump_json())
-
-    async def remove(self, name: str) -> bool:
-        return bool(await self.client.hdel(self.key, name))
-
-    async def targets(self) -> list[WebhookTarget]:
-        raw = await self.client.hgetall(self.key)
-        return sorted(
-            (WebhookTarget.model_validate_json(v) for v in raw.values()), key=lambda t: t.name
-        )
+# ---- subscriptions with a webhook_url, fed from the alert stream ------------------------------
+def dead_stream(keys: RedisKeys) -> str:
+    return f"{keys.prefix}:stream:webhooks:dead"
 
 
 async def dispatch(
     client: aioredis.Redis,
     keys: RedisKeys,
-    registry: WebhookRegistry,
+    secret: str,
     *,
     group: str = "webhooks",
     consumer: str = "dispatcher-1",
     block_ms: int = 2000,
     **delivery: Any,
 ) -> None:
-    """Reads the alert stream in a consumer group and delivers each alert to the targets that want
-    it; entries are acknowledged after delivery or dead-lettering, so a crash re-delivers them
-    (at-least-once; receivers dedupe on X-Newswire-Alert-Id). Runs until cancelled."""
+    """Reads the alert stream in a consumer group and POSTs each alert to the `webhook_url` of every
+    named subscription it matches; an entry is acknowledged after delivery or dead-lettering, so a
+    crash re-delivers it (at-least-once; receivers dedupe on X-Newswire-Alert-Id). Until cancelled."""
     with contextlib.suppress(ResponseError):  # BUSYGROUP: it exists
         await client.xgroup_create(keys.stream, group, id="$", mkstream=True)
-    dead = redis_dead_letter(client, registry.dead_stream)
+    store = SubscriptionStore(client, keys)
+    dead = redis_dead_letter(client, dead_stream(keys))
     cursor = "0"  # first our own pending entries, then new ones
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
         while True:
@@ -201,17 +166,17 @@ async def dispatch(
             if cursor == "0" and not entries:
                 cursor = ">"
                 continue
-            targets = await registry.targets()
+            hooks = [s for s in await store.list() if s.webhook_url]
             for eid, fields in entries:
                 if fields and b"alert" in fields:
                     alert = Alert.model_validate_json(fields[b"alert"])
                     await asyncio.gather(
                         *(
                             deliver_webhook(
-                                alert, t.url, t.secret, session=http, dead_letter=dead, **delivery
+                                alert, url, secret, session=http, dead_letter=dead, **delivery
                             )
-                            for t in targets
-                            if wants(t, alert)
+                            for url in {s.webhook_url for s in hooks if matches(s, alert)}
+                            if url
                         )
                     )
                 await client.xack(keys.stream, group, eid)

@@ -15,12 +15,11 @@ from aiohttp import web
 
 from schemas import Alert, StageTimes
 from services.alerts.delivery import RedisDelivery
+from services.alerts.subscriptions import Subscription, SubscriptionStore
 from services.alerts.webhooks import (
     ID_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
-    WebhookRegistry,
-    WebhookTarget,
     deliver_webhook,
     dispatch,
     redis_dead_letter,
@@ -160,19 +159,20 @@ async def test_client_error_is_not_retried() -> None:
     assert not result.delivered and result.attempts == 1 and result.status == 401
 
 
-async def test_dispatcher_feeds_matching_targets_from_the_stream(
+async def test_dispatcher_posts_to_matching_subscription_webhooks(
     redis_client: aioredis.Redis,
 ) -> None:
     keys = RedisKeys(f"wh{uuid.uuid4().hex[:6]}")
-    registry = WebhookRegistry(redis_client, keys.prefix)
+    store = SubscriptionStore(redis_client, keys)
     rcv = Receiver(fail_first=0)
     runner = await _serve(rcv)
     url = f"http://127.0.0.1:{rcv.port}/hook"
-    await registry.add(WebhookTarget(name="ops-high", url=url, secret=SECRET, severities=["high"]))
-    await registry.add(WebhookTarget(name="ru-only", url=url, secret=SECRET, countries=["RU"]))
+    await store.add(Subscription(name="ops-high", min_severity="high", webhook_url=url))
+    await store.add(Subscription(name="ru-only", countries=["RU"], webhook_url=url))
+    await store.add(Subscription(name="no-hook"))
     delivery = RedisDelivery(redis_client, keys, ttl_s=60, maxlen=1000)
     task = asyncio.create_task(
-        dispatch(redis_client, keys, registry, block_ms=200, base_delay_s=0.05)
+        dispatch(redis_client, keys, SECRET, block_ms=200, base_delay_s=0.05)
     )
     try:
         await asyncio.sleep(0.5)  # the group is created at "$": only alerts from now on
@@ -189,8 +189,6 @@ async def test_dispatcher_feeds_matching_targets_from_the_stream(
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await runner.cleanup()
-    assert [c["id"] for c in rcv.calls] == [high.id]  # UA alert: not for ru-only
+    assert [c["id"] for c in rcv.calls] == [high.id]  # a UA alert: not for ru-only
     assert all(c["valid"] for c in rcv.calls)
-    pending = await redis_client.xpending(keys.stream, "webhooks")
-    assert pending["pending"] == 0
-    assert [t.name for t in await registry.targets()] == ["ops-high", "ru-only"]
+    assert (await redis_client.xpending(keys.stream, "webhooks"))["pending"] == 0

@@ -6,55 +6,21 @@ import calendar
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from typing import Any
 
 import feedparser
 
 from schemas import RawArticle
+from services.enrichment.text import strip_html as _strip_tags
 from services.ingest.parse import ArticleError, from_mapping
 
 _WS = re.compile(r"[ \t\r\f\v]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
-_BLOCK = frozenset(
-    {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "blockquote"}
-)
-_SKIP = frozenset({"script", "style", "head", "noscript", "iframe", "object"})
-
-
-class _TextOf(HTMLParser):
-    """Keeps text, turns block elements into line breaks, drops script/style content."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIP:
-            self.skipping += 1
-        elif tag in _BLOCK:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP:
-            self.skipping = max(0, self.skipping - 1)
-        elif tag in _BLOCK:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.skipping:
-            self.parts.append(data)
 
 
 def strip_html(text: str) -> str:
-    """Plain text of an HTML fragment: tags removed, entities decoded, whitespace tidied."""
-    if "<" not in text and "&" not in text:
-        return _WS.sub(" ", text).strip()
-    parser = _TextOf()
-    parser.feed(text)
-    parser.close()
-    lines = (_WS.sub(" ", line).strip() for line in "".join(parser.parts).split("\n"))
+    """Plain text of an HTML fragment (enrichment's stripper), whitespace tidied for a feed entry."""
+    lines = (_WS.sub(" ", line).strip() for line in _strip_tags(text).split("\n"))
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 

@@ -19,29 +19,3 @@ def test_signature_round_trip_and_tampering() -> None:
 def test_retry_delays_are_exponential_and_capped() -> None:
     assert retry_delays(5, 0.5, 3.0) == [0.5, 1.0, 2.0, 3.0]
     assert retry_delays(1, 0.5, 3.0) == []
-
-
-def test_target_filters() -> None:
-    from schemas import Alert, StageTimes
-    from services.alerts.webhooks import WebhookTarget, wants
-
-    alert = Alert(
-        id="a",
-        rule_id="missile-strike",
-        rule_description="d",
-        severity="high",
-        score=5,
-        matches=[],
-        article_id="x",
-        story_id="x",
-        title="t",
-        countries=["UA"],
-        times=StageTimes(),
-    )
-    t = WebhookTarget(name="n", url="http://h/x", secret="s")
-    assert wants(t, alert)
-    assert wants(t.model_copy(update={"severities": ["high", "critical"]}), alert)
-    assert not wants(t.model_copy(update={"severities": ["critical"]}), alert)
-    assert not wants(t.model_copy(update={"rules": ["nuclear-threat"]}), alert)
-    assert wants(t.model_copy(update={"countries": ["RU", "UA"]}), alert)
-    assert not wants(t.model_copy(update={"countries": ["RU"]}), alert)
