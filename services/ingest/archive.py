@@ -17,7 +17,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -253,6 +253,7 @@ class ArchiveReport:
     skipped: list[Item] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (article id, reason)
     passes: int = 0
+    retries: int = 0  # batch sends Kafka did not acknowledge and that were sent again
     elapsed_s: float = 0.0
 
     def reasons(self) -> Counter[str]:
@@ -265,7 +266,7 @@ class ArchiveReport:
         rate = self.published_count / self.elapsed_s if self.elapsed_s > 0 else 0.0
         lines = [
             f"published {self.published_count}, duplicates {self.duplicates}, "
-            f"skipped {len(self.skipped)}, failed {len(self.failed)} "
+            f"skipped {len(self.skipped)}, failed {len(self.failed)}, retries {self.retries} "
             f"in {self.elapsed_s:.1f}s ({rate:.0f}/s)"
             + (f", {self.passes} passes" if self.passes > 1 else "")
         ]
@@ -283,6 +284,8 @@ class ReplayOptions:
     include: str | None = None  # glob on file names inside folders
     progress: Callable[[Progress], None] | None = None
     progress_every_s: float = 0.5
+    retry_for_s: float = 120.0  # resend an unacknowledged batch with backoff for this long
+    check: Callable[[RawArticle], RawArticle] | None = None  # raises ArticleError to skip
 
 
 async def replay_archive(
@@ -306,13 +309,22 @@ async def replay_archive(
         if not pending:
             return
         batch, pending = pending, []
-        try:
-            ids = await publisher.publish(batch)
+        deadline, delay = time.monotonic() + o.retry_for_s, 0.5
+        while True:  # a resend is safe: ids are deterministic and consumers dedupe
+            try:
+                ids = await publisher.publish(batch)
+            except Exception as exc:
+                if time.monotonic() < deadline:
+                    report.retries += 1
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 5.0)
+                    continue
+                reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                report.failed += [(a.id, reason) for a in batch]
+                break
             report.published_count += len(ids)
             report.published += ids[: max(0, KEEP_IDS - len(report.published))]
-        except Exception as exc:
-            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            report.failed += [(a.id, reason) for a in batch]
+            break
         prog.published, prog.failed = report.published_count, len(report.failed)
 
     def show(force: bool = False) -> None:
@@ -330,6 +342,11 @@ async def replay_archive(
             for item, fraction in read_archive(paths, o.mapping, o.include):
                 prog.count += 1
                 prog.fraction = None if o.loop else fraction
+                if item.article is not None and o.check is not None:
+                    try:
+                        item = replace(item, article=o.check(item.article))
+                    except ArticleError as exc:
+                        item = replace(item, article=None, error=str(exc))
                 a = item.article
                 if a is None:
                     report.skipped.append(item)

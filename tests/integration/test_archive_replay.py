@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from schemas import RawArticle
 from services.common.kafka import ensure_topics
 from services.common.settings import Settings
 from services.ingest.archive import ArchiveReport, Progress, ReplayOptions, replay_archive
+from services.ingest.parse import ArticleError
 from services.ingest.replay import replay
 
 pytestmark = pytest.mark.integration
@@ -38,7 +40,7 @@ async def test_replay_mixed_archive(stack: Settings, tmp_path: Path) -> None:
     assert len(report.skipped) == 1 and "body" in (report.skipped[0].error or "")
     assert report.failed == []
     assert seen[-1].count == 8 and seen[-1].fraction == pytest.approx(1.0)
-    assert "published 6, duplicates 1, skipped 1, failed 0" in report.summary()
+    assert "published 6, duplicates 1, skipped 1, failed 0, retries 0" in report.summary()
 
 
 async def test_loop_replays_until_cancelled_and_keeps_the_figures(
@@ -66,3 +68,24 @@ async def test_loop_replays_until_cancelled_and_keeps_the_figures(
     assert report.duplicates == 0, "each pass starts with an empty duplicate set"
     assert len(set(report.published)) == 3
     assert f"{report.passes} passes" in report.summary()
+
+
+async def test_check_hook_skips_with_its_reason(stack: Settings, tmp_path: Path) -> None:
+    await ensure_topics(stack)
+    marker = uuid.uuid4().hex[:8]
+    (tmp_path / "a.jsonl").write_text(
+        "\n".join(
+            json.dumps({"title": f"{word} {marker}", "body": "b."}) for word in ("keep", "reject")
+        )
+    )
+
+    def check(a: RawArticle) -> RawArticle:
+        if a.title.startswith("reject"):
+            raise ArticleError("published_at: too old for this replay")
+        return a
+
+    report = await replay_archive(stack, [tmp_path], ReplayOptions(check=check))
+    assert report.published_count == 1
+    assert [(i.line, i.error) for i in report.skipped] == [
+        (2, "published_at: too old for this replay")
+    ]

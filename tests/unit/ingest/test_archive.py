@@ -127,7 +127,7 @@ def test_progress_and_summary_text() -> None:
     ]
     r.failed = [("id1", "KafkaTimeoutError")]
     text = r.summary()
-    assert "published 1, duplicates 2, skipped 2, failed 1" in text
+    assert "published 1, duplicates 2, skipped 2, failed 1, retries 0" in text
     assert "2 x skipped: title: missing" in text and "1 x failed: KafkaTimeoutError" in text
 
 
