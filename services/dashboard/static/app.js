@@ -80,7 +80,7 @@ async function showDetail(id) {
     `<h2><span class="badge ${esc(a.severity)}">${esc(a.severity)}</span> ${esc(a.title)}</h2>` +
     `<div class="meta">rule <b>${esc(a.rule_id)}</b> — ${esc(a.rule_description)} · score ${esc(a.score)} · ` +
     `countries ${esc((a.countries || []).join(", ") || "–")}` +
-    (a.url ? ` · <a href="${esc(a.url)}" target="_blank" rel="noopener">source</a>` : "") + `</div>` +
+    (/^https?:\/\//i.test(a.url || "") ? ` · <a href="${esc(a.url)}" target="_blank" rel="noopener noreferrer">source</a>` : "") + `</div>` +
     `<div class="meta">matched: ${terms.map((t) => `<mark class="term">${esc(t)}</mark>`).join(" ")}` +
     ((a.entities || []).length ? ` · entities: ${a.entities.map((e) => `<mark class="entity">${esc(e)}</mark>`).join(" ")}` : "") + `</div>` +
     `<div class="body" id="detail-body">loading the article…</div>`;

@@ -138,12 +138,13 @@ class FeedPoller:
 
     async def due(self) -> list[FeedConfig]:
         now = utcnow()
-        out = []
-        for cfg in await self.store.feeds():
-            st = await self.store.state(cfg.url)
-            if st.next_poll is None or st.next_poll <= now:
-                out.append(cfg)
-        return out
+        feeds = await self.store.feeds()
+        states = await self.store.states([c.url for c in feeds])
+        return [
+            cfg
+            for cfg, st in zip(feeds, states, strict=True)
+            if st.next_poll is None or st.next_poll <= now
+        ]
 
     async def run(self) -> None:
         running: dict[str, asyncio.Task[None]] = {}

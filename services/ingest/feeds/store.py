@@ -65,6 +65,13 @@ class FeedStore:
         raw = await self.client.get(self._state_key(url))
         return FeedState.model_validate_json(raw) if raw else FeedState()
 
+    async def states(self, urls: list[str]) -> list[FeedState]:
+        """Many feeds' states in one round trip (the poller checks every feed each tick)."""
+        if not urls:
+            return []
+        raws = await self.client.mget([self._state_key(u) for u in urls])
+        return [FeedState.model_validate_json(r) if r else FeedState() for r in raws]
+
     async def save_state(self, url: str, st: FeedState) -> None:
         await self.client.set(self._state_key(url), st.model_dump_json())
 
