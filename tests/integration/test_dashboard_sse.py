@@ -12,30 +12,20 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from schemas import Alert, StageTimes
+from schemas import Alert
 from services.alerts.delivery import RedisDelivery
 from services.common.kafka import ensure_topics
 from services.common.settings import Settings
 from services.common.topics import RedisKeys
 from services.dashboard.app import CSP, make_app
 from tests.conftest import free_port
+from tests.factories import make_alert
 
 pytestmark = pytest.mark.integration
 
 
 def _alert(n: int) -> Alert:
-    return Alert(
-        id=uuid.uuid4().hex[:16],
-        rule_id="missile-strike",
-        rule_description="d",
-        severity="high",
-        score=5.0,
-        matches=[],
-        article_id=f"a{n}",
-        story_id=f"a{n}",
-        title=f"alert {n}",
-        times=StageTimes(),
-    )
+    return make_alert(article_id=f"a{n}", story_id=f"a{n}", title=f"alert {n}")
 
 
 @pytest.fixture

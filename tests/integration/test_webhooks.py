@@ -13,7 +13,7 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from schemas import Alert, StageTimes
+from schemas import Alert
 from services.alerts.delivery import RedisDelivery
 from services.alerts.subscriptions import Subscription, SubscriptionStore
 from services.alerts.webhooks import (
@@ -28,25 +28,14 @@ from services.alerts.webhooks import (
 from services.common.settings import Settings
 from services.common.topics import RedisKeys
 from tests.conftest import free_port
+from tests.factories import make_alert
 
 pytestmark = pytest.mark.integration
 SECRET = "test-secret"
 
 
 def _alert() -> Alert:
-    return Alert(
-        id=uuid.uuid4().hex[:16],
-        rule_id="missile-strike",
-        rule_description="Missile strike",
-        severity="high",
-        score=7.5,
-        matches=[],
-        article_id="a1",
-        story_id="a1",
-        title="Missile strike hits depot",
-        countries=["UA"],
-        times=StageTimes(),
-    )
+    return make_alert()
 
 
 class Receiver:
