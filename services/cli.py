@@ -112,24 +112,39 @@ def topics() -> None:
 
 # ---- services ------------------------------------------------------------------------------
 @main.command("run")
-@click.argument("service", type=click.Choice(SERVICES))
+@click.argument("service", type=click.Choice([*SERVICES, "dashboard", "webhooks"]))
 def run(service: str) -> None:
     """Run one service in the foreground (its own process and consumer group)."""
     s = _settings()
+    from aiohttp import web
+
     from services.common.kafka import ensure_topics
 
     nlog.set_service(service)
     asyncio.run(ensure_topics(s))
     if service == "ingest":
-        from aiohttp import web
-
+        from services.ingest.feeds.poller import feeds_context
         from services.ingest.http import make_app
         from services.ingest.publisher import Publisher
 
+        publisher = Publisher(s)
+        app = make_app(s, publisher)
+        app.cleanup_ctx.append(feeds_context(s, publisher))  # after the producer started
         web.run_app(
-            make_app(s, Publisher(s)),
+            app, host=s.http_host, port=s.http_port, print=lambda m: click.echo(m, err=True)
+        )
+        return
+    if service == "webhooks":
+        _run_webhooks(s)
+        return
+    if service == "dashboard":
+        from services.dashboard.app import make_app as make_dashboard
+
+        web.run_app(
+            make_dashboard(s),
             host=s.http_host,
-            port=s.http_port,
+            port=s.dashboard_port,
+            shutdown_timeout=2.0,  # open SSE connections would otherwise hold the exit
             print=lambda m: click.echo(m, err=True),
         )
         return
@@ -143,6 +158,27 @@ def run(service: str) -> None:
         from services.alerts.worker import build
     sys.argv = [sys.argv[0]]  # faust's worker reads argv
     run_worker(build(s), loglevel=s.log_level.lower())
+
+
+def _run_webhooks(s: Settings) -> None:
+    """POST alerts from the Redis stream to the webhook_url of matching subscriptions."""
+    import redis.asyncio as aioredis
+
+    from services.alerts.webhooks import dispatch
+
+    secret = s.webhook_secret
+    if not secret:
+        raise click.ClickException("set NEWSWIRE_WEBHOOK_SECRET: webhooks are signed with it")
+
+    async def go() -> None:
+        client = aioredis.Redis.from_url(s.redis)
+        try:
+            await dispatch(client, RedisKeys(s.redis_prefix), secret)
+        finally:
+            await client.aclose()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(go())
 
 
 @main.command("up")
@@ -176,17 +212,187 @@ def up() -> None:
 # ---- ingest from files ---------------------------------------------------------------------
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-def replay(paths: tuple[Path, ...]) -> None:
-    """Publish articles from files and folders (.txt, .md, .json, .jsonl) to the raw topic."""
-    from services.ingest.replay import replay as do_replay
+@click.option("--rate", type=float, default=None, help="At most this many articles per second.")
+@click.option(
+    "--speedup",
+    type=float,
+    default=None,
+    help="Keep the original inter-arrival times from published_at, divided by this.",
+)
+@click.option("--loop", is_flag=True, help="Start over at the end, until Ctrl-C.")
+@click.option(
+    "--mapping",
+    default=None,
+    help="CSV/XML column mapping: a YAML file or a built-in name (reuters21578, ag-news).",
+)
+@click.option(
+    "--column",
+    "columns",
+    multiple=True,
+    help="CSV mapping FIELD=COLUMN (name, or 0-based index with --no-header); repeatable.",
+)
+@click.option("--no-header", is_flag=True, help="CSV files have no header row.")
+@click.option("--include", default=None, help="Inside folders, only file names matching this glob.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def replay(
+    paths: tuple[Path, ...],
+    rate: float | None,
+    speedup: float | None,
+    loop: bool,
+    mapping: str | None,
+    columns: tuple[str, ...],
+    no_header: bool,
+    include: str | None,
+    quiet: bool,
+) -> None:
+    """Publish articles from files and folders to the raw topic.
 
-    report = asyncio.run(do_replay(_settings(), list(paths)))
-    for item in report.skipped:
+    .txt .md .json .jsonl .csv .tsv .xml (Reuters-21578 by default), each optionally .gz.
+    """
+    from services.ingest.archive import (
+        ArchiveReport,
+        Mapping,
+        Progress,
+        ReplayOptions,
+        format_progress,
+        load_mapping,
+        parse_columns,
+        replay_archive,
+    )
+
+    try:
+        m = load_mapping(mapping) if mapping else None
+        if columns or no_header:
+            m = (m or Mapping()).model_copy(
+                update={"fields": parse_columns(list(columns)) or (m.fields if m else {})}
+            )
+            if no_header:
+                m = m.model_copy(update={"header": False})
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    tty = sys.stderr.isatty()
+
+    def show(p: Progress) -> None:
+        line = format_progress(p)
+        click.echo(f"\r{line}\x1b[K" if tty else line, err=True, nl=not tty)
+
+    opts = ReplayOptions(
+        rate=rate,
+        speedup=speedup,
+        loop=loop,
+        mapping=m,
+        include=include,
+        progress=None if quiet else show,
+        progress_every_s=0.2 if tty else 5.0,
+    )
+    report = ArchiveReport()
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C (the way --loop ends): still summarise
+        asyncio.run(replay_archive(_settings(), list(paths), opts, report))
+    if tty and not quiet:
+        click.echo("", err=True)
+    for item in report.skipped[:50]:
         where = f"{item.path}:{item.line}" if item.line else str(item.path)
         click.echo(f"skipped {where}: {item.error}", err=True)
-    click.echo(f"published {len(report.published)}, skipped {len(report.skipped)}")
+    if len(report.skipped) > 50:
+        click.echo(f"... and {len(report.skipped) - 50} more skipped", err=True)
+    click.echo(report.summary())
     for aid in report.published[:20]:
         click.echo(f"  {aid}")
+    if report.failed:
+        sys.exit(1)
+
+
+# ---- feeds ---------------------------------------------------------------------------------
+@main.group()
+def feeds() -> None:
+    """RSS/Atom feeds polled by the ingest service (state kept in Redis)."""
+
+
+def _with_feed_store(op: Any) -> Any:
+    """Run `op(store)` against the feed store in Redis, closing the connection after."""
+    from services.common.redisconn import make_redis
+    from services.ingest.feeds.store import FeedStore
+
+    async def go() -> Any:
+        s = _settings()
+        client = make_redis(s)
+        try:
+            return await op(FeedStore(client, s.redis_prefix))
+        finally:
+            await client.aclose()
+
+    return asyncio.run(go())
+
+
+@feeds.command("add")
+@click.argument("url")
+@click.option("--interval", type=float, default=300.0, help="Seconds between polls.")
+@click.option(
+    "--stale-after",
+    type=float,
+    default=48.0,
+    help="Hours without a new item before the feed counts as stopped (operational alert).",
+)
+def feeds_add(url: str, interval: float, stale_after: float) -> None:
+    from schemas.base import utcnow
+    from services.ingest.feeds.health import FeedConfig
+
+    if not url.startswith(("http://", "https://")):
+        raise click.BadParameter("an http:// or https:// URL", param_hint="URL")
+    cfg = FeedConfig(
+        url=url, interval_s=interval, stale_after_s=stale_after * 3600, added_at=utcnow()
+    )
+
+    added = _with_feed_store(lambda store: store.add(cfg))
+    click.echo(("added " if added else "updated ") + url)
+
+
+@feeds.command("remove")
+@click.argument("url")
+def feeds_remove(url: str) -> None:
+    if not _with_feed_store(lambda store: store.remove(url)):
+        raise click.ClickException(f"no such feed: {url}")
+    click.echo(f"removed {url}")
+
+
+def _feed_rows() -> list[dict[str, Any]]:
+    from schemas.base import utcnow
+    from services.ingest.feeds.health import summary
+
+    async def rows(store: Any) -> list[dict[str, Any]]:
+        now = utcnow()
+        return [summary(c, await store.state(c.url), now) for c in await store.feeds()]
+
+    result: list[dict[str, Any]] = _with_feed_store(rows)
+    return result
+
+
+@feeds.command("list")
+def feeds_list() -> None:
+    for row in _feed_rows():
+        click.echo(f"{row['url']}  every {row['interval_s']:.0f}s  {row['status']}")
+
+
+@feeds.command("status")
+@click.argument("url", required=False)
+@click.option("--json", "as_json", is_flag=True)
+def feeds_status(url: str | None, as_json: bool) -> None:
+    """Health of every feed (or one): last success, last error, items per day, failures."""
+    import json
+
+    rows = [r for r in _feed_rows() if url is None or r["url"] == url]
+    if url is not None and not rows:
+        raise click.ClickException(f"no such feed: {url}")
+    for row in rows:
+        if as_json:
+            click.echo(json.dumps(row))
+            continue
+        click.echo(f"{row['url']}: {row['status']}")
+        for k, v in row.items():
+            if k not in ("url", "status"):
+                click.echo(f"    {k:21} {v}")
+    if any(r["status"] in ("failing", "stale") for r in rows):
+        sys.exit(2)
 
 
 # ---- consumers -----------------------------------------------------------------------------
@@ -322,48 +528,94 @@ async def _with_store(s: Settings, op: Any) -> Any:
 
 @main.command()
 @click.argument("topic")
+@click.option("--from-beginning", is_flag=True, help="Start at the oldest record.")
+@click.option("--since", default=None, help="Start at this time: 10m, 2h, 1d or ISO 8601.")
+@click.option("-n", "--lines", type=int, default=10, help="Otherwise the last N per partition.")
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new records.")
+@click.option(
+    "--where", "wheres", multiple=True, help="FIELD=VALUE on the JSON, e.g. severity=high."
+)
+@click.option("--grep", default=None, help="Only records containing this text (any case).")
 @click.option("--json", "as_json", is_flag=True, help="Print each record value as it is.")
 @click.option("--count", type=int, default=None, help="Exit after this many records.")
-@click.option("--timeout", type=float, default=None, help="Exit after this many idle seconds.")
-def tail(topic: str, as_json: bool, count: int | None, timeout: float | None) -> None:
-    """Print a topic's records from the beginning (TOPIC may be raw, enriched, tagged, alerts, deadletter)."""
+@click.option("--timeout", type=float, default=None, help="With --follow: exit after idle seconds.")
+def tail(
+    topic: str,
+    from_beginning: bool,
+    since: str | None,
+    lines: int,
+    follow: bool,
+    wheres: tuple[str, ...],
+    grep: str | None,
+    as_json: bool,
+    count: int | None,
+    timeout: float | None,
+) -> None:
+    """Print a topic's records (TOPIC may be raw, enriched, tagged, alerts, deadletter or a name)."""
     from aiokafka import AIOKafkaConsumer
+
+    from schemas.base import utcnow
+    from services.tail import Filter, format_record, keep, parse_since, topic_partitions
 
     s = _settings()
     name = getattr(Topics.from_settings(s), topic, topic)
+    try:
+        filters = [Filter.parse(w) for w in wheres]
+        start_at = parse_since(since, utcnow()) if since else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
 
     async def go() -> None:
-        consumer = AIOKafkaConsumer(
-            name,
-            bootstrap_servers=s.bootstrap,
-            auto_offset_reset="earliest",
-            enable_auto_commit=False,
-        )
+        consumer = AIOKafkaConsumer(bootstrap_servers=s.bootstrap, enable_auto_commit=False)
         await consumer.start()
         try:
-            n = 0
+            tps = (await topic_partitions(consumer, [name]))[name]
+            if not tps:
+                raise click.ClickException(f"no topic {name!r}")
+            consumer.assign(tps)
+            first = await consumer.beginning_offsets(tps)
+            end = await consumer.end_offsets(tps)
+            if start_at is not None:
+                found = await consumer.offsets_for_times(
+                    dict.fromkeys(tps, int(start_at.timestamp() * 1000))
+                )
+                for tp in tps:
+                    consumer.seek(tp, found[tp].offset if found[tp] else end[tp])
+            else:
+                for tp in tps:
+                    consumer.seek(
+                        tp, first[tp] if from_beginning else max(first[tp], end[tp] - lines)
+                    )
+            n, idle = 0, 0.0
             while count is None or n < count:
-                batch = await consumer.getmany(timeout_ms=1000)
-                if not batch:
-                    if timeout is not None:
-                        return
-                    continue
+                if not follow and all([await _caught_up(consumer, tp, end) for tp in tps]):
+                    return
+                batch = await consumer.getmany(timeout_ms=500)
+                idle = 0.0 if batch else idle + 0.5
+                if follow and timeout is not None and idle >= timeout:
+                    return
                 for tp, records in batch.items():
                     for r in records:
-                        value = (r.value or b"").decode("utf-8", "replace")
+                        if not keep(r.value, filters, grep):
+                            continue
                         if as_json:
-                            click.echo(value)
+                            click.echo((r.value or b"").decode("utf-8", "replace"))
                         else:
                             click.echo(
-                                f"{tp.partition}@{r.offset} key={(r.key or b'').decode()} "
-                                f"{value[:300]}"
+                                format_record(tp.partition, r.offset, r.timestamp, r.key, r.value)
                             )
                         n += 1
+                        if count is not None and n >= count:
+                            return
         finally:
             await consumer.stop()
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(go())
+
+
+async def _caught_up(consumer: Any, tp: Any, end: dict[Any, int]) -> bool:
+    return bool(await consumer.position(tp) >= end[tp])
 
 
 # ---- contracts -----------------------------------------------------------------------------

@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     trend_min_count: int = Field(10, ge=1, description="Fewest articles in a window for a trend.")
     http_host: str = Field("127.0.0.1", description="Ingest HTTP bind address.")
     http_port: int = Field(8080, description="Ingest HTTP port.")
+    webhook_secret: str | None = Field(
+        None, description="Key of the HMAC-SHA256 signature of subscription webhooks."
+    )
+    dashboard_port: int = Field(8081, description="Dashboard HTTP port (`newswire run dashboard`).")
     max_batch: int = Field(1000, ge=1, description="Most articles in one POST /articles.")
     send_timeout_s: float = Field(10.0, gt=0, description="Bound on one Kafka send.")
     rules_file: Path = Field(
