@@ -19,14 +19,13 @@ from pathlib import Path
 from schemas import SEVERITIES, RawArticle
 from services.alerts.core import StoryState, evaluate, rank
 from services.alerts.rules import Rule, load_rules
-from services.common.settings import PROJECT_ROOT
+from services.common.settings import CORPORA, PROJECT_ROOT
 from services.enrichment.core import enrich
 from services.ingest.parse import from_mapping
 from services.tagging.core import load_taxonomy, tag
 
 LABELLED = PROJECT_ROOT / "tests" / "fixtures" / "labelled" / "articles.jsonl"
 HOLDOUT = LABELLED.with_name("holdout.jsonl")
-CORPORA = PROJECT_ROOT.parent.parent / "shared" / "corpora"
 CAMEO = CORPORA / "conflibert-cameo-quadclass"
 AG_NEWS = CORPORA / "ag-news-test" / "test.csv"
 AG_CLASSES = {"1": "World", "2": "Sports", "3": "Business", "4": "Sci/Tech"}

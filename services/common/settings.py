@@ -16,6 +16,8 @@ from pydantic_settings import (
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Public corpora for benchmarks and evaluation (never in the repo): ../shared/corpora beside the clone.
+CORPORA = Path(os.environ.get("NEWSWIRE_CORPORA", str(PROJECT_ROOT.parent / "shared" / "corpora")))
 
 
 def _config_file() -> Path:

@@ -21,11 +21,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from schemas import RawArticle, StageTimes
+from services.common.settings import CORPORA
 
 ROOT = Path(__file__).resolve().parents[2]
-REUTERS = ROOT.parent / "shared" / "corpora" / "reuters21578-xml"
-if not REUTERS.exists():
-    REUTERS = Path("/work/shared/corpora/reuters21578-xml")
+REUTERS = CORPORA / "reuters21578-xml"
 
 _STORY = re.compile(r"<REUTERS\b.*?</REUTERS>", re.S)
 _FIELD = {k: re.compile(rf"<{k}>(.*?)</{k}>", re.S) for k in ("DATE", "TITLE", "BODY")}
