@@ -18,6 +18,11 @@ setup:
 		! command -v docker-compose >/dev/null 2>&1; then \
 		echo "installing docker-compose (Debian) to validate docker-compose.yml"; \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null || true; fi
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing chromium (Debian) for the dashboard's browser test"; \
+		{ DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+		echo "chromium not installed: the dashboard browser test will be skipped"; }
 	@command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1 || { \
 		echo "Kafka needs java (17+) and mvn on PATH"; exit 1; }
 

@@ -5,9 +5,28 @@ from pydantic import BaseModel
 from schemas.alert import Alert, Match
 from schemas.base import StageTimes
 from schemas.deadletter import DeadLetter
-from schemas.enriched import EnrichedArticle, Entity, Span
+from schemas.enriched import (
+    Casualty,
+    EnrichedArticle,
+    Entity,
+    KeyPhrase,
+    Quantity,
+    Sentence,
+    Span,
+    TimeMention,
+    Tone,
+)
 from schemas.raw import RawArticle
-from schemas.tagged import Evidence, Severity, TaggedArticle, Topic
+from schemas.tagged import (
+    SEVERITIES,
+    EventMention,
+    Evidence,
+    ScoreComponent,
+    Severity,
+    Suppressed,
+    TaggedArticle,
+    Topic,
+)
 
 MODELS: dict[str, type[BaseModel]] = {
     "RawArticle": RawArticle,
@@ -19,16 +38,26 @@ MODELS: dict[str, type[BaseModel]] = {
 
 __all__ = [
     "MODELS",
+    "SEVERITIES",
     "Alert",
+    "Casualty",
     "DeadLetter",
     "EnrichedArticle",
     "Entity",
+    "EventMention",
     "Evidence",
+    "KeyPhrase",
     "Match",
+    "Quantity",
     "RawArticle",
+    "ScoreComponent",
+    "Sentence",
     "Severity",
     "Span",
     "StageTimes",
+    "Suppressed",
     "TaggedArticle",
+    "TimeMention",
+    "Tone",
     "Topic",
 ]

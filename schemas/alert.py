@@ -7,10 +7,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.base import Event, StageTimes
-from schemas.tagged import Severity
+from schemas.tagged import EventMention, ScoreComponent, Severity
 
 
 class Match(BaseModel):
+    """A rule term (or event trigger) as found, with the sentence it appears in."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     term: str
@@ -21,16 +23,24 @@ class Match(BaseModel):
 
 class Alert(Event):
     schema_version: Literal[1] = 1
-    id: str = Field(description="Deterministic: (article or story id, rule id).")
+    id: str = Field(description="Deterministic: (story id, rule id, severity, alert number).")
     rule_id: str
     rule_description: str
     severity: Severity
+    previous_severity: Severity | None = Field(
+        None, description="Set when this alert re-alerts a story whose severity rose."
+    )
     score: float = Field(ge=0.0, le=10.0)
+    score_components: list[ScoreComponent] = Field(default_factory=list)
+    events: list[EventMention] = Field(default_factory=list)
     matches: list[Match]
     article_id: str
     story_id: str
+    story_articles: int = Field(1, ge=1, description="Articles seen in the story so far.")
     title: str
     url: str | None = None
     countries: list[str] = Field(default_factory=list)
+    places: list[str] = Field(default_factory=list)
     entities: list[str] = Field(default_factory=list)
+    channels: list[str] = Field(default_factory=list, description="Extra channels the rule names.")
     times: StageTimes

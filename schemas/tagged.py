@@ -10,9 +10,13 @@ from schemas.base import Event
 from schemas.enriched import EnrichedArticle
 
 Severity = Literal["low", "medium", "high", "critical"]
+SEVERITIES: tuple[Severity, ...] = ("low", "medium", "high", "critical")
+TrapReason = Literal["negated", "hypothetical", "historical", "metaphor", "peaceful"]
 
 
 class Evidence(BaseModel):
+    """A term found in the text; offsets index `title + "\\n" + body`."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     term: str
@@ -28,12 +32,53 @@ class Topic(BaseModel):
     evidence: list[Evidence] = Field(default_factory=list)
 
 
+class EventMention(BaseModel):
+    """One event the text reports, with who did it to whom when the sentence says so."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: str = Field(description="Event type id from the taxonomy, e.g. missile-strike.")
+    label: str
+    cameo: str | None = Field(None, description="Nearest CAMEO code.")
+    trigger: Evidence
+    sentence: str
+    actor: str | None = Field(None, description="ISO country code (or entity name) of the actor.")
+    target: str | None = Field(None, description="ISO country code (or entity name) of the target.")
+
+
+class Suppressed(BaseModel):
+    """A term that looked like escalation but sits in a trap (negation, metaphor, ...): kept to explain."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    term: str
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    reason: TrapReason
+    cue: str = Field(description="The word or phrase that set the trap off.")
+
+
+class ScoreComponent(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(
+        description="event, casualties, weapon, nuclear, state_actor, cross_border or breadth."
+    )
+    points: float
+    detail: str
+
+
 class TaggedArticle(Event):
     schema_version: Literal[1] = 1
     article: EnrichedArticle
     topics: list[Topic] = Field(default_factory=list)
+    events: list[EventMention] = Field(default_factory=list)
     escalation_score: float = Field(0.0, ge=0.0, le=10.0)
+    score_components: list[ScoreComponent] = Field(default_factory=list)
     severity: Severity = "low"
+    casualties: int | None = Field(None, description="Largest casualty count stated, if any.")
+    suppressed: list[Suppressed] = Field(default_factory=list)
+    fingerprint: str = Field("", description="64-bit SimHash (hex) for near-duplicate stories.")
 
     @property
     def id(self) -> str:

@@ -1,77 +1,261 @@
-"""Rule definitions: loaded from YAML and validated at start-up with errors that name file and field."""
+"""The rule language: YAML rules validated at start-up, with errors naming file, line and field.
+
+A rule fires when every condition it states holds (absent conditions are not checked):
+phrase sets `any` / `all` / `none`, proximity `near` ("A within N words of B"), `events` (with
+optional `actors` / `targets`), `countries`, `regions`, `entities`, `topics`, `language`,
+`min_score`, `min_severity` and `min_casualties`. Phrases use the phrase language of services/tagging/text.py and,
+unless `traps: false`, a phrase found in a trap (negated, hypothetical, historical, figurative,
+peaceful) does not count.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from schemas import Severity
+from services.tagging.core import load_taxonomy
+from services.tagging.text import compile_phrases, phrase_regex
+
+DATA = Path(__file__).parent / "data"
+RULES_HELP = (
+    "Validate a rules file with `newswire rules check FILE`; try it on archived articles with "
+    "`newswire rules backtest FILE PATH...` before switching it on."
+)
+REGIONS_FILE = DATA / "regions.yaml"
+Phrases = list[str]
+
+
+def _check_phrases(v: Phrases) -> Phrases:
+    for p in v:
+        phrase_regex(p.strip())  # raises ValueError naming the phrase
+    return v
+
+
+class Near(BaseModel):
+    """Some phrase of `a` within `within` words of some phrase of `b`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    a: Phrases = Field(min_length=1)
+    b: Phrases = Field(min_length=1)
+    within: int = Field(10, ge=0, le=200)
+
+    _phrases = field_validator("a", "b")(_check_phrases)
 
 
 class RuleSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
-    description: str
-    severity: Severity
-    any: list[str] = Field(default_factory=list)
-    all: list[str] = Field(default_factory=list)
-    none: list[str] = Field(default_factory=list)
+    description: str = Field(min_length=1)
+    severity: Severity = Field(description="Least severity of the rule's alerts.")
+    channels: list[str] = Field(default_factory=list)
+    enabled: bool = True
+    language: list[str] = Field(default_factory=list)
+    any: Phrases = Field(default_factory=list)
+    all: Phrases = Field(default_factory=list)
+    none: Phrases = Field(default_factory=list)
+    near: list[Near] = Field(default_factory=list)
+    events: list[str] = Field(default_factory=list)
+    actors: list[str] = Field(default_factory=list)
+    targets: list[str] = Field(default_factory=list)
+    countries: list[str] = Field(default_factory=list)
+    regions: list[str] = Field(default_factory=list)
+    entities: list[str] = Field(default_factory=list)
+    topics: list[str] = Field(default_factory=list)
+    min_score: float | None = Field(None, ge=0.0, le=10.0)
+    min_severity: Severity | None = None
+    min_casualties: int | None = Field(None, ge=0, description="Largest stated casualty count.")
+    traps: bool = True
+
+    _phrases = field_validator("any", "all", "none")(_check_phrases)
+
+    @field_validator("countries", "actors", "targets")
+    @classmethod
+    def _codes(cls, v: list[str]) -> list[str]:
+        bad = [c for c in v if not re.fullmatch(r"[A-Z]{2}", c)]
+        if bad:
+            raise ValueError(f"not ISO 3166-1 alpha-2 codes: {bad}")
+        return v
+
+    @model_validator(mode="after")
+    def _has_condition(self) -> RuleSpec:
+        if not (
+            self.any
+            or self.all
+            or self.near
+            or self.events
+            or self.topics
+            or self.min_score is not None
+            or self.min_severity is not None
+            or self.min_casualties is not None
+        ):
+            raise ValueError(
+                "a rule needs a positive condition: any, all, near, events, topics, "
+                "min_score, min_severity or min_casualties"
+            )
+        return self
 
 
 class RuleFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    regions: dict[str, list[str]] = Field(default_factory=dict)
     rules: list[RuleSpec] = Field(min_length=1)
 
 
 class RuleError(ValueError):
-    """A rules file that does not validate; the message names the file and the field."""
+    """A rules file that does not validate; each line of the message is `file:line: field: problem`."""
 
-
-def _phrases(terms: list[str]) -> re.Pattern[str] | None:
-    alts = sorted({t.strip() for t in terms if t.strip()}, key=len, reverse=True)
-    if not alts:
-        return None
-    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(a) for a in alts) + r")(?!\w)", re.I)
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
 
 
 @dataclass(frozen=True)
 class Rule:
     spec: RuleSpec
+    any_re: re.Pattern[str] | None
+    all_res: tuple[re.Pattern[str], ...]
+    none_re: re.Pattern[str] | None
+    near_res: tuple[tuple[re.Pattern[str], re.Pattern[str], int], ...]
+    codes: frozenset[str] = field(default_factory=frozenset)
 
-    @cached_property
-    def any_re(self) -> re.Pattern[str] | None:
-        return _phrases(self.spec.any)
+    @property
+    def id(self) -> str:
+        return self.spec.id
 
-    @cached_property
-    def all_res(self) -> list[re.Pattern[str]]:
-        return [p for t in self.spec.all if (p := _phrases([t])) is not None]
+    @classmethod
+    def compile(cls, spec: RuleSpec, regions: dict[str, list[str]]) -> Rule:
+        def one(phrases: Phrases) -> re.Pattern[str]:
+            p = compile_phrases(tuple(phrases))
+            assert p is not None  # validated non-empty
+            return p
 
-    @cached_property
-    def none_re(self) -> re.Pattern[str] | None:
-        return _phrases(self.spec.none)
+        codes = {*spec.countries, *(c for r in spec.regions for c in regions[r])}
+        return cls(
+            spec=spec,
+            any_re=compile_phrases(tuple(spec.any)),
+            all_res=tuple(one([p]) for p in spec.all),
+            none_re=compile_phrases(tuple(spec.none)),
+            near_res=tuple((one(n.a), one(n.b), n.within) for n in spec.near),
+            codes=frozenset(codes),
+        )
+
+
+# ---- locating problems --------------------------------------------------------------------
+def _lines(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            key = k.value
+            out[(*path, key)] = k.start_mark.line + 1
+            _lines(v, (*path, key), out)
+            out[(*path, key)] = k.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            _lines(v, (*path, i), out)
+
+
+def _line_of(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int:
+    for n in range(len(loc), -1, -1):
+        if loc[:n] in lines:
+            return lines[loc[:n]]
+    return 1
+
+
+def _field(loc: tuple[Any, ...], doc: Any) -> str:
+    """`rules[2] (id missile-strike).severity`: the rule id helps where line numbers do not."""
+    out = ""
+    for i, part in enumerate(loc):
+        if isinstance(part, int):
+            out += f"[{part}]"
+            if i == 1 and loc[0] == "rules":
+                rid = _get(doc, ("rules", part, "id"))
+                if isinstance(rid, str):
+                    out += f" (id {rid})"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(file)"
+
+
+def _get(doc: Any, path: tuple[Any, ...]) -> Any:
+    for p in path:
+        try:
+            doc = doc[p]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return doc
+
+
+@lru_cache(maxsize=1)
+def default_regions() -> dict[str, list[str]]:
+    doc = yaml.safe_load(REGIONS_FILE.read_text(encoding="utf-8"))
+    return {str(k): [str(c) for c in v] for k, v in doc.items()}
+
+
+def parse_rules(text: str, name: str, event_types: frozenset[str] | None = None) -> list[Rule]:
+    """Parse and validate a rules document; every problem is reported, not just the first."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        raise RuleError([f"{name}:{line}: (file): not valid YAML: {exc}"]) from exc
+    lines: dict[tuple[Any, ...], int] = {}
+    if node is not None:
+        _lines(node, (), lines)
+
+    def problem(loc: tuple[Any, ...], msg: str) -> str:
+        return f"{name}:{_line_of(loc, lines)}: {_field(loc, doc)}: {msg}"
+
+    try:
+        parsed = RuleFile.model_validate(doc)
+    except ValidationError as exc:
+        raise RuleError(
+            [problem(tuple(e["loc"]), e["msg"].removeprefix("Value error, ")) for e in exc.errors()]
+        ) from exc
+    if event_types is None:
+        event_types = frozenset(e.id for e in load_taxonomy().events)
+    topics = frozenset(t.id for t in load_taxonomy().topics)
+    regions = {**default_regions(), **parsed.regions}
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for i, r in enumerate(parsed.rules):
+        if r.id in seen:
+            problems.append(
+                problem(("rules", i, "id"), f"duplicate id, first at rules[{seen[r.id]}]")
+            )
+        seen.setdefault(r.id, i)
+        for fname, known, values in (
+            ("events", event_types, r.events),
+            ("topics", topics, r.topics),
+            ("regions", frozenset(regions), r.regions),
+        ):
+            for j, v in enumerate(values):
+                if v not in known:
+                    problems.append(
+                        problem(
+                            ("rules", i, fname, j),
+                            f"unknown {fname[:-1]} {v!r}; known: {sorted(known)}",
+                        )
+                    )
+    if problems:
+        raise RuleError(problems)
+    return [Rule.compile(r, regions) for r in parsed.rules if r.enabled]
 
 
 def load_rules(path: Path) -> list[Rule]:
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise RuleError(f"{path}: cannot read rules: {exc}") from exc
-    try:
-        parsed = RuleFile.model_validate(doc)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        raise RuleError(f"{path}: {problems}") from exc
-    ids = [r.id for r in parsed.rules]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
-    if dupes:
-        raise RuleError(f"{path}: duplicate rule ids {dupes}")
-    return [Rule(r) for r in parsed.rules]
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuleError([f"{path}:0: (file): cannot read rules: {exc}"]) from exc
+    return parse_rules(text, str(path))

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import redis.asyncio as aioredis
 
 from schemas import Alert
+from services.alerts.subscriptions import Digest
 
 COLOURS = {"low": "\x1b[37m", "medium": "\x1b[33m", "high": "\x1b[31m", "critical": "\x1b[1;41m"}
 
@@ -31,10 +32,22 @@ def format_alert(alert: Alert, colour: bool = False) -> str:
     return "\n".join(lines)
 
 
+def parse_message(data: bytes) -> Alert | Digest:
+    """A channel carries alerts, and on subscription channels also digests of rate-limited alerts."""
+    if b'"type":"digest"' in data[:40]:
+        return Digest.model_validate_json(data)
+    return Alert.model_validate_json(data)
+
+
+def format_digest(d: Digest) -> str:
+    rules = sorted({str(a.get("rule_id", "?")) for a in d.alerts})
+    return f"[DIGEST] {d.subscription}: {d.count} more alert(s) over the rate limit ({', '.join(rules)})"
+
+
 async def alerts(
     url: str, pattern: str, ready: asyncio.Event | None = None
-) -> AsyncIterator[Alert]:
-    """Yields alerts published on channels matching `pattern` until cancelled."""
+) -> AsyncIterator[Alert | Digest]:
+    """Yields alerts (and digests) published on channels matching `pattern` until cancelled."""
     client = aioredis.Redis.from_url(url)
     pubsub = client.pubsub(ignore_subscribe_messages=True)
     try:
@@ -45,7 +58,7 @@ async def alerts(
             msg = await pubsub.get_message(timeout=1.0)
             if msg is None or msg.get("type") != "pmessage":
                 continue
-            yield Alert.model_validate_json(msg["data"])
+            yield parse_message(msg["data"])
     finally:
         with contextlib.suppress(Exception):
             await pubsub.aclose()  # type: ignore[no-untyped-call]

@@ -25,18 +25,14 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from schemas.ids import article_id
 from services.bench import stats
+from services.common.admin import CONSUMES, group_id
 from services.common.settings import Settings
 from services.common.topics import RedisKeys, Topics
 
 log = logging.getLogger(__name__)
 TICKS = os.sysconf("SC_CLK_TCK")
 
-# consumer group (faust app id) -> the stage it runs and the topic attribute it reads
-GROUPS = {
-    "enrichment": ("newswire-enrichment", "raw"),
-    "tagging": ("newswire-tagging", "enriched"),
-    "alerts": ("newswire-alerts", "tagged"),
-}
+STAGES = tuple(CONSUMES)  # the stages with a consumer group: enrichment, tagging, alerts
 
 
 @dataclass(frozen=True)
@@ -179,8 +175,8 @@ async def group_lag(
     """Records not yet committed by each stage's consumer group, summed over partitions."""
     topics = Topics.from_settings(settings)
     out: dict[str, float] = {}
-    for stage, (group, attr) in GROUPS.items():
-        topic = getattr(topics, attr)
+    for stage in STAGES:
+        group, topic = group_id(settings, stage), getattr(topics, CONSUMES[stage])
         ends = await _end_offsets(consumer, topic)
         committed = await admin.list_consumer_group_offsets(group, partitions=list(ends))
         lag = 0
@@ -398,7 +394,7 @@ async def drive(
                     lambda: all(a in obs.tagged for a in warm_ids), 180, "warm-up articles", check
                 )
             for stage, want in replicas.items():
-                group = GROUPS[stage][0]
+                group = group_id(settings, stage)
                 deadline = time.monotonic() + 120
                 while await group_members(settings, group) < want:
                     check()

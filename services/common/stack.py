@@ -179,8 +179,7 @@ class LocalStack:
                 *self._java(cp),
                 "kafka.tools.StorageTool",
                 "format",
-                "-t",
-                cluster_id,
+                f"--cluster-id={cluster_id}",  # an id may start with "-"
                 "-c",
                 str(config),
             ],

@@ -15,6 +15,9 @@ from typing import Any, Generic, TypeVar
 
 import faust
 
+from services.common import logging as nlog
+from services.common import metrics
+from services.common.health import attach_to_faust
 from services.common.kafka import dead_letter, dead_letter_headers
 from services.common.settings import Settings
 from services.common.topics import Topics
@@ -34,22 +37,26 @@ def make_app(service: str, settings: Settings) -> faust.App:
     datadir = settings.state_dir / "faust" / service
     datadir.mkdir(parents=True, exist_ok=True)
     brokers = [f"kafka://{h.strip()}" for h in settings.bootstrap.split(",") if h.strip()]
-    return faust.App(
-        f"newswire-{service}",
+    app = faust.App(
+        f"{settings.topic_prefix}-{service}",
         broker=brokers,
         key_serializer="raw",
         value_serializer="raw",
         web_enabled=False,
         topic_disable_leader=True,
+        topic_replication_factor=settings.replication_factor,  # faust's own (changelog) topics
         producer_acks=-1,
         producer_linger=0.0,
         producer_max_batch_size=256 * 1024,
         consumer_auto_offset_reset="earliest",
         store="memory://",
         datadir=str(datadir),
+        topic_partitions=settings.partitions,
         broker_commit_every=100,
         broker_commit_interval=1.0,
     )
+    attach_to_faust(app, service, settings)  # /livez /readyz /metrics, heartbeat, lag gauge
+    return app
 
 
 class Stage(Generic[T]):
@@ -81,6 +88,8 @@ class Stage(Generic[T]):
     async def _agent(self, stream: Any) -> None:
         async for event in stream.events():
             msg = event.message
+            nlog.new_record(msg.key)
+            started = metrics.record_in(self.name)
             try:
                 outputs = self.compute(msg.value)
             except Exception as exc:  # permanent: the record itself is bad
@@ -89,12 +98,19 @@ class Stage(Generic[T]):
             for out in outputs:
                 await self._retry(functools.partial(self._emit, out))
             self.processed += 1
+            metrics.record_done(self.name, started)
+
+    async def output(self, out: T) -> None:
+        """Emit an output produced outside the agent loop (e.g. a trend alert), with retries."""
+        await self._retry(functools.partial(self._emit, out))
 
     async def _emit(self, out: T) -> None:
         model: Any = out
+        nlog.add_ids(story_id=getattr(model, "story_id", None), alert_id=_alert_id(model))
         await self.send(self.sink, model.id, model.model_dump_json().encode())
         if self.deliver is not None:
             await self.deliver(out)
+        metrics.output_written(self.name, out)
 
     async def _dead_letter(self, msg: Any, exc: BaseException) -> None:
         dl = dead_letter(
@@ -120,6 +136,7 @@ class Stage(Generic[T]):
             )
         )
         self.dead_lettered += 1
+        metrics.dead_lettered(self.name, exc)
 
     async def send(
         self,
@@ -142,6 +159,7 @@ class Stage(Generic[T]):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # transient: broker or Redis unavailable
+                metrics.error(self.name, exc)
                 log.warning(
                     "%s: output failed (%s: %s), retrying in %.1fs",
                     self.name,
@@ -153,7 +171,11 @@ class Stage(Generic[T]):
                 delay = min(delay * 2, 10.0)
 
 
+def _alert_id(model: Any) -> str | None:
+    return model.id if hasattr(model, "rule_id") else None
+
+
 def run_worker(app: faust.App, loglevel: str = "info") -> None:
     """Run the faust worker in the foreground until SIGINT/SIGTERM."""
-    worker = faust.Worker(app, loglevel=loglevel, quiet=True)
+    worker = faust.Worker(app, loglevel=loglevel, quiet=True, logging_config=nlog.current_config())
     worker.execute_from_commandline()

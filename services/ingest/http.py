@@ -9,6 +9,8 @@ from typing import Any
 from aiohttp import web
 
 from schemas import RawArticle
+from services.common import metrics
+from services.common.health import attach_to_aiohttp
 from services.common.settings import Settings
 from services.ingest.parse import ArticleError, from_mapping
 from services.ingest.publisher import Publisher
@@ -19,6 +21,7 @@ SETTINGS: web.AppKey[Settings] = web.AppKey("settings", Settings)
 
 
 def _error(status: int, message: str, **extra: Any) -> web.Response:
+    metrics.rejected("ingest", status)
     return web.json_response({"error": message, **extra}, status=status)
 
 
@@ -54,11 +57,13 @@ async def post_articles(request: web.Request) -> web.Response:
         ids = await request.app[PUBLISHER].publish(articles)
     except Exception as exc:
         log.warning("publish failed: %s: %s", type(exc).__name__, exc)
+        metrics.error("ingest", exc)
         return web.json_response(
             {"error": "Kafka did not acknowledge the articles; retry later"},
             status=503,
             headers={"Retry-After": "5"},
         )
+    metrics.ingested(len(ids))
     return web.json_response({"accepted": len(ids), "ids": ids}, status=202)
 
 
@@ -72,6 +77,7 @@ def make_app(settings: Settings, publisher: Publisher) -> web.Application:
     app[PUBLISHER] = publisher
     app.router.add_post("/articles", post_articles)
     app.router.add_get("/health", health)
+    attach_to_aiohttp(app, "ingest", settings)  # /livez /readyz /metrics /status, heartbeat
 
     async def lifecycle(app: web.Application) -> Any:
         await publisher.start()

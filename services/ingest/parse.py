@@ -72,16 +72,21 @@ def _items_of_file(path: Path) -> Iterator[Item]:
     except (OSError, UnicodeDecodeError) as exc:
         yield Item(path, None, None, f"cannot read: {exc}")
         return
+    yield from items_of_text(path, path.suffix, text)
+
+
+def items_of_text(path: Path, suffix: str, text: str) -> Iterator[Item]:
+    """Articles of one file's text; `suffix` decides the format (it differs from path's for .gz)."""
     src = str(path)
     try:
-        if path.suffix == ".jsonl":
+        if suffix == ".jsonl":
             for n, line in enumerate(text.splitlines(), 1):
                 if line.strip():
                     try:
                         yield Item(path, n, from_mapping(json.loads(line), src))
                     except (ValueError, ArticleError) as exc:
                         yield Item(path, n, None, str(exc))
-        elif path.suffix == ".json":
+        elif suffix == ".json":
             doc = json.loads(text)
             for n, obj in enumerate(doc if isinstance(doc, list) else [doc], 1):
                 try:

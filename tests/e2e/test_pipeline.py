@@ -193,10 +193,12 @@ async def test_malformed_record_on_each_topic_is_dead_lettered_and_next_is_proce
     t = Topics.from_settings(stack)
     marker = uuid.uuid4().hex[:8]
 
+    cities = {1: "Kharkiv", 2: "Odesa", 3: "Dnipro"}  # three places: three stories, three alerts
+
     def article(n: int) -> RawArticle:
         return RawArticle(  # type: ignore[call-arg]
-            title=f"Drone attack {marker}-{n}",
-            body=f"Russian drone attacks hit Kharkiv {marker} {n}; two people were killed.",
+            title=f"Drone attack on {cities[n]} {marker}",
+            body=f"Russian drone attacks hit {cities[n]} {marker}; two people were killed.",
         )
 
     good = {
@@ -247,3 +249,64 @@ def _decoded(d: DeadLetter) -> str:
     import base64
 
     return base64.b64decode(d.value).decode("utf-8", "replace")
+
+
+WIRE = (
+    "Russian forces shelled Kherson on {day}, damaging homes and a school near the river, the "
+    "regional administration said. Nobody was hurt, but power was cut to several streets while "
+    "repair crews waited for the shelling to stop."
+)
+LATER = (
+    "Russian shelling of Kherson on {day} killed 12 residents, including children, the regional "
+    "administration said, raising the toll from earlier reports."
+)
+
+
+async def test_one_wire_story_from_twenty_outlets_alerts_once_then_once_more_when_worse(
+    pipeline: dict[str, Any], stack: Settings, subscriber: Subscriber
+) -> None:
+    from datetime import UTC, datetime
+
+    marker = uuid.uuid4().hex[:6]
+    day = datetime.now(UTC).strftime("%A")
+    now = datetime.now(UTC).isoformat()
+    outlets = [
+        {
+            "title": f"Outlet {n}: Kherson shelled",
+            "body": WIRE.format(day=day)
+            if n % 2
+            else WIRE.format(day=day).replace("on ", "early on ", 1),
+            "url": f"https://outlet{n}.example/{marker}/kherson",
+            "published_at": now,
+        }
+        for n in range(20)
+    ]
+    async with aiohttp.ClientSession() as http:
+        url = f"http://127.0.0.1:{stack.http_port}/articles"
+        resp = await http.post(url, json=outlets)
+        assert resp.status == 202, await resp.text()
+        ids = set((await resp.json())["ids"])
+        assert len(ids) == 20
+        first = await subscriber.wait_for(lambda a: a.article_id in ids and a.rule_id != "trend")
+        assert first, "the wire story raised no alert"
+        await asyncio.sleep(5)  # every copy has had time to go through
+        copies = [a for a in subscriber.received if a.article_id in ids and a.rule_id != "trend"]
+        assert len(copies) == 1, [(a.rule_id, a.article_id) for a in copies]
+        story = copies[0].story_id
+
+        worse = {
+            "title": "Kherson toll rises",
+            "body": LATER.format(day=day),
+            "url": f"https://outlet99.example/{marker}/kherson-toll",
+            "published_at": datetime.now(UTC).isoformat(),
+        }
+        resp = await http.post(url, json=worse)
+        assert resp.status == 202
+        (worse_id,) = (await resp.json())["ids"]
+    later = await subscriber.wait_for(lambda a: a.article_id == worse_id)
+    await asyncio.sleep(2)
+    later = [a for a in subscriber.received if a.article_id == worse_id]
+    assert len(later) == 1
+    assert later[0].story_id == story
+    assert later[0].previous_severity == copies[0].severity != later[0].severity
+    assert later[0].story_articles == 21

@@ -1,0 +1,194 @@
+// newswire dashboard: alerts over SSE (from the Redis stream), filters, detail view, map, stats.
+"use strict";
+const SEVERITIES = ["low", "medium", "high", "critical"];
+const state = { alerts: new Map(), order: [], centroids: {}, selected: null };
+const $ = (id) => document.getElementById(id);
+
+function esc(text) {
+  return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+}
+
+// ---- filters -------------------------------------------------------------------------------
+function visible(a) {
+  const sev = [...document.querySelectorAll("input[name=sev]:checked")].map((i) => i.value);
+  if (!sev.includes(a.severity)) return false;
+  const q = $("q").value.trim().toLowerCase();
+  if (!q) return true;
+  return [a.rule_id, a.title, ...(a.countries || [])].join(" ").toLowerCase().includes(q);
+}
+
+function render() {
+  const list = $("alerts");
+  for (const li of list.children) li.hidden = !visible(state.alerts.get(li.dataset.alertId));
+  $("count").textContent = `${state.alerts.size} alert${state.alerts.size === 1 ? "" : "s"}`;
+  $("empty").hidden = state.alerts.size > 0;
+  drawDots();
+}
+
+// ---- the alert list ------------------------------------------------------------------------
+function addAlert(a) {
+  if (!a || !a.id || state.alerts.has(a.id)) return;
+  state.alerts.set(a.id, a);
+  const li = document.createElement("li");
+  li.className = `alert sev-${a.severity}`;
+  li.dataset.alertId = a.id;
+  li.dataset.severity = a.severity;
+  li.dataset.articleId = a.article_id;
+  const when = (a.times && (a.times.alerted || a.times.ingested)) || "";
+  li.innerHTML =
+    `<span class="badge ${esc(a.severity)}">${esc(a.severity)}</span> ` +
+    `<span class="title">${esc(a.title)}</span>` +
+    `<div class="meta">${esc(a.rule_id)} · ${esc((a.countries || []).join(", ") || "no country")} · ${esc(when.slice(0, 19).replace("T", " "))}</div>`;
+  li.addEventListener("click", () => showDetail(a.id));
+  li.hidden = !visible(a);
+  $("alerts").prepend(li);
+  render();
+}
+
+// ---- detail view: article text with matched terms and entities highlighted ----------------
+function highlight(text, ranges) {
+  // ranges: [start, end, cls]; overlapping ranges keep the earlier one
+  ranges.sort((x, y) => x[0] - y[0] || y[1] - x[1]);
+  let out = "", pos = 0;
+  for (const [s, e, cls] of ranges) {
+    if (s < pos || e <= s) continue;
+    out += esc(text.slice(pos, s)) + `<mark class="${cls}">${esc(text.slice(s, e))}</mark>`;
+    pos = e;
+  }
+  return out + esc(text.slice(pos));
+}
+
+function termRanges(text, terms, cls = "term") {
+  const ranges = [];
+  const lower = text.toLowerCase();
+  for (const term of terms) {
+    const t = term.toLowerCase();
+    if (!t) continue;
+    for (let i = lower.indexOf(t); i >= 0; i = lower.indexOf(t, i + t.length)) ranges.push([i, i + t.length, cls]);
+  }
+  return ranges;
+}
+
+async function showDetail(id) {
+  const a = state.alerts.get(id);
+  state.selected = id;
+  for (const li of $("alerts").children) li.classList.toggle("selected", li.dataset.alertId === id);
+  const terms = [...new Set((a.matches || []).map((m) => m.term))];
+  const box = $("detail");
+  box.hidden = false;
+  box.innerHTML =
+    `<h2><span class="badge ${esc(a.severity)}">${esc(a.severity)}</span> ${esc(a.title)}</h2>` +
+    `<div class="meta">rule <b>${esc(a.rule_id)}</b> — ${esc(a.rule_description)} · score ${esc(a.score)} · ` +
+    `countries ${esc((a.countries || []).join(", ") || "–")}` +
+    (/^https?:\/\//i.test(a.url || "") ? ` · <a href="${esc(a.url)}" target="_blank" rel="noopener noreferrer">source</a>` : "") + `</div>` +
+    `<div class="meta">matched: ${terms.map((t) => `<mark class="term">${esc(t)}</mark>`).join(" ")}` +
+    ((a.entities || []).length ? ` · entities: ${a.entities.map((e) => `<mark class="entity">${esc(e)}</mark>`).join(" ")}` : "") + `</div>` +
+    `<div class="body" id="detail-body">loading the article…</div>`;
+  let html;
+  try {
+    const r = await fetch(`/api/articles/${encodeURIComponent(a.article_id)}`);
+    if (!r.ok) throw new Error(String(r.status));
+    const art = await r.json();
+    const ranges = [...termRanges(art.body, terms), ...termRanges(art.body, a.entities || [], "entity")];
+    for (const e of art.entities || []) for (const [s, t] of e.spans || []) ranges.push([s, t, "entity"]);
+    html = highlight(art.body, ranges);
+    box.dataset.text = "article";
+  } catch (err) {  // text not known (yet): the matched sentences are in the alert itself
+    const sentences = [...new Set((a.matches || []).map((m) => m.sentence))];
+    html = sentences.map((s) => highlight(s, [...termRanges(s, terms), ...termRanges(s, a.entities || [], "entity")])).join("\n\n") || "(no text)";
+    box.dataset.text = "sentences";
+  }
+  if (state.selected === id) $("detail-body").innerHTML = html;
+}
+
+// ---- map: Natural Earth land (world-atlas TopoJSON), equirectangular --------------------------
+const project = ([lon, lat]) => [(lon + 180) * 2, (90 - lat) * 2];
+
+function decodeArcs(topo) {
+  const [sx, sy] = topo.transform.scale, [tx, ty] = topo.transform.translate;
+  return topo.arcs.map((arc) => {
+    let x = 0, y = 0;
+    return arc.map(([dx, dy]) => { x += dx; y += dy; return [x * sx + tx, y * sy + ty]; });
+  });
+}
+
+function ringPath(ring, arcs) {
+  const pts = [];
+  for (const i of ring) {
+    const arc = i >= 0 ? arcs[i] : arcs[~i].slice().reverse();
+    pts.push(...(pts.length ? arc.slice(1) : arc));
+  }
+  // a ring crossing the antimeridian is cut there instead of drawing a line across the map
+  let d = "";
+  pts.forEach((p, i) => {
+    const jump = i > 0 && Math.abs(p[0] - pts[i - 1][0]) > 180;
+    d += (i === 0 || jump ? "M" : "L") + project(p).map((v) => v.toFixed(1)).join(",");
+  });
+  return d + "Z";
+}
+
+async function drawLand() {
+  const topo = await (await fetch("/static/land-110m.json")).json();
+  const arcs = decodeArcs(topo);
+  let d = "";
+  for (const g of topo.objects.land.geometries) {
+    const polys = g.type === "Polygon" ? [g.arcs] : g.arcs;
+    for (const poly of polys) for (const ring of poly) d += ringPath(ring, arcs);
+  }
+  const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  path.setAttribute("d", d);
+  $("land").append(path);
+}
+
+function drawDots() {
+  const byCountry = {};
+  for (const a of state.alerts.values()) {
+    if (!visible(a)) continue;
+    for (const c of a.countries || []) {
+      const cur = byCountry[c] || { n: 0, sev: 0 };
+      byCountry[c] = { n: cur.n + 1, sev: Math.max(cur.sev, SEVERITIES.indexOf(a.severity)) };
+    }
+  }
+  const g = $("dots");
+  g.innerHTML = "";
+  for (const [code, { n, sev }] of Object.entries(byCountry)) {
+    const c = state.centroids[code];
+    if (!c) continue;
+    const [x, y] = project([c.lon, c.lat]);
+    const dot = document.createElementNS("http://www.w3.org/2000/svg", "circle");
+    dot.setAttribute("cx", x); dot.setAttribute("cy", y);
+    dot.setAttribute("r", String(3 + Math.min(12, Math.sqrt(n) * 2)));
+    dot.setAttribute("fill", `var(--${SEVERITIES[sev]})`);
+    dot.dataset.country = code;
+    const title = document.createElementNS("http://www.w3.org/2000/svg", "title");
+    title.textContent = `${c.name}: ${n} alert(s)`;
+    dot.append(title);
+    g.append(dot);
+  }
+}
+
+// ---- throughput and lag ----------------------------------------------------------------------
+async function refreshStats() {
+  try {
+    const s = await (await fetch("/api/stats")).json();
+    $("stats").tBodies[0].innerHTML = Object.entries(s.totals || {}).map(([k, v]) =>
+      `<tr><td>${esc(k)}</td><td class="num">${v}</td><td class="num">${((s.per_s || {})[k] ?? 0).toFixed(1)}</td></tr>`).join("");
+    $("lag").tBodies[0].innerHTML = Object.entries(s.lag || {}).map(([k, v]) =>
+      `<tr><td>${esc(k)}</td><td class="num">${v}</td></tr>`).join("");
+  } catch (err) { /* the next refresh will tell */ }
+}
+
+// ---- the live stream -------------------------------------------------------------------------
+function connect() {
+  const es = new EventSource("/events");  // reconnects itself, sending Last-Event-ID
+  es.addEventListener("alert", (ev) => { try { addAlert(JSON.parse(ev.data)); } catch (err) { console.warn(err); } });
+  es.addEventListener("ready", () => { $("conn").textContent = "live"; $("conn").className = "conn on"; document.body.dataset.ready = "1"; });
+  es.onerror = () => { $("conn").textContent = "reconnecting…"; $("conn").className = "conn off"; };
+}
+
+document.querySelectorAll("#filters input").forEach((i) => i.addEventListener("input", render));
+fetch("/api/countries").then((r) => r.json()).then((c) => { state.centroids = c; drawDots(); });
+drawLand();
+connect();
+refreshStats();
+setInterval(refreshStats, 2000);

@@ -1,0 +1,181 @@
+"""The feed poller inside the ingest service: conditional GET, parse, publish new entries, keep health.
+
+Entries are marked seen only after Kafka acknowledged them, so a crash between the two re-publishes
+(at-least-once; ids are deterministic, so downstream stays idempotent) and never loses an entry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from schemas.base import utcnow
+from services.common.redisconn import make_redis
+from services.common.settings import Settings
+from services.ingest.feeds.core import parse_feed
+from services.ingest.feeds.health import (
+    FeedConfig,
+    after_failure,
+    after_success,
+    describe_problem,
+    problem,
+)
+from services.ingest.feeds.store import FeedStore
+from services.ingest.publisher import Publisher
+
+log = logging.getLogger(__name__)
+MAX_FEED_BYTES = 10 * 1024 * 1024
+USER_AGENT = "newswire-feeds/0.1 (+https://github.com/newswire)"
+
+
+@dataclass(frozen=True)
+class PollResult:
+    url: str
+    status: str  # "new", "not-modified", "error"
+    new: int = 0
+    error: str | None = None
+
+
+async def _fetch(
+    http: aiohttp.ClientSession, url: str, etag: str | None, modified: str | None
+) -> tuple[int, bytes, Mapping[str, str]]:
+    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
+    if etag:
+        headers["If-None-Match"] = etag
+    if modified:
+        headers["If-Modified-Since"] = modified
+    async with http.get(url, headers=headers) as resp:
+        body = b""
+        if resp.status == 200:
+            body = await resp.content.read(MAX_FEED_BYTES + 1)
+            if len(body) > MAX_FEED_BYTES:
+                raise ValueError(f"feed larger than {MAX_FEED_BYTES} bytes")
+        return resp.status, body, resp.headers.copy()  # case-insensitive
+
+
+class FeedPoller:
+    def __init__(
+        self,
+        store: FeedStore,
+        publisher: Publisher,
+        http: aiohttp.ClientSession,
+        *,
+        tick_s: float = 1.0,
+        concurrency: int = 8,
+    ) -> None:
+        self.store = store
+        self.publisher = publisher
+        self.http = http
+        self.tick_s = tick_s
+        self._limit = asyncio.Semaphore(concurrency)
+
+    async def poll(self, cfg: FeedConfig) -> PollResult:
+        """One poll of one feed, with its state updated and an ops alert on a change of health."""
+        st = await self.store.state(cfg.url)
+        now = utcnow()
+        try:
+            status, body, headers = await _fetch(self.http, cfg.url, st.etag, st.last_modified)
+            if status == 304:
+                st = after_success(
+                    cfg, st, now, 0, etag=None, last_modified=None, not_modified=True
+                )
+                result = PollResult(cfg.url, "not-modified")
+            elif status != 200:
+                raise ValueError(f"HTTP {status}")
+            else:
+                parsed = parse_feed(body, cfg.url, headers.get("Content-Type"))
+                if not parsed.articles and parsed.malformed:
+                    raise ValueError(f"unparseable feed: {parsed.malformed}")
+                by_id = {a.id: a for a in parsed.articles}
+                fresh = await self.store.unseen(cfg.url, list(by_id))
+                if fresh:
+                    await self.publisher.publish([by_id[i] for i in fresh])
+                    await self.store.mark_seen(cfg.url, fresh, now)
+                st = after_success(
+                    cfg,
+                    st,
+                    now,
+                    len(fresh),
+                    etag=headers.get("ETag"),
+                    last_modified=headers.get("Last-Modified"),
+                )
+                if parsed.malformed:
+                    st = st.model_copy(update={"last_error": f"recovered: {parsed.malformed}"})
+                result = PollResult(cfg.url, "new", len(fresh))
+        except (aiohttp.ClientError, TimeoutError, ValueError, OSError) as exc:
+            err = f"{type(exc).__name__}: {exc}".strip()
+            st = after_failure(cfg, st, now, err)
+            result = PollResult(cfg.url, "error", error=err)
+            log.warning("feed %s: %s (%d in a row)", cfg.url, err, st.consecutive_failures)
+        kind = problem(cfg, st, now)
+        if kind != st.alarm:
+            await self.store.raise_ops(
+                {
+                    "kind": f"feed-{kind}" if kind else "feed-recovered",
+                    "feed": cfg.url,
+                    "message": describe_problem(cfg, st, kind, now),
+                    "at": now.isoformat(),
+                }
+            )
+            log.warning(describe_problem(cfg, st, kind, now))
+            st = st.model_copy(update={"alarm": kind})
+        await self.store.save_state(cfg.url, st)
+        return result
+
+    async def _guarded(self, cfg: FeedConfig) -> None:
+        async with self._limit:
+            try:
+                await self.poll(cfg)
+            except Exception:  # Kafka or Redis down: try again at the next tick
+                log.exception("feed %s: poll failed", cfg.url)
+
+    async def due(self) -> list[FeedConfig]:
+        now = utcnow()
+        feeds = await self.store.feeds()
+        states = await self.store.states([c.url for c in feeds])
+        return [
+            cfg
+            for cfg, st in zip(feeds, states, strict=True)
+            if st.next_poll is None or st.next_poll <= now
+        ]
+
+    async def run(self) -> None:
+        running: dict[str, asyncio.Task[None]] = {}
+        try:
+            while True:
+                try:
+                    for cfg in await self.due():
+                        if cfg.url not in running or running[cfg.url].done():
+                            running[cfg.url] = asyncio.create_task(self._guarded(cfg))
+                except Exception:
+                    log.exception("feed poller: cannot read the feed list")
+                await asyncio.sleep(self.tick_s)
+        finally:
+            for task in running.values():
+                task.cancel()
+            await asyncio.gather(*running.values(), return_exceptions=True)
+
+
+def feeds_context(settings: Settings, publisher: Publisher) -> Any:
+    """An aiohttp cleanup context running the poller next to the HTTP API, sharing its producer."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        client = make_redis(settings, max_connections=16)
+        timeout = aiohttp.ClientTimeout(total=settings.send_timeout_s * 3)
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+            poller = FeedPoller(FeedStore(client, settings.redis_prefix), publisher, http)
+            task = asyncio.create_task(poller.run())
+            yield
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await client.aclose()
+
+    return ctx

@@ -1,0 +1,242 @@
+"""Text helpers shared by tagging and alerts: sentences with offsets, the phrase language, SimHash.
+
+They are pure and small on purpose: when enrichment publishes sentences and a near-duplicate
+fingerprint (issue 3), `sentences_of` and `fingerprint_of` read those fields first, and this
+module's own versions remain only as the fallback (or move to `services/common/` for both to share).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+_ABBREV_END = re.compile(r"(?:\b[A-Z]|\bU\.S|\bMr|\bMrs|\bDr|\bSt|\bGen|\bLt|\bCol|\bNo)\.$")
+_TOKEN = re.compile(r"\w+(?:[-'’]\w+)*")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int
+    end: int
+    text: str
+
+
+_BOUNDARY = re.compile(r"[.!?]+(?=\s|$)|\n(?=[ \t]*\n|[ \t]+\S)")
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Sentence boundaries at . ! ? followed by space, at blank lines and before indented lines.
+
+    A single line break inside a paragraph is only a space: wire copy is often hard-wrapped.
+    'U.S.' and initials do not end a sentence.
+    """
+    out: list[Sentence] = []
+    pending = -1
+    pos = 0
+    for m in _BOUNDARY.finditer(text):
+        if m.group(0) != "\n" and _ABBREV_END.search(text[max(pos, m.end() - 5) : m.end()]):
+            continue
+        if pending < 0:
+            pending = pos
+        _add(out, text, pending, m.end())
+        pending = -1
+        pos = m.end()
+    if pos < len(text):
+        _add(out, text, pos, len(text))
+    return out
+
+
+def _add(out: list[Sentence], text: str, start: int, end: int) -> None:
+    chunk = text[start:end]
+    lead = len(chunk) - len(chunk.lstrip())
+    trail = len(chunk.rstrip())
+    if trail > lead:
+        out.append(Sentence(start + lead, start + trail, chunk[lead:trail]))
+
+
+def article_text(article: Any) -> str:
+    """The string every offset refers to: enrichment's `text` when it defines one, else title + body."""
+    given = getattr(article, "text", None)
+    return given if isinstance(given, str) else f"{article.title}\n{article.body}"
+
+
+def sentences_of(article: Any, text: str) -> list[Sentence]:
+    """Enrichment's sentences when it provides them (objects or dicts with start/end), else our own.
+
+    `text` starts with the title and a line break; the title is always a sentence of its own.
+    """
+    given = getattr(article, "sentences", None)
+    if given:
+        out = []
+        for s in given:
+            start = s["start"] if isinstance(s, dict) else s.start
+            end = s["end"] if isinstance(s, dict) else s.end
+            out.append(Sentence(start, end, text[start:end]))
+        return out
+    cut = len(article.title) + 1 if text.startswith(f"{article.title}\n") else 0
+    body = [Sentence(x.start + cut, x.end + cut, x.text) for x in split_sentences(text[cut:])]
+    return split_sentences(text[:cut]) + body
+
+
+def sentence_at(sentences: Sequence[Sentence], offset: int) -> Sentence | None:
+    for s in sentences:
+        if s.start <= offset < s.end:
+            return s
+    return None
+
+
+def tokens(text: str) -> list[re.Match[str]]:
+    return list(_TOKEN.finditer(text))
+
+
+# ---- the phrase language ------------------------------------------------------------------
+# A phrase is words separated by spaces, matched case-insensitively on word boundaries.
+# `word*` matches any word starting with `word`; `...` matches a gap of up to four words.
+_SEP = r"[^\w.!?;]+"  # between words; callers drop matches that cross sentences
+_GAP = r"(?:" + _SEP + r"\w+(?:[-'’]\w+)*){0,4}?"
+
+
+def _word(w: str) -> str:
+    if w.endswith("*") and len(w) > 1:
+        return re.escape(w[:-1]) + r"[\w'’-]*"
+    return re.escape(w)
+
+
+def phrase_regex(phrase: str) -> str:
+    words = phrase.split()
+    if not words or words[0] == "..." or words[-1] == "...":
+        raise ValueError(f"bad phrase {phrase!r}: empty, or starts or ends with '...'")
+    parts: list[str] = []
+    gap = False
+    for w in words:
+        if w == "...":
+            gap = True
+            continue
+        if parts:
+            parts.append(_GAP + _SEP if gap else r"[ \t-]+")
+        parts.append(_word(w))
+        gap = False
+    return "".join(parts)
+
+
+@lru_cache(maxsize=4096)
+def compile_phrases(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One alternation of all phrases, longest first, so the widest match wins."""
+    alts = sorted({phrase_regex(p.strip()) for p in phrases if p.strip()}, key=len, reverse=True)
+    if not alts:
+        return None
+    return re.compile(r"(?<![\w-])(?:" + "|".join(alts) + r")(?![\w])", re.I)
+
+
+def _anchor(phrase: str) -> str:
+    """The literal start of a phrase's first word: text without it cannot match the phrase."""
+    return phrase.split()[0].rstrip("*").lower()
+
+
+@dataclass(frozen=True)
+class Phrases:
+    """A compiled phrase set that skips the regex when no phrase's first word occurs in the text.
+
+    Most articles mention few of the taxonomy's phrases; a substring test per anchor is far cheaper
+    than running a large alternation over every position of a long text.
+    """
+
+    pattern: re.Pattern[str]
+    anchors: tuple[str, ...]
+
+    @classmethod
+    def of(cls, phrases: Iterable[str]) -> Phrases:
+        ps = tuple(str(p).strip() for p in phrases if str(p).strip())
+        pattern = compile_phrases(ps)
+        if pattern is None:
+            raise ValueError(f"empty phrase list {list(phrases)!r}")
+        return cls(pattern, tuple(sorted({_anchor(p) for p in ps})))
+
+    def maybe(self, text: str) -> bool:
+        low = text.lower()
+        return any(a in low for a in self.anchors)
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        return self.pattern.finditer(text) if self.maybe(text) else iter(())
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.pattern.search(text) if self.maybe(text) else None
+
+
+def sentence_matches(
+    pattern: re.Pattern[str] | Phrases, text: str, sentences: Sequence[Sentence]
+) -> Iterator[re.Match[str]]:
+    """Matches inside each sentence: a phrase gap may span a wrapped line but never two sentences,
+    and a would-be match across a boundary cannot hide a real one inside a sentence."""
+    if isinstance(pattern, Phrases):
+        if not pattern.maybe(text):
+            return
+        pattern = pattern.pattern
+    for s in sentences:
+        yield from pattern.finditer(text, s.start, s.end)
+
+
+def find_phrases(phrases: Iterable[str], text: str) -> list[re.Match[str]]:
+    pattern = compile_phrases(tuple(phrases))
+    return list(pattern.finditer(text)) if pattern is not None else []
+
+
+# ---- near-duplicate fingerprint -----------------------------------------------------------
+def simhash(text: str, shingle: int = 2) -> int:
+    """64-bit SimHash over word shingles: near-duplicate texts differ in a few bits only."""
+    words = [m.group(0).casefold() for m in _TOKEN.finditer(text)]
+    grams = {" ".join(words[i : i + shingle]) for i in range(max(1, len(words) - shingle + 1))}
+    bits = [
+        format(int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "big"), "064b")
+        for g in grams
+    ]
+    # column-wise counts of 1s: bit i is set when most shingles have it set
+    half = len(bits) / 2
+    return (
+        int(
+            "".join(
+                "1" if col.count("1") > half else "0"
+                for col in map("".join, zip(*bits, strict=True))
+            ),
+            2,
+        )
+        if bits
+        else 0
+    )
+
+
+def hamming(a: int, b: int) -> int:
+    return (a ^ b).bit_count()
+
+
+def fingerprint_of(article: Any) -> str:
+    """A SimHash of title and body (16 hex), or enrichment's fingerprint when it is such a string.
+
+    Enrichment's bottom-k MinHash (a list of ints, issue 3) is read directly by the story index
+    (`minhash_of`, `minhash_similarity`); this SimHash stays as the fallback for articles without one.
+    """
+    given = getattr(article, "fingerprint", None)
+    if isinstance(given, str) and given:
+        return given
+    return f"{simhash(article.title + chr(10) + article.body):016x}"
+
+
+def minhash_of(article: Any) -> tuple[int, ...] | None:
+    """Enrichment's bottom-k MinHash (ascending 32-bit hashes of word shingles), if it has one."""
+    given = getattr(article, "fingerprint", None)
+    if isinstance(given, list | tuple) and given and all(isinstance(h, int) for h in given):
+        return tuple(given)
+    return None
+
+
+def minhash_similarity(a: Sequence[int], b: Sequence[int]) -> float:
+    """Estimated Jaccard of two bottom-k sketches: |A ∩ B ∩ bottom-k(A ∪ B)| / k."""
+    k = min(len(a), len(b))
+    if k == 0:
+        return 0.0
+    union_k = set(sorted(set(a) | set(b))[:k])
+    return len(set(a) & set(b) & union_k) / k

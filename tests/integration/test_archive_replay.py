@@ -1,0 +1,91 @@
+"""Archive replay on the real stack: mixed formats, .gz, duplicates and skips in the summary."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gzip
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+from schemas import RawArticle
+from services.common.kafka import ensure_topics
+from services.common.settings import Settings
+from services.ingest.archive import ArchiveReport, Progress, ReplayOptions, replay_archive
+from services.ingest.parse import ArticleError
+from services.ingest.replay import replay
+
+pytestmark = pytest.mark.integration
+
+
+async def test_replay_mixed_archive(stack: Settings, tmp_path: Path) -> None:
+    await ensure_topics(stack)
+    marker = uuid.uuid4().hex[:8]
+    rows = [{"title": f"Story {marker} {i}", "body": f"Body {i} {marker}."} for i in range(5)]
+    (tmp_path / "a.jsonl.gz").write_bytes(
+        gzip.compress("\n".join(json.dumps(r) for r in [*rows, rows[0], {"title": "x"}]).encode())
+    )
+    (tmp_path / "nested").mkdir()
+    (tmp_path / "nested" / "b.csv").write_text(
+        f"title,body,published_at\nCSV {marker},From a table.,2024-11-19T10:00:00Z\n"
+    )
+    seen: list[Progress] = []
+    report = await replay(
+        stack, [tmp_path], opts=ReplayOptions(rate=1000, progress=seen.append, progress_every_s=0)
+    )
+    assert len(report.published) == 6 and report.duplicates == 1
+    assert len(report.skipped) == 1 and "body" in (report.skipped[0].error or "")
+    assert report.failed == []
+    assert seen[-1].count == 8 and seen[-1].fraction == pytest.approx(1.0)
+    assert "published 6, duplicates 1, skipped 1, failed 0, retries 0" in report.summary()
+
+
+async def test_loop_replays_until_cancelled_and_keeps_the_figures(
+    stack: Settings, tmp_path: Path
+) -> None:
+    await ensure_topics(stack)
+    marker = uuid.uuid4().hex[:8]
+    (tmp_path / "a.jsonl").write_text(
+        "\n".join(json.dumps({"title": f"Loop {marker} {i}", "body": "b."}) for i in range(3))
+    )
+    enough = asyncio.Event()
+
+    def progress(p: Progress) -> None:
+        if p.published >= 7:
+            enough.set()
+
+    report = ArchiveReport()
+    opts = ReplayOptions(loop=True, batch=1, progress=progress, progress_every_s=0)
+    task = asyncio.create_task(replay_archive(stack, [tmp_path], opts, report))
+    await asyncio.wait_for(enough.wait(), timeout=60)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert report.passes >= 3 and report.published_count >= 7
+    assert report.duplicates == 0, "each pass starts with an empty duplicate set"
+    assert len(set(report.published)) == 3
+    assert f"{report.passes} passes" in report.summary()
+
+
+async def test_check_hook_skips_with_its_reason(stack: Settings, tmp_path: Path) -> None:
+    await ensure_topics(stack)
+    marker = uuid.uuid4().hex[:8]
+    (tmp_path / "a.jsonl").write_text(
+        "\n".join(
+            json.dumps({"title": f"{word} {marker}", "body": "b."}) for word in ("keep", "reject")
+        )
+    )
+
+    def check(a: RawArticle) -> RawArticle:
+        if a.title.startswith("reject"):
+            raise ArticleError("published_at: too old for this replay")
+        return a
+
+    report = await replay_archive(stack, [tmp_path], ReplayOptions(check=check))
+    assert report.published_count == 1
+    assert [(i.line, i.error) for i in report.skipped] == [
+        (2, "published_at: too old for this replay")
+    ]

@@ -1,0 +1,183 @@
+"""Webhook delivery against a local receiver: signature, retries with backoff, dead letter."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as aioredis
+from aiohttp import web
+
+from schemas import Alert
+from services.alerts.delivery import RedisDelivery
+from services.alerts.subscriptions import Subscription, SubscriptionStore
+from services.alerts.webhooks import (
+    ID_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    deliver_webhook,
+    dispatch,
+    redis_dead_letter,
+    verify,
+)
+from services.common.settings import Settings
+from services.common.topics import RedisKeys
+from tests.conftest import free_port
+from tests.factories import make_alert
+
+pytestmark = pytest.mark.integration
+SECRET = "test-secret"
+
+
+def _alert() -> Alert:
+    return make_alert()
+
+
+class Receiver:
+    def __init__(self, fail_first: int) -> None:
+        self.fail_first = fail_first
+        self.calls: list[dict[str, object]] = []
+        self.port = free_port()
+        self.called = asyncio.Event()
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.called.set()
+        body = await request.read()
+        ok = verify(
+            SECRET,
+            request.headers[TIMESTAMP_HEADER],
+            body,
+            request.headers[SIGNATURE_HEADER],
+            now=time.time(),
+        )
+        self.calls.append({"valid": ok, "id": request.headers[ID_HEADER], "body": json.loads(body)})
+        if len(self.calls) <= self.fail_first:
+            return web.Response(status=503)
+        return web.Response(status=204 if ok else 401)
+
+
+async def _serve(rcv: Receiver) -> web.AppRunner:
+    app = web.Application()
+    app.router.add_post("/hook", rcv.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", rcv.port).start()
+    return runner
+
+
+@pytest.fixture
+async def redis_client(stack: Settings) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.Redis.from_url(stack.redis)
+    yield client
+    await client.aclose()
+
+
+async def test_signed_post_is_retried_until_accepted(redis_client: aioredis.Redis) -> None:
+    rcv = Receiver(fail_first=2)
+    runner = await _serve(rcv)
+    dead = f"wh-dead-{uuid.uuid4().hex[:6]}"
+    try:
+        alert = _alert()
+        result = await deliver_webhook(
+            alert,
+            f"http://127.0.0.1:{rcv.port}/hook",
+            SECRET,
+            attempts=4,
+            base_delay_s=0.05,
+            dead_letter=redis_dead_letter(redis_client, dead),
+        )
+    finally:
+        await runner.cleanup()
+    assert result.delivered and result.attempts == 3 and result.status == 204
+    assert result.errors == ["HTTP 503", "HTTP 503"]
+    assert all(c["valid"] and c["id"] == alert.id for c in rcv.calls)
+    assert rcv.calls[-1]["body"]["rule_id"] == "missile-strike"  # type: ignore[index]
+    assert await redis_client.xlen(dead) == 0
+
+
+async def test_last_failure_writes_a_dead_letter(redis_client: aioredis.Redis) -> None:
+    dead = f"wh-dead-{uuid.uuid4().hex[:6]}"
+    rcv = Receiver(fail_first=100)
+    runner = await _serve(rcv)
+    try:
+        alert = _alert()
+        result = await deliver_webhook(
+            alert,
+            f"http://127.0.0.1:{rcv.port}/hook",
+            SECRET,
+            attempts=3,
+            base_delay_s=0.05,
+            dead_letter=redis_dead_letter(redis_client, dead),
+        )
+        closed = await deliver_webhook(  # nobody listening: connection errors, same outcome
+            alert,
+            f"http://127.0.0.1:{free_port()}/hook",
+            SECRET,
+            attempts=2,
+            base_delay_s=0.05,
+            dead_letter=redis_dead_letter(redis_client, dead),
+        )
+    finally:
+        await runner.cleanup()
+    assert not result.delivered and result.attempts == 3 and len(rcv.calls) == 3
+    assert not closed.delivered and closed.status is None
+    records = [json.loads(f[b"record"]) for _, f in await redis_client.xrange(dead)]
+    assert [(r["alert_id"], r["attempts"]) for r in records] == [(alert.id, 3), (alert.id, 2)]
+    assert records[0]["errors"] == ["HTTP 503"] * 3
+    assert records[0]["alert"]["title"] == "Missile strike hits depot"
+
+
+async def test_client_error_is_not_retried() -> None:
+    rcv = Receiver(fail_first=0)
+    runner = await _serve(rcv)
+    try:
+        result = await deliver_webhook(
+            _alert(),
+            f"http://127.0.0.1:{rcv.port}/hook",
+            "wrong-secret",
+            attempts=5,
+            base_delay_s=0.05,
+        )
+    finally:
+        await runner.cleanup()
+    assert not result.delivered and result.attempts == 1 and result.status == 401
+
+
+async def test_dispatcher_posts_to_matching_subscription_webhooks(
+    redis_client: aioredis.Redis,
+) -> None:
+    keys = RedisKeys(f"wh{uuid.uuid4().hex[:6]}")
+    store = SubscriptionStore(redis_client, keys)
+    rcv = Receiver(fail_first=0)
+    runner = await _serve(rcv)
+    url = f"http://127.0.0.1:{rcv.port}/hook"
+    await store.add(Subscription(name="ops-high", min_severity="high", webhook_url=url))
+    await store.add(Subscription(name="ru-only", countries=["RU"], webhook_url=url))
+    await store.add(Subscription(name="no-hook"))
+    delivery = RedisDelivery(redis_client, keys, ttl_s=60, maxlen=1000)
+    task = asyncio.create_task(
+        dispatch(redis_client, keys, SECRET, block_ms=200, base_delay_s=0.05)
+    )
+    try:
+        await asyncio.sleep(0.5)  # the group is created at "$": only alerts from now on
+        high, low = _alert(), _alert().model_copy(update={"severity": "low"})
+        await delivery.deliver(low)  # stream order: low is handled before high
+        await delivery.deliver(high)
+        await asyncio.wait_for(rcv.called.wait(), timeout=20)
+        for _ in range(100):  # acknowledged after the delivery finished
+            if (await redis_client.xpending(keys.stream, "webhooks"))["pending"] == 0:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await runner.cleanup()
+    assert [c["id"] for c in rcv.calls] == [high.id]  # a UA alert: not for ru-only
+    assert all(c["valid"] for c in rcv.calls)
+    assert (await redis_client.xpending(keys.stream, "webhooks"))["pending"] == 0

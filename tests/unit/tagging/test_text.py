@@ -1,0 +1,122 @@
+"""Sentences with offsets, the phrase language and the SimHash fingerprint."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.tagging.text import (
+    compile_phrases,
+    find_phrases,
+    fingerprint_of,
+    hamming,
+    phrase_regex,
+    sentence_matches,
+    sentences_of,
+    simhash,
+    split_sentences,
+)
+
+
+@given(st.text(alphabet=st.sampled_from("ab .!?\nU.S"), max_size=200))
+def test_sentences_are_ordered_exact_slices(text: str) -> None:
+    sents = split_sentences(text)
+    for s in sents:
+        assert text[s.start : s.end] == s.text
+        assert s.text == s.text.strip() and s.text
+    assert all(a.end <= b.start for a, b in itertools.pairwise(sents))
+
+
+def test_sentences_keep_abbreviations_whole() -> None:
+    text = "U.S. President Joe Biden spoke. Mr. Smith left!\nA new line"
+    assert [s.text for s in split_sentences(text)] == [
+        "U.S. President Joe Biden spoke.",
+        "Mr. Smith left!",
+        "A new line",
+    ]
+
+
+def test_phrase_wildcards_and_gaps() -> None:
+    text = "Ukrainian forces launched ATACMS missiles and missile strikes followed."
+    assert [
+        m.group(0) for m in find_phrases(["launch* ... missile*", "missile strike*"], text)
+    ] == [
+        "launched ATACMS missiles",
+        "missile strikes",
+    ]
+
+
+def test_phrase_is_case_insensitive_on_word_boundaries() -> None:
+    assert find_phrases(["drone"], "DRONE footage") and not find_phrases(["drone"], "drones")
+    assert find_phrases(["drone*"], "drones")
+
+
+def test_gap_never_crosses_a_sentence_end() -> None:
+    assert not find_phrases(["fired ... missiles"], "They fired. Missiles were seen.")
+    assert find_phrases(["fired ... missiles"], "They fired three missiles.")
+    assert find_phrases(["fired ... missiles"], "They fired three\nmissiles.")  # wrapped line
+
+
+def test_hard_wrapped_lines_are_one_sentence_but_paragraphs_split() -> None:
+    text = "The rocket lifted off and\nplaced a satellite in orbit\n    Next paragraph\n\nThird"
+    assert [s.text for s in split_sentences(text)] == [
+        "The rocket lifted off and\nplaced a satellite in orbit",
+        "Next paragraph",
+        "Third",
+    ]
+
+
+def test_title_is_its_own_sentence() -> None:
+    class Art:
+        title, body = "China masses troops", "Beijing amassed ships."
+
+    text = f"{Art.title}\n{Art.body}"
+    assert [s.text for s in sentences_of(Art(), text)] == [
+        "China masses troops",
+        "Beijing amassed ships.",
+    ]
+    # "troops ... amassed" across the two would hide "amassed ships" if the whole text were searched
+    found = sentence_matches(
+        compile_phrases(("troops ... amassed", "amassed ships")), text, sentences_of(Art(), text)
+    )
+    assert [m.group(0) for m in found] == ["amassed ships"]
+
+
+@pytest.mark.parametrize("bad", ["", "...", "... missile", "missile ..."])
+def test_bad_phrases_are_refused(bad: str) -> None:
+    with pytest.raises(ValueError):
+        phrase_regex(bad)
+
+
+def test_empty_phrase_set_compiles_to_none() -> None:
+    assert compile_phrases(()) is None
+
+
+WIRE = (
+    "Russia fired more than forty cruise missiles at Ukraine on Sunday, hitting power stations "
+    "in the west of the country, officials said. Air defences intercepted most of them, and "
+    "repairs began in the afternoon as engineers restored electricity to hospitals."
+)
+
+
+def test_simhash_near_duplicates_are_close_and_others_far() -> None:
+    edited = WIRE.replace("on Sunday", "early on Sunday").replace(
+        "officials said", "said officials"
+    )
+    other = "The central bank held interest rates steady, citing easing inflation and weak growth."
+    assert hamming(simhash(WIRE), simhash(edited)) <= 12
+    assert hamming(simhash(WIRE), simhash(other)) > 12
+
+
+def test_fingerprint_prefers_enrichments_field() -> None:
+    class WithPrint:
+        title, body, fingerprint = "t", "b", "00ff"
+
+    class Without:
+        title, body = "t", WIRE
+
+    assert fingerprint_of(WithPrint()) == "00ff"
+    assert fingerprint_of(Without()) == f"{simhash('t' + chr(10) + WIRE):016x}"
