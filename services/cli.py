@@ -795,5 +795,16 @@ def demo(timeout: float, paths: tuple[Path, ...]) -> None:
 
 register_ops(main, topics)  # status, topics create|describe|reset-offsets (services/ops_cli.py)
 
+
+# ---- performance ---------------------------------------------------------------------------
+def _bench_command() -> click.Command:
+    from services.bench.command import bench
+
+    return bench
+
+
+main.add_command(_bench_command())
+
+
 if __name__ == "__main__":
     main()

@@ -7,9 +7,6 @@ the external services are used instead and nothing is started.
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,36 +14,12 @@ from pathlib import Path
 import pytest
 
 from services.common.settings import PROJECT_ROOT, Settings
-from services.common.stack import LocalStack
+from services.common.stack import free_port, private_stack
+from services.common.supervise import settings_env
 
 SEED_DIR = PROJECT_ROOT / "seeds"
 SHARED = PROJECT_ROOT.parent / "shared"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def settings_env(s: Settings) -> dict[str, str]:
-    """The environment that makes a child process use the same stack and names as `s`."""
-    env = {
-        "NEWSWIRE_STATE_DIR": str(s.state_dir),
-        "NEWSWIRE_KAFKA_PORT": str(s.kafka_port),
-        "NEWSWIRE_KAFKA_CONTROLLER_PORT": str(s.kafka_controller_port),
-        "NEWSWIRE_REDIS_PORT": str(s.redis_port),
-        "NEWSWIRE_TOPIC_PREFIX": s.topic_prefix,
-        "NEWSWIRE_REDIS_PREFIX": s.redis_prefix,
-        "NEWSWIRE_HTTP_PORT": str(s.http_port),
-        "NEWSWIRE_CONFIG": os.devnull,
-        "NEWSWIRE_METRICS_PORT": "0",  # several workers, parallel sessions: any free port each
-    }
-    if s.kafka_bootstrap_servers:
-        env["KAFKA_BOOTSTRAP_SERVERS"] = s.kafka_bootstrap_servers
-    if s.redis_url:
-        env["REDIS_URL"] = s.redis_url
-    return env
+__all__ = ["free_port", "settings_env"]
 
 
 @pytest.fixture(scope="session")
@@ -58,26 +31,8 @@ def stack() -> Iterator[Settings]:
         "http_port": free_port(),
     }
     base = Settings(_env_file=None)  # type: ignore[call-arg]
-    if base.external:
-        yield base.model_copy(update=names)
-        return
-    state = PROJECT_ROOT / ".newswire" / f"test-{run}"
-    s = base.model_copy(
-        update={
-            **names,
-            "state_dir": state,
-            "kafka_port": free_port(),
-            "kafka_controller_port": free_port(),
-            "redis_port": free_port(),
-        }
-    )
-    local = LocalStack(s)
-    try:
-        local.up()
+    with private_stack(base, PROJECT_ROOT / ".newswire" / f"test-{run}", **names) as s:
         yield s
-    finally:
-        local.down()
-        shutil.rmtree(state, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

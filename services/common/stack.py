@@ -17,8 +17,10 @@ import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from services.common.settings import PROJECT_ROOT, Settings
 
@@ -35,6 +37,13 @@ class Component:
     port: int
     pidfile: Path
     logfile: Path
+
+
+def free_port() -> int:
+    """A port nothing listens on now, for a private stack next to others."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def _port_taken(port: int) -> bool:
@@ -290,6 +299,31 @@ class LocalStack:
             else:
                 out[comp.name] = "stopped"
         return out
+
+
+@contextlib.contextmanager
+def private_stack(base: Settings, state: Path, **names: Any) -> Iterator[Settings]:
+    """External services as they are; else Kafka and Redis of its own on free ports with state in
+    `state`, stopped and removed afterwards whatever happened. `names` (prefixes, ports) apply to both."""
+    if base.external:
+        yield base.model_copy(update=names)
+        return
+    s = base.model_copy(
+        update={
+            **names,
+            "state_dir": state,
+            "kafka_port": free_port(),
+            "kafka_controller_port": free_port(),
+            "redis_port": free_port(),
+        }
+    )
+    local = LocalStack(s)
+    try:
+        local.up()
+        yield s
+    finally:
+        local.down()
+        shutil.rmtree(state, ignore_errors=True)
 
 
 async def kafka_ready(bootstrap: str) -> bool:

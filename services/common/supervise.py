@@ -11,6 +11,8 @@ import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from services.common.settings import Settings
+
 SERVICES = ("ingest", "enrichment", "tagging", "alerts")
 
 
@@ -32,6 +34,26 @@ def stop_all(procs: Mapping[str, subprocess.Popen[bytes]], timeout: float = 20.0
             p.wait()
 
 
+def settings_env(s: Settings) -> dict[str, str]:
+    """The environment that makes a child process use the same stack and names as `s`."""
+    env = {
+        "NEWSWIRE_STATE_DIR": str(s.state_dir),
+        "NEWSWIRE_KAFKA_PORT": str(s.kafka_port),
+        "NEWSWIRE_KAFKA_CONTROLLER_PORT": str(s.kafka_controller_port),
+        "NEWSWIRE_REDIS_PORT": str(s.redis_port),
+        "NEWSWIRE_TOPIC_PREFIX": s.topic_prefix,
+        "NEWSWIRE_REDIS_PREFIX": s.redis_prefix,
+        "NEWSWIRE_HTTP_PORT": str(s.http_port),
+        "NEWSWIRE_CONFIG": os.devnull,
+        "NEWSWIRE_METRICS_PORT": "0",  # several workers, parallel sessions: any free port each
+    }
+    if s.kafka_bootstrap_servers:
+        env["KAFKA_BOOTSTRAP_SERVERS"] = s.kafka_bootstrap_servers
+    if s.redis_url:
+        env["REDIS_URL"] = s.redis_url
+    return env
+
+
 class ServiceDied(RuntimeError):
     pass
 
@@ -50,15 +72,21 @@ def running_services(
     env: Mapping[str, str] | None = None,
     log_dir: Path | None = None,
 ) -> Iterator[dict[str, subprocess.Popen[bytes]]]:
+    """A name given twice (replicas) is keyed `name`, `name-2`, ... so every process is stopped."""
     procs: dict[str, subprocess.Popen[bytes]] = {}
     full_env = {**os.environ, **(env or {})}
     try:
         for name in names:
+            key = name
+            for n in range(2, len(names) + 2):
+                if key not in procs:
+                    break
+                key = f"{name}-{n}"
             out = None
             if log_dir is not None:
                 log_dir.mkdir(parents=True, exist_ok=True)
-                out = (log_dir / f"{name}.log").open("ab")
-            procs[name] = subprocess.Popen(
+                out = (log_dir / f"{key}.log").open("ab")
+            procs[key] = subprocess.Popen(
                 service_command(name),
                 env=full_env,
                 stdout=out,

@@ -23,6 +23,7 @@ from services.common.settings import CORPORA
 ROOT = Path(__file__).resolve().parents[2]
 REUTERS = CORPORA / "reuters21578-xml"
 
+
 def reuters_articles(folder: Path) -> Iterator[RawArticle]:
     """Reuters-21578 stories with a title and a body, read by the archive replayer's mapping."""
     # the replay mapping keeps title-only briefs (body = title); timing wants real bodies

@@ -1,0 +1,88 @@
+"""`newswire bench` end to end on the test stack: a tiny run must give a complete report (never a speed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from services.cli import main
+from services.common.settings import Settings, get_settings
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+
+COUNT = 30
+
+
+@pytest.fixture
+def report(stack: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+    # The test stack as "external" services: the bench starts the four services on it itself.
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", stack.bootstrap)
+    monkeypatch.setenv("REDIS_URL", stack.redis)
+    monkeypatch.setenv("NEWSWIRE_STATE_DIR", str(tmp_path / "state"))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(
+            main,
+            [
+                "bench",
+                "-n",
+                str(COUNT),
+                "--warmup",
+                "5",
+                "--core-sample",
+                "10",
+                "--json",
+                str(tmp_path / "report.json"),
+                "--plot",
+                str(tmp_path / "plot.png"),
+            ],
+        )
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    assert "latency (ms)" in result.output
+    assert (tmp_path / "plot.png").read_bytes().startswith(b"\x89PNG")
+    doc: dict[str, object] = json.loads((tmp_path / "report.json").read_text())
+    return doc
+
+
+def test_tiny_run_gives_a_complete_report(report: dict[str, object]) -> None:
+    r: dict[str, object] = report
+    assert r["complete"] is True
+    counts = r["counts"]
+    assert isinstance(counts, dict)
+    assert counts["tagged"] == counts["published"] == COUNT
+    assert counts["alerts_redis"] == counts["alerts_kafka"] > 0
+
+    latency = r["latency_ms"]
+    assert isinstance(latency, dict)
+    assert {"ingest -> tagged", "ingest -> alert in Redis"} <= set(latency)
+    for path, p in latency.items():
+        assert p["count"] > 0, path
+        assert p["p50"] <= p["p95"] <= p["p99"] <= p["max"], path
+
+    processes = r["processes"]
+    assert isinstance(processes, dict)
+    for name in ("ingest", "enrichment", "tagging", "alerts"):
+        assert processes[name]["cpu_s_per_1000"] is not None, name
+        assert processes[name]["peak_rss_mb"] > 0, name
+
+    throughput = r["throughput"]
+    assert isinstance(throughput, dict)
+    assert throughput["end_to_end_tagged_per_s"] > 0
+    assert set(r["lag_max"]) == {"enrichment", "tagging", "alerts"}  # type: ignore[arg-type]
+
+    baselines = r["baselines"]
+    assert isinstance(baselines, dict)
+    assert baselines["core"]["with_json"]["per_s"] > 0
+    assert baselines["passthrough_batched"]["records"] == COUNT + 5  # the run's and the warm-up's
+    assert {"pipeline_vs_passthrough", "pipeline_vs_core_with_json"} <= set(r["ratios"])  # type: ignore[arg-type]
+
+    series = r["series"]
+    assert isinstance(series, dict)
+    assert sum(series["tagged_per_s"]) == COUNT
+    assert len(series["t"]) == len(series["tagged_per_s"]) == len(series["redis_p99_ms"])
+    assert series["lag"], "consumer lag was sampled"
