@@ -7,6 +7,7 @@ the external services are used instead and nothing is started.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -15,6 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import ConsumerRecord
 
 from services.common.settings import PROJECT_ROOT, Settings
 from services.common.stack import LocalStack
@@ -60,10 +63,16 @@ def stack() -> Iterator[Settings]:
     if base.external:
         yield base.model_copy(update=names)
         return
-    state = PROJECT_ROOT / ".newswire" / f"test-{run}"
+    with private_stack(base.model_copy(update=names), f"test-{run}") as (s, _):
+        yield s
+
+
+@contextlib.contextmanager
+def private_stack(base: Settings, name: str) -> Iterator[tuple[Settings, LocalStack]]:
+    """A local Kafka + Redis on free ports with its own state folder, removed afterwards."""
+    state = PROJECT_ROOT / ".newswire" / name
     s = base.model_copy(
         update={
-            **names,
             "state_dir": state,
             "kafka_port": free_port(),
             "kafka_controller_port": free_port(),
@@ -73,10 +82,30 @@ def stack() -> Iterator[Settings]:
     local = LocalStack(s)
     try:
         local.up()
-        yield s
+        yield s, local
     finally:
         local.down()
         shutil.rmtree(state, ignore_errors=True)
+
+
+async def read_topic(
+    s: Settings, topic: str, idle_polls: int = 3
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record of a topic from the beginning, until idle_polls half-second polls bring nothing."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=s.bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    out: list[ConsumerRecord[bytes, bytes]] = []
+    try:
+        idle = 0
+        while idle < idle_polls:
+            batch = await consumer.getmany(timeout_ms=500)
+            idle = 0 if batch else idle + 1
+            out += [r for rs in batch.values() for r in rs]
+    finally:
+        await consumer.stop()
+    return out
 
 
 @pytest.fixture(scope="session")

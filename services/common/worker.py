@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 
 import faust
 
-from services.common.kafka import dead_letter, dead_letter_headers
+from services.common.kafka import attempts_of, dead_letter, dead_letter_headers, ssl_context
 from services.common.settings import Settings
 from services.common.topics import Topics
 
@@ -24,13 +24,30 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+def broker_credentials(settings: Settings) -> Any:
+    """faust's form of the Kafka security settings (SASL and/or TLS); None for plaintext."""
+    ctx = ssl_context(settings)
+    if settings.kafka_security_protocol.upper().startswith("SASL"):
+        password = settings.kafka_sasl_password
+        return faust.SASLCredentials(
+            username=settings.kafka_sasl_username,
+            password=password.get_secret_value() if password else None,
+            ssl_context=ctx,
+            mechanism=settings.kafka_sasl_mechanism,
+        )
+    return ctx
+
+
 def make_app(service: str, settings: Settings) -> faust.App:
+    """One consumer group per service and topic prefix; agents run one event at a time (faust #606)."""
     datadir = settings.state_dir / "faust" / service
     datadir.mkdir(parents=True, exist_ok=True)
     brokers = [f"kafka://{h.strip()}" for h in settings.bootstrap.split(",") if h.strip()]
+    session = settings.kafka_session_timeout_s
     return faust.App(
-        f"newswire-{service}",
+        f"{settings.topic_prefix}-{service}",
         broker=brokers,
+        broker_credentials=broker_credentials(settings),
         key_serializer="raw",
         value_serializer="raw",
         web_enabled=False,
@@ -41,11 +58,25 @@ def make_app(service: str, settings: Settings) -> faust.App:
         datadir=str(datadir),
         broker_commit_every=100,
         broker_commit_interval=1.0,
+        broker_session_timeout=session,
+        broker_heartbeat_interval=max(1.0, session / 3),
+        broker_rebalance_timeout=max(30.0, session * 2),
     )
 
 
+def _headers(msg: Any) -> list[tuple[str, bytes]]:
+    raw = msg.headers or []
+    items = raw.items() if isinstance(raw, dict) else raw
+    return [(str(k), bytes(v or b"")) for k, v in items]
+
+
 class Stage(Generic[T]):
-    """One worker stage: source topic -> compute -> sink topic (-> optional extra delivery)."""
+    """One worker stage: source topic -> compute -> sink topic (-> optional extra delivery).
+
+    The agent never raises: an exception escaping a faust agent acks (drops) the event. Permanent
+    errors (the record) go to the dead-letter topic, transient ones (broker, Redis) are retried
+    until they succeed, and faust only commits an offset after the agent asked for the next event.
+    """
 
     def __init__(
         self,
@@ -62,31 +93,38 @@ class Stage(Generic[T]):
         self.name = name
         self.compute = compute
         self.deliver = deliver
+        self.send_timeout_s = settings.send_timeout_s
         self.topics = Topics.from_settings(settings)
         self.source = app.topic(source)
         self.sink = app.topic(sink)
         self.dlq = app.topic(self.topics.deadletter)
         self.processed = 0
         self.dead_lettered = 0
-        app.agent(self.source, name=f"newswire.{name}")(self._agent)
+        self.retries = 0
+        app.agent(self.source, name=f"{settings.topic_prefix}.{name}", concurrency=1)(self._agent)
 
     async def _agent(self, stream: Any) -> None:
         async for event in stream.events():
-            msg = event.message
-            try:
-                outputs = self.compute(msg.value)
-            except Exception as exc:  # permanent: the record itself is bad
-                await self._dead_letter(msg, exc)
-                continue
-            for out in outputs:
-                await self._retry(functools.partial(self._emit, out))
-            self.processed += 1
+            await self.handle(event.message)
 
-    async def _emit(self, out: T) -> None:
-        model: Any = out
-        await self.send(self.sink, model.id, model.model_dump_json().encode())
-        if self.deliver is not None:
-            await self.deliver(out)
+    async def handle(self, msg: Any) -> None:
+        """Process one record to the end: outputs durable, or a dead letter durable."""
+        try:
+            outputs = self.compute(msg.value)
+        except Exception as exc:  # permanent: the record itself is bad
+            await self._dead_letter(msg, exc)
+            return
+        for out in outputs:
+            model: Any = out
+            payload = model.model_dump_json().encode()
+            await self._retry(functools.partial(self.send, self.sink, model.id, payload))
+            if self.deliver is not None:
+                await self._retry(functools.partial(self._deliver, out))
+        self.processed += 1
+
+    async def _deliver(self, out: T) -> None:
+        assert self.deliver is not None
+        await self.deliver(out)
 
     async def _dead_letter(self, msg: Any, exc: BaseException) -> None:
         dl = dead_letter(
@@ -94,21 +132,28 @@ class Stage(Generic[T]):
             topic=msg.topic,
             partition=msg.partition,
             offset=msg.offset,
+            timestamp_ms=int(msg.timestamp * 1000) if msg.timestamp is not None else None,
             key=msg.key,
             value=msg.value,
             error=exc,
+            attempts=attempts_of(_headers(msg)) + 1,
         )
         log.warning(
-            "%s: dead-lettering %s[%s]@%s: %s",
+            "%s: dead-lettering %s[%s]@%s (%s): %s",
             self.name,
             msg.topic,
             msg.partition,
             msg.offset,
-            dl.error,
+            dl.error_class,
+            dl.error[:200],
         )
         await self._retry(
-            lambda: self.send(
-                self.dlq, msg.key, dl.model_dump_json().encode(), headers=dead_letter_headers(dl)
+            functools.partial(
+                self.send,
+                self.dlq,
+                msg.key,
+                dl.model_dump_json().encode(),
+                dead_letter_headers(dl),
             )
         )
         self.dead_lettered += 1
@@ -120,10 +165,14 @@ class Stage(Generic[T]):
         value: bytes,
         headers: list[tuple[str, bytes]] | None = None,
     ) -> None:
-        """Send and wait for the broker's acknowledgement."""
+        """Send and wait for the broker's acknowledgement, bounded so an outage becomes a retry."""
         k = key.encode() if isinstance(key, str) else key
-        fut = await topic.send(key=k, value=value, headers=headers)
-        await fut
+
+        async def go() -> None:
+            fut = await topic.send(key=k, value=value, headers=headers)
+            await fut
+
+        await asyncio.wait_for(go(), timeout=self.send_timeout_s)
 
     async def _retry(self, op: Callable[[], Awaitable[None]]) -> None:
         delay = 0.2
@@ -134,15 +183,16 @@ class Stage(Generic[T]):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # transient: broker or Redis unavailable
+                self.retries += 1
                 log.warning(
                     "%s: output failed (%s: %s), retrying in %.1fs",
                     self.name,
                     type(exc).__name__,
-                    exc,
+                    str(exc)[:200],
                     delay,
                 )
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
+                delay = min(delay * 2, 5.0)
 
 
 def run_worker(app: faust.App, loglevel: str = "info") -> None:
