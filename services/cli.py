@@ -199,7 +199,7 @@ def subscribe(pattern: str | None, severity: str | None, as_json: bool, count: i
         n = 0
         opts = client_options(s)
         opts.pop("retry_on_error")  # the subscriber reconnects itself
-        async for alert in alerts(s.redis, pat, options=opts):
+        async for alert in alerts(s.redis, pat, options=opts, keys=keys):
             if as_json:
                 click.echo(alert.model_dump_json())
             else:

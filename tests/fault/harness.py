@@ -76,6 +76,7 @@ class Figures:
     duplicated: int = 0
     pubsub_received: int = 0
     pubsub_gaps: int = 0
+    subscriber_missing: int = 0
     reconnects: int = 0
     dead_letters: int = 0
     topic_extra_copies: int = 0
@@ -87,6 +88,7 @@ class Figures:
         return (
             f"{self.scenario}: sent={self.sent} delivered={self.delivered} lost={self.lost} "
             f"duplicated={self.duplicated} pubsub={self.pubsub_received} gaps={self.pubsub_gaps} "
+            f"subscriber_missing={self.subscriber_missing} "
             f"reconnects={self.reconnects} dlq={self.dead_letters} "
             f"topic_extra={self.topic_extra_copies} publish_retries={self.publish_retries} "
             f"seconds={self.seconds:.0f} {json.dumps(self.notes) if self.notes else ''}"
@@ -205,7 +207,11 @@ class Run:
     # ---- output --------------------------------------------------------------------------
     async def subscribe(self, ready: asyncio.Event) -> None:
         async for alert in alerts(
-            self.s.redis, RedisKeys(self.s.redis_prefix).all_alerts, ready, stats=self.sub_stats
+            self.s.redis,
+            RedisKeys(self.s.redis_prefix).all_alerts,
+            ready,
+            stats=self.sub_stats,
+            keys=RedisKeys(self.s.redis_prefix),
         ):
             self.received[alert.article_id] += 1
 
@@ -270,8 +276,9 @@ class Run:
         f.lost = f.sent - f.delivered
         pub_dupes = sum(v - 1 for k, v in self.received.items() if k in want and v > 1)
         f.duplicated = sum(v - 1 for v in mine.values()) + pub_dupes
-        f.pubsub_received = sum(v for k, v in self.received.items() if k in want)
-        f.pubsub_gaps = len(want - set(self.received))
+        f.pubsub_received = self.sub_stats.received
+        f.pubsub_gaps = self.sub_stats.backfilled  # missed live, recovered from the stream
+        f.subscriber_missing = len(want - set(self.received))
         f.reconnects = self.sub_stats.reconnects
         f.dead_letters = len(await self.dead_letters())
         f.topic_extra_copies = await self.alerts_topic_copies() - f.delivered

@@ -27,6 +27,7 @@ def assert_nothing_lost_or_doubled(run: Run, dead_letters: int = 0) -> None:
     assert f.sent == len(run.articles)
     assert f.lost == 0, f.line()
     assert f.duplicated == 0, f.line()
+    assert f.subscriber_missing == 0, f.line()  # live or backfilled from the stream
     assert f.dead_letters == dead_letters, f.line()
 
 

@@ -61,7 +61,7 @@ async def test_subscriber_and_delivery_survive_a_redis_restart(tmp_path: Path) -
         got: list[str] = []
 
         async def listen() -> None:
-            async for a in alerts(s.redis, keys.all_alerts, ready, stats=stats):
+            async for a in alerts(s.redis, keys.all_alerts, ready, stats=stats, keys=keys):
                 got.append(a.id)
 
         task = asyncio.create_task(listen())
