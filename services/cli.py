@@ -225,9 +225,11 @@ def tail(topic: str, as_json: bool, count: int | None, timeout: float | None) ->
     name = getattr(Topics.from_settings(s), topic, topic)
 
     async def go() -> None:
+        from services.common.kafka import client_kwargs
+
         consumer = AIOKafkaConsumer(
             name,
-            bootstrap_servers=s.bootstrap,
+            **client_kwargs(s),
             auto_offset_reset="earliest",
             enable_auto_commit=False,
         )

@@ -27,7 +27,9 @@ def table(rows: list[dict[str, object]]) -> str:
     sep = "|" + "---|" * len(COLUMNS)
     body = [
         "| "
-        + " | ".join(f"{r[k]:.0f}" if isinstance(r[k], float) else str(r[k]) for k, _ in COLUMNS)
+        + " | ".join(
+            f"{r[k]:.0f}" if isinstance(r.get(k), float) else str(r.get(k, "-")) for k, _ in COLUMNS
+        )
         + " |"
         for r in rows
     ]
