@@ -5,7 +5,17 @@ from pydantic import BaseModel
 from schemas.alert import Alert, Match
 from schemas.base import StageTimes
 from schemas.deadletter import DeadLetter
-from schemas.enriched import EnrichedArticle, Entity, Span
+from schemas.enriched import (
+    Casualty,
+    EnrichedArticle,
+    Entity,
+    KeyPhrase,
+    Quantity,
+    Sentence,
+    Span,
+    TimeMention,
+    Tone,
+)
 from schemas.raw import RawArticle
 from schemas.tagged import Evidence, Severity, TaggedArticle, Topic
 
@@ -20,15 +30,21 @@ MODELS: dict[str, type[BaseModel]] = {
 __all__ = [
     "MODELS",
     "Alert",
+    "Casualty",
     "DeadLetter",
     "EnrichedArticle",
     "Entity",
     "Evidence",
+    "KeyPhrase",
     "Match",
+    "Quantity",
     "RawArticle",
+    "Sentence",
     "Severity",
     "Span",
     "StageTimes",
     "TaggedArticle",
+    "TimeMention",
+    "Tone",
     "Topic",
 ]

@@ -18,16 +18,31 @@ from services.common.settings import PROJECT_ROOT, Settings, get_settings
 from services.common.stack import LocalStack, StackError, wait_ready
 from services.common.supervise import SERVICES, ServiceDied, check_alive, running_services
 from services.common.topics import RedisKeys, Topics
+from services.ops_cli import register as register_ops
+
+SEVERITIES = ("low", "medium", "high", "critical")
 
 
 def _settings() -> Settings:
     return get_settings()
 
 
+def _interrupt_once(signum: int, frame: object) -> None:
+    """First Ctrl-C or SIGTERM stops everything; further ones must not abort that clean-up."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
+def _stop_on_signals() -> None:
+    signal.signal(signal.SIGINT, _interrupt_once)
+    signal.signal(signal.SIGTERM, _interrupt_once)
+
+
 @click.group()
 def main() -> None:
     """newswire: watch news for escalation (Kafka -> enrichment -> tagging -> alerts -> Redis)."""
-    nlog.setup(_settings().log_level)
+    nlog.setup(_settings().log_level, _settings().log_format)
 
 
 # ---- stack ---------------------------------------------------------------------------------
@@ -67,11 +82,10 @@ def stack_down() -> None:
 
 
 def _create_topics(s: Settings) -> None:
-    from services.common.kafka import ensure_topics
+    from services.ops_cli import apply_topics  # partitions, retention, compaction (issue 8)
 
-    created = asyncio.run(ensure_topics(s))
-    if created:
-        click.echo(f"created topics: {', '.join(created)}")
+    for change in asyncio.run(apply_topics(s)):
+        click.echo(change)
 
 
 @main.command()
@@ -95,12 +109,6 @@ def topics() -> None:
     """Kafka topic administration."""
 
 
-@topics.command("create")
-def topics_create() -> None:
-    _create_topics(_settings())
-    click.echo("topics: " + ", ".join(Topics.from_settings(_settings()).all()))
-
-
 # ---- services ------------------------------------------------------------------------------
 @main.command("run")
 @click.argument("service", type=click.Choice(SERVICES))
@@ -109,6 +117,7 @@ def run(service: str) -> None:
     s = _settings()
     from services.common.kafka import wait_for_topics
 
+    nlog.set_service(service)
     asyncio.run(wait_for_topics(s))
     if service == "ingest":
         from aiohttp import web
@@ -141,6 +150,7 @@ def up() -> None:
     s = _settings()
     st = LocalStack(s)
     started: list[str] = []
+    _stop_on_signals()
     try:
         if not s.external:
             started = st.up()
@@ -150,7 +160,6 @@ def up() -> None:
                 f"running {', '.join(procs)}; ingest on http://{s.http_host}:{s.http_port}"
                 " - Ctrl-C to stop"
             )
-            signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
             while True:
                 check_alive(procs)
                 time.sleep(0.5)
@@ -182,34 +191,132 @@ def replay(paths: tuple[Path, ...]) -> None:
 # ---- consumers -----------------------------------------------------------------------------
 @main.command()
 @click.option("--pattern", default=None, help="Redis PSUBSCRIBE pattern (default: all alerts).")
-@click.option("--severity", type=click.Choice(["low", "medium", "high", "critical"]))
+@click.option("--severity", type=click.Choice(list(SEVERITIES)), help="At least this severity.")
+@click.option("--rule", "rules", multiple=True, help="Only these rule ids (repeatable).")
+@click.option("--country", "countries", multiple=True, help="Only alerts about these ISO codes.")
+@click.option("--subscription", default=None, help="Listen on a named subscription's channel.")
+@click.option(
+    "--since", default=None, help="First catch up from the stream: a stream id or a time."
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON alert per line.")
 @click.option("--count", type=int, default=None, help="Exit after this many alerts.")
-def subscribe(pattern: str | None, severity: str | None, as_json: bool, count: int | None) -> None:
-    """Print alerts as they arrive."""
-    from services.alerts.subscribe import alerts, format_alert
+def subscribe(
+    pattern: str | None,
+    severity: str | None,
+    rules: tuple[str, ...],
+    countries: tuple[str, ...],
+    subscription: str | None,
+    since: str | None,
+    as_json: bool,
+    count: int | None,
+) -> None:
+    """Print alerts as they arrive (after the missed ones, with --since)."""
+    from services.alerts.subscribe import format_alert, format_digest
+    from services.alerts.subscriber import follow
+    from services.alerts.subscriptions import Digest, Subscription
 
     s = _settings()
     keys = RedisKeys(s.redis_prefix)
-    pat = pattern or (keys.severity(severity) if severity else keys.all_alerts)
-
-    from services.common.redisconn import client_options
+    channel = pattern or (keys.subscription(subscription) if subscription else keys.all_alerts)
+    flt = Subscription(
+        name="cli",
+        min_severity=severity or "low",
+        rules=list(rules),
+        countries=[c.upper() for c in countries],
+    )
 
     async def go() -> None:
         n = 0
-        opts = client_options(s)
-        opts.pop("retry_on_error")  # the subscriber reconnects itself
-        async for alert in alerts(s.redis, pat, options=opts, keys=keys):
+        async for item in follow(s, channel=channel, flt=flt, since=since):
             if as_json:
-                click.echo(alert.model_dump_json())
+                click.echo(item.model_dump_json())
+            elif isinstance(item, Digest):
+                click.echo(format_digest(item))
             else:
-                click.echo(format_alert(alert, colour=sys.stdout.isatty()))
+                click.echo(format_alert(item, colour=sys.stdout.isatty()))
             n += 1
             if count is not None and n >= count:
                 return
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(go())
+
+
+@main.group()
+def subscriptions() -> None:
+    """Named server-side subscriptions: filters kept in Redis, matches on their own channel."""
+
+
+@subscriptions.command("add")
+@click.argument("name")
+@click.option("--severity", type=click.Choice(list(SEVERITIES)), default="low")
+@click.option("--rule", "rules", multiple=True, help="Rule ids (repeatable); none = any.")
+@click.option("--country", "countries", multiple=True, help="ISO codes (repeatable); none = any.")
+@click.option(
+    "--rate-limit", type=int, default=None, help="Alerts per window; the rest go to a digest."
+)
+@click.option("--webhook", default=None, help="Also POST matches to this URL.")
+def subscriptions_add(
+    name: str,
+    severity: str,
+    rules: tuple[str, ...],
+    countries: tuple[str, ...],
+    rate_limit: int | None,
+    webhook: str | None,
+) -> None:
+    from pydantic import ValidationError
+
+    from services.alerts.subscriptions import Subscription
+
+    s = _settings()
+    try:
+        sub = Subscription(
+            name=name,
+            min_severity=severity,
+            rules=list(rules),
+            countries=[c.upper() for c in countries],
+            rate_limit_per_min=rate_limit,
+            webhook_url=webhook,
+        )
+    except ValidationError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    asyncio.run(_with_store(s, lambda st: st.add(sub)))
+    click.echo(f"subscription {name}: channel {RedisKeys(s.redis_prefix).subscription(name)}")
+
+
+@subscriptions.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def subscriptions_list(as_json: bool) -> None:
+    s = _settings()
+    subs = asyncio.run(_with_store(s, lambda st: st.list()))
+    for sub in subs:
+        if as_json:
+            click.echo(sub.model_dump_json())
+        else:
+            click.echo(
+                f"{sub.name}: severity>={sub.min_severity} rules={','.join(sub.rules) or '*'} "
+                f"countries={','.join(sub.countries) or '*'} "
+                f"rate={sub.rate_limit_per_min or 'unlimited'}/window"
+            )
+
+
+@subscriptions.command("remove")
+@click.argument("name")
+def subscriptions_remove(name: str) -> None:
+    if not asyncio.run(_with_store(_settings(), lambda st: st.remove(name))):
+        raise click.ClickException(f"no subscription named {name!r}")
+    click.echo(f"removed {name}")
+
+
+async def _with_store(s: Settings, op: Any) -> Any:
+    from services.alerts.subscriptions import SubscriptionStore
+    from services.common.redisconn import make_redis
+
+    client = make_redis(s)
+    try:
+        return await op(SubscriptionStore(client, RedisKeys(s.redis_prefix)))
+    finally:
+        await client.aclose()
 
 
 @main.command()
@@ -345,10 +452,11 @@ def dlq_replay(
 # ---- contracts -----------------------------------------------------------------------------
 @main.command("schemas")
 def schemas_export() -> None:
-    """Write the JSON Schema of every event into schemas/json/."""
+    """Write the JSON Schema of every event (schemas/json/) and the AsyncAPI document."""
     from schemas.export import write
+    from services.common.asyncapi import write as write_asyncapi
 
-    for p in write():
+    for p in [*write(), write_asyncapi()]:
         click.echo(str(p))
 
 
@@ -358,6 +466,7 @@ def schemas_export() -> None:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 def demo(timeout: float, paths: tuple[Path, ...]) -> None:
     """Start a fresh stack and the four services, subscribe, replay seeds/, print the alerts, stop."""
+    from schemas import Alert
     from services.alerts.subscribe import alerts, format_alert
     from services.ingest.replay import replay as do_replay
 
@@ -372,15 +481,16 @@ def demo(timeout: float, paths: tuple[Path, ...]) -> None:
         env["NEWSWIRE_STATE_DIR"] = str(state)
         st = LocalStack(s)
     sources = list(paths) or [PROJECT_ROOT / "seeds"]
-    received: list[Any] = []
+    received: list[Alert] = []
 
     async def go(procs: dict[str, Any]) -> int:
         ready = asyncio.Event()
 
         async def collect() -> None:
             async for alert in alerts(s.redis, RedisKeys(s.redis_prefix).all_alerts, ready):
-                received.append(alert)
-                click.echo(format_alert(alert, colour=sys.stdout.isatty()))
+                if isinstance(alert, Alert):
+                    received.append(alert)
+                    click.echo(format_alert(alert, colour=sys.stdout.isatty()))
 
         task = asyncio.create_task(collect())
         await ready.wait()
@@ -403,6 +513,7 @@ def demo(timeout: float, paths: tuple[Path, ...]) -> None:
             await task
         return len(report.published)
 
+    _stop_on_signals()
     try:
         if st is not None:
             click.echo("starting Kafka and Redis (first run resolves the Kafka jars with Maven)...")
@@ -411,6 +522,9 @@ def demo(timeout: float, paths: tuple[Path, ...]) -> None:
         with running_services(env=env, log_dir=s.state_dir / "logs") as procs:
             click.echo("services started: " + ", ".join(SERVICES))
             published = asyncio.run(go(procs))
+    except KeyboardInterrupt:
+        click.echo("interrupted; stopping everything")
+        sys.exit(130)
     except (StackError, ServiceDied) as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
@@ -424,6 +538,8 @@ def demo(timeout: float, paths: tuple[Path, ...]) -> None:
         raise click.ClickException("no alert arrived; see the logs in " + str(s.state_dir / "logs"))
     click.echo("demo finished; everything it started is stopped.")
 
+
+register_ops(main, topics)  # status, topics create|describe|reset-offsets (services/ops_cli.py)
 
 if __name__ == "__main__":
     main()

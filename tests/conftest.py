@@ -43,6 +43,7 @@ def settings_env(s: Settings) -> dict[str, str]:
         "NEWSWIRE_REDIS_PREFIX": s.redis_prefix,
         "NEWSWIRE_HTTP_PORT": str(s.http_port),
         "NEWSWIRE_CONFIG": os.devnull,
+        "NEWSWIRE_METRICS_PORT": "0",  # several workers, parallel sessions: any free port each
     }
     if s.kafka_bootstrap_servers:
         env["KAFKA_BOOTSTRAP_SERVERS"] = s.kafka_bootstrap_servers

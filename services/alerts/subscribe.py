@@ -15,6 +15,7 @@ import redis.asyncio as aioredis
 
 from schemas import Alert
 from services.alerts.delivery import channels_for
+from services.alerts.subscriptions import Digest
 from services.common.redisconn import TRANSIENT
 from services.common.topics import RedisKeys
 
@@ -39,6 +40,18 @@ def format_alert(alert: Alert, colour: bool = False) -> str:
         if len(seen) >= 3:
             break
     return "\n".join(lines)
+
+
+def parse_message(data: bytes) -> Alert | Digest:
+    """A channel carries alerts, and on subscription channels also digests of rate-limited alerts."""
+    if b'"type":"digest"' in data[:40]:
+        return Digest.model_validate_json(data)
+    return Alert.model_validate_json(data)
+
+
+def format_digest(d: Digest) -> str:
+    rules = sorted({str(a.get("rule_id", "?")) for a in d.alerts})
+    return f"[DIGEST] {d.subscription}: {d.count} more alert(s) over the rate limit ({', '.join(rules)})"
 
 
 @dataclass
@@ -86,8 +99,8 @@ async def alerts(
     stats: SubscriptionStats | None = None,
     options: dict[str, Any] | None = None,
     keys: RedisKeys | None = None,
-) -> AsyncIterator[Alert]:
-    """Yields alerts published on channels matching `pattern` until cancelled.
+) -> AsyncIterator[Alert | Digest]:
+    """Yields alerts (and digests) published on channels matching `pattern` until cancelled.
 
     Survives a Redis restart: a dropped connection is reopened with backoff and the pattern
     subscribed again. With `keys`, alerts added to the stream while the subscriber was away are
@@ -122,14 +135,14 @@ async def alerts(
                 if msg is None or msg.get("type") != "pmessage":
                     continue
                 try:
-                    alert = Alert.model_validate_json(msg["data"])
+                    item = parse_message(msg["data"])
                 except ValueError:
                     st.invalid += 1
                     continue
-                if keys is not None and not seen.add(alert.id):
+                if isinstance(item, Alert) and keys is not None and not seen.add(item.id):
                     continue
                 st.received += 1
-                yield alert
+                yield item
         except TRANSIENT as exc:
             st.reconnects += 1
             log.warning(

@@ -8,6 +8,8 @@ from schemas import Alert, TaggedArticle
 from services.alerts.core import evaluate
 from services.alerts.delivery import RedisDelivery
 from services.alerts.rules import load_rules
+from services.alerts.subscriptions import FanOut
+from services.alerts.trends import install_trends
 from services.common.redisconn import make_redis
 from services.common.settings import Settings
 from services.common.topics import RedisKeys, Topics
@@ -17,25 +19,35 @@ from services.common.worker import Stage, make_app
 def build(settings: Settings) -> faust.App:
     rules = load_rules(settings.rules_file)  # fails at start-up with file and field named
     client = make_redis(settings)
+    keys = RedisKeys(settings.redis_prefix)
     delivery = RedisDelivery(
-        client,
-        RedisKeys(settings.redis_prefix),
-        ttl_s=settings.alert_dedupe_ttl_s,
-        maxlen=settings.alerts_stream_maxlen,
+        client, keys, ttl_s=settings.alert_dedupe_ttl_s, maxlen=settings.alerts_stream_maxlen
     )
+    fanout = FanOut(client, keys, window_s=settings.digest_window_s)
+
+    async def deliver(alert: Alert) -> None:
+        if await delivery.deliver(alert) is not None:  # first delivery only
+            await fanout.publish(alert)
 
     def compute(value: bytes) -> list[Alert]:
         return evaluate(TaggedArticle.model_validate_json(value), rules)
 
     app = make_app("alerts", settings)
     t = Topics.from_settings(settings)
-    Stage(
+    stage = Stage(
         app=app,
         settings=settings,
         name="alerts",
         source=t.tagged,
         sink=t.alerts,
         compute=compute,
-        deliver=delivery.deliver,
+        deliver=deliver,
     )
+
+    install_trends(app, settings, source=t.tagged, emit=stage.output)
+
+    async def flush_digests() -> None:
+        await fanout.flush_digests()
+
+    app.timer(interval=settings.digest_window_s)(flush_digests)
     return app

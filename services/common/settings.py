@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import (
@@ -50,6 +51,19 @@ class Settings(BaseSettings):
     alert_dedupe_ttl_s: int = Field(
         7 * 24 * 3600, ge=1, description="How long an alert id is remembered."
     )
+    digest_window_s: int = Field(
+        60,
+        ge=1,
+        description="Rate-limit window of subscriptions; digests are flushed once a window.",
+    )
+    trend_window_s: float = Field(3600.0, gt=0, description="Trend counting window.")
+    trend_baseline_windows: int = Field(
+        24, ge=1, description="Windows that form a term's baseline."
+    )
+    trend_factor: float = Field(
+        3.0, gt=1, description="A trend is this many times the baseline (+1)."
+    )
+    trend_min_count: int = Field(10, ge=1, description="Fewest articles in a window for a trend.")
     http_host: str = Field("127.0.0.1", description="Ingest HTTP bind address.")
     http_port: int = Field(8080, description="Ingest HTTP port.")
     max_batch: int = Field(1000, ge=1, description="Most articles in one POST /articles.")
@@ -62,6 +76,27 @@ class Settings(BaseSettings):
         description="Topic taxonomy.",
     )
     log_level: str = Field("INFO", description="Log level of every service.")
+    log_format: Literal["json", "text"] = Field(
+        "json", description="`json` (one object per line, with article/story/alert ids) or `text`."
+    )
+    metrics_host: str = Field(
+        "127.0.0.1", description="Bind address of each worker's health and metrics server."
+    )
+    metrics_port: int | None = Field(
+        None,
+        ge=0,
+        description="Worker health/metrics port; unset: 9101 enrichment, 9102 tagging, "
+        "9103 alerts (ingest serves them on its HTTP port); 0: any free port.",
+    )
+    status_interval_s: float = Field(
+        10.0, gt=0, description="How often a service refreshes its heartbeat and lag gauge."
+    )
+    retention_days: float = Field(
+        7.0, gt=0, description="Retention of the article topics (`topics create`)."
+    )
+    deadletter_retention_days: float = Field(
+        30.0, gt=0, description="Retention of the alerts and dead-letter topics."
+    )
     # ---- delivery and security (issue 5) -------------------------------------------------
     api_token: SecretStr | None = Field(
         None, description="Bearer token required by the ingest API; unset means no auth."

@@ -14,6 +14,7 @@ class Topics:
     tagged: str
     alerts: str
     deadletter: str
+    trend_terms: str
 
     @classmethod
     def from_settings(cls, s: Settings) -> Topics:
@@ -24,10 +25,18 @@ class Topics:
             tagged=f"{p}.articles.tagged.v1",
             alerts=f"{p}.alerts.v1",
             deadletter=f"{p}.deadletter.v1",
+            trend_terms=f"{p}.trends.terms.v1",
         )
 
     def all(self) -> list[str]:
-        return [self.raw, self.enriched, self.tagged, self.alerts, self.deadletter]
+        return [
+            self.raw,
+            self.enriched,
+            self.tagged,
+            self.alerts,
+            self.deadletter,
+            self.trend_terms,
+        ]
 
 
 @dataclass(frozen=True)
@@ -59,3 +68,17 @@ class RedisKeys:
 
     def dedupe(self, alert_id: str) -> str:
         return f"{self.prefix}:dedupe:{alert_id}"
+
+    @property
+    def subscriptions(self) -> str:
+        return f"{self.prefix}:subscriptions"
+
+    def subscription(self, name: str) -> str:
+        """The channel of a named subscription's matches (and digests)."""
+        return f"{self.prefix}:alerts:sub:{name}"
+
+    def rate(self, name: str, window: int) -> str:
+        return f"{self.prefix}:rate:{name}:{window}"
+
+    def digest(self, name: str) -> str:
+        return f"{self.prefix}:digest:{name}"

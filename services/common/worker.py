@@ -15,6 +15,9 @@ from typing import Any, Generic, TypeVar
 
 import faust
 
+from services.common import logging as nlog
+from services.common import metrics
+from services.common.health import attach_to_faust
 from services.common.kafka import attempts_of, dead_letter, dead_letter_headers, ssl_context
 from services.common.settings import Settings
 from services.common.topics import Topics
@@ -44,7 +47,7 @@ def make_app(service: str, settings: Settings) -> faust.App:
     datadir.mkdir(parents=True, exist_ok=True)
     brokers = [f"kafka://{h.strip()}" for h in settings.bootstrap.split(",") if h.strip()]
     session = settings.kafka_session_timeout_s
-    return faust.App(
+    app = faust.App(
         f"{settings.topic_prefix}-{service}",
         broker=brokers,
         broker_credentials=broker_credentials(settings),
@@ -52,16 +55,20 @@ def make_app(service: str, settings: Settings) -> faust.App:
         value_serializer="raw",
         web_enabled=False,
         topic_disable_leader=True,
+        topic_replication_factor=settings.replication_factor,  # faust's own (changelog) topics
         producer_acks=-1,
         consumer_auto_offset_reset="earliest",
         store="memory://",
         datadir=str(datadir),
+        topic_partitions=settings.partitions,
         broker_commit_every=100,
         broker_commit_interval=1.0,
         broker_session_timeout=session,
         broker_heartbeat_interval=max(1.0, session / 3),
         broker_rebalance_timeout=max(30.0, session * 2),
     )
+    attach_to_faust(app, service, settings)  # /livez /readyz /metrics, heartbeat, lag gauge
+    return app
 
 
 def _headers(msg: Any) -> list[tuple[str, bytes]]:
@@ -109,18 +116,31 @@ class Stage(Generic[T]):
 
     async def handle(self, msg: Any) -> None:
         """Process one record to the end: outputs durable, or a dead letter durable."""
+        nlog.new_record(msg.key)
+        started = metrics.record_in(self.name)
         try:
             outputs = self.compute(msg.value)
         except Exception as exc:  # permanent: the record itself is bad
             await self._dead_letter(msg, exc)
             return
         for out in outputs:
-            model: Any = out
-            payload = model.model_dump_json().encode()
-            await self._retry(functools.partial(self.send, self.sink, model.id, payload))
-            if self.deliver is not None:
-                await self._retry(functools.partial(self._deliver, out))
+            await self.output(out)
         self.processed += 1
+        metrics.record_done(self.name, started)
+
+    async def output(self, out: T) -> None:
+        """Write one output: sink topic, then the extra delivery, each retried until durable.
+
+        Separate retries, so a Redis outage does not re-send the Kafka record on every attempt.
+        Also used for outputs produced outside the agent loop (e.g. a trend alert).
+        """
+        model: Any = out
+        nlog.add_ids(story_id=getattr(model, "story_id", None), alert_id=_alert_id(model))
+        payload = model.model_dump_json().encode()
+        await self._retry(functools.partial(self.send, self.sink, model.id, payload))
+        if self.deliver is not None:
+            await self._retry(functools.partial(self._deliver, out))
+        metrics.output_written(self.name, out)
 
     async def _deliver(self, out: T) -> None:
         assert self.deliver is not None
@@ -157,6 +177,7 @@ class Stage(Generic[T]):
             )
         )
         self.dead_lettered += 1
+        metrics.dead_lettered(self.name, exc)
 
     async def send(
         self,
@@ -184,6 +205,7 @@ class Stage(Generic[T]):
                 raise
             except Exception as exc:  # transient: broker or Redis unavailable
                 self.retries += 1
+                metrics.error(self.name, exc)
                 log.warning(
                     "%s: output failed (%s: %s), retrying in %.1fs",
                     self.name,
@@ -195,7 +217,11 @@ class Stage(Generic[T]):
                 delay = min(delay * 2, 5.0)
 
 
+def _alert_id(model: Any) -> str | None:
+    return model.id if hasattr(model, "rule_id") else None
+
+
 def run_worker(app: faust.App, loglevel: str = "info") -> None:
     """Run the faust worker in the foreground until SIGINT/SIGTERM."""
-    worker = faust.Worker(app, loglevel=loglevel, quiet=True)
+    worker = faust.Worker(app, loglevel=loglevel, quiet=True, logging_config=nlog.current_config())
     worker.execute_from_commandline()

@@ -1,135 +1,73 @@
-"""Pure enrichment: `enrich(raw) -> EnrichedArticle`. Data files under `data/`; no I/O per article."""
+"""Pure enrichment: `enrich(raw) -> EnrichedArticle`. Data files under `data/`; no I/O per article.
+
+Every offset in the output is into `EnrichedArticle.text` (cleaned title + "\\n\\n" + cleaned body).
+English-only steps (numbers, casualties, dates, tone) run only when the text is detected as English.
+"""
 
 from __future__ import annotations
 
-import csv
-import re
-from collections import Counter, defaultdict
-from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
+from collections import Counter
 
-from schemas import EnrichedArticle, Entity, RawArticle, Span, StageTimes
+from schemas import EnrichedArticle, RawArticle, StageTimes
 from schemas.base import utcnow
+from schemas.enriched import TEXT_SEPARATOR
+from services.enrichment import dates, gazetteer, numbers, signals
+from services.enrichment.text import clean, split_sentences
 
-DATA = Path(__file__).parent / "data"
-
-_NAME = re.compile(
-    r"\b(?:[A-Z][a-z]+(?:[-'][A-Z][a-z]+)?)(?:\s+[A-Z][a-z]+(?:[-'][A-Z][a-z]+)?)+\b"
-)
-_WORD = re.compile(r"\w+")
-_EN_STOP = frozenset(
-    [
-        "the",
-        "of",
-        "and",
-        "to",
-        "in",
-        "a",
-        "is",
-        "that",
-        "for",
-        "on",
-        "with",
-        "as",
-        "was",
-        "by",
-        "at",
-        "from",
-        "it",
-        "be",
-        "are",
-        "this",
-    ]
-)
+WORDS_PER_MINUTE = 238
+ENGLISH_MIN_CONFIDENCE = 0.5
 
 
-@dataclass(frozen=True)
-class Country:
-    code: str
-    name: str
-    lat: float
-    lon: float
+def warm_up() -> None:
+    """Load every data file and model now, so the first article is not the slow one."""
+    gazetteer.load()
+    enrich(RawArticle(title="Warm-up", body="Officials in Kyiv said on Tuesday 3 people died."))
 
 
-@dataclass(frozen=True)
-class Gazetteer:
-    pattern: re.Pattern[str]
-    by_surface: dict[str, Country]
-
-
-@lru_cache(maxsize=1)
-def load_gazetteer(path: Path = DATA / "countries.csv") -> Gazetteer:
-    by_surface: dict[str, Country] = {}
-    with path.open(encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            c = Country(row["code"], row["name"], float(row["lat"]), float(row["lon"]))
-            for surface in [row["name"], *row["aliases"].split("|"), *row["demonyms"].split("|")]:
-                if surface:
-                    by_surface[surface] = c
-    alternatives = sorted(by_surface, key=len, reverse=True)
-    pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(a) for a in alternatives) + r")(?!\w)")
-    return Gazetteer(pattern, by_surface)
-
-
-def detect_language(text: str) -> tuple[str, float]:
-    words = _WORD.findall(text.lower()[:2000])
-    if not words:
-        return "und", 0.0
-    share = sum(w in _EN_STOP for w in words) / len(words)
-    return ("en", min(1.0, share * 4)) if share > 0.08 else ("und", 0.0)
-
-
-def _places(text: str, gaz: Gazetteer) -> list[Entity]:
-    hits: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
-    for m in gaz.pattern.finditer(text):
-        hits[gaz.by_surface[m.group(0)].code].append((m.group(0), m.start(), m.end()))
-    out = []
-    for found in hits.values():
-        c = gaz.by_surface[found[0][0]]
-        out.append(
-            Entity(
-                type="place",
-                name=c.name,
-                aliases=sorted({s for s, _, _ in found}),
-                mentions=len(found),
-                spans=[Span(start=a, end=b) for _, a, b in found],
-                country=c.code,
-                lat=c.lat,
-                lon=c.lon,
-            )
-        )
-    return sorted(out, key=lambda e: -e.mentions)
-
-
-def _names(text: str, gaz: Gazetteer) -> list[Entity]:
-    spans: dict[str, list[Span]] = defaultdict(list)
-    for m in _NAME.finditer(text):
-        if m.group(0) in gaz.by_surface:
-            continue
-        spans[m.group(0)].append(Span(start=m.start(), end=m.end()))
-    return [
-        Entity(type="other", name=n, aliases=[n], mentions=len(s), spans=s)
-        for n, s in spans.items()
-    ]
+def _language(text: str, declared: str | None) -> tuple[str, float]:
+    lang, conf = signals.detect_language(text)
+    if declared and conf < ENGLISH_MIN_CONFIDENCE:
+        return declared.split("-")[0].lower(), conf
+    return lang, conf
 
 
 def enrich(raw: RawArticle) -> EnrichedArticle:
-    text = f"{raw.title}\n{raw.body}"
-    gaz = load_gazetteer()
-    lang, conf = detect_language(text)
-    places = _places(text, gaz)
-    counts = Counter({e.country: e.mentions for e in places if e.country})
+    title = clean(raw.title)
+    body = clean(raw.body)
+    text = title + TEXT_SEPARATOR + body
+    lang, conf = _language(text, raw.language)
+    english = lang == "en"
+    spans = split_sentences(text)
+    words = signals.WORD.findall(text)
+    entities = gazetteer.find_entities(text)
+    published = raw.times.published
+    times = dates.time_mentions(text, published) if english else []
+    taken = [(t.start, t.end) for t in times]
+    sentences = signals.sentences_with_polarity(text, spans, english)
+    countries = Counter[str]()
+    for e in entities:
+        if e.type == "place" and e.country:
+            countries[e.country] += e.mentions
     return EnrichedArticle(
         id=raw.id,
-        title=raw.title,
-        body=raw.body,
+        title=title,
+        body=body,
         url=raw.url,
         source=raw.source,
-        language=raw.language or lang,
-        language_confidence=1.0 if raw.language else conf,
-        entities=[*places, *_names(text, gaz)],
-        countries=[c for c, _ in counts.most_common()],
-        word_count=len(_WORD.findall(text)),
+        language=lang,
+        language_confidence=min(1.0, max(0.0, conf)),
+        language_declared=raw.language,
+        entities=entities,
+        countries=[c for c, _ in countries.most_common()],
+        word_count=len(words),
+        sentence_count=len(spans),
+        reading_time_s=round(len(words) * 60 / WORDS_PER_MINUTE),
+        sentences=sentences,
+        quantities=numbers.quantities(text, taken) if english else [],
+        casualties=numbers.casualties(text) if english else [],
+        time_mentions=times,
+        tone=signals.tone(words, sentences, english),
+        key_phrases=signals.key_phrases(text) if english else [],
+        fingerprint=signals.fingerprint(words),
         times=StageTimes(**{**raw.times.model_dump(), "enriched": utcnow()}),
     )

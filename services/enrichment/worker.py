@@ -8,7 +8,7 @@ from schemas import EnrichedArticle, RawArticle
 from services.common.settings import Settings
 from services.common.topics import Topics
 from services.common.worker import Stage, make_app
-from services.enrichment.core import enrich, load_gazetteer
+from services.enrichment.core import enrich, warm_up
 
 
 def compute(value: bytes) -> list[EnrichedArticle]:
@@ -16,7 +16,7 @@ def compute(value: bytes) -> list[EnrichedArticle]:
 
 
 def build(settings: Settings) -> faust.App:
-    load_gazetteer()  # build matchers at start-up, not on the first article
+    warm_up()  # build the automaton and load the models at start-up, not on the first article
     app = make_app("enrichment", settings)
     t = Topics.from_settings(settings)
     Stage(

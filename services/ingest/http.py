@@ -19,6 +19,8 @@ from aiohttp import web
 
 from schemas import RawArticle
 from schemas.base import utcnow
+from services.common import metrics
+from services.common.health import attach_to_aiohttp
 from services.common.settings import Settings
 from services.ingest.parse import ArticleError, Limits, check_article, from_mapping
 from services.ingest.publisher import Publisher
@@ -27,10 +29,11 @@ log = logging.getLogger(__name__)
 PUBLISHER: web.AppKey[Publisher] = web.AppKey("publisher", Publisher)
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings", Settings)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-OPEN_PATHS = frozenset({"/health"})
+PROTECTED_PREFIX = "/articles"  # probes, /metrics and /status stay open (bound to 127.0.0.1)
 
 
 def _error(status: int, message: str, **extra: Any) -> web.Response:
+    metrics.rejected("ingest", status)
     return web.json_response({"error": message, **extra}, status=status)
 
 
@@ -68,7 +71,7 @@ def _security_middleware(settings: Settings) -> Any:
 
     @web.middleware
     async def security(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path in OPEN_PATHS:
+        if not request.path.startswith(PROTECTED_PREFIX):
             return await handler(request)
         if limiter is not None:
             wait = limiter.retry_after(request.remote or "?", time.monotonic())
@@ -139,11 +142,13 @@ async def post_articles(request: web.Request) -> web.Response:
         ids = await request.app[PUBLISHER].publish(parsed)
     except Exception as exc:
         log.warning("publish failed: %s", type(exc).__name__)
+        metrics.error("ingest", exc)
         return web.json_response(
             {"error": "Kafka did not acknowledge the articles; nothing is accepted, retry later"},
             status=503,
             headers={"Retry-After": "5"},
         )
+    metrics.ingested(len(ids))
     return web.json_response({"accepted": len(ids), "ids": ids}, status=202)
 
 
@@ -159,6 +164,7 @@ def make_app(settings: Settings, publisher: Publisher) -> web.Application:
     app[PUBLISHER] = publisher
     app.router.add_post("/articles", post_articles)
     app.router.add_get("/health", health)
+    attach_to_aiohttp(app, "ingest", settings)  # /livez /readyz /metrics /status, heartbeat
 
     async def lifecycle(app: web.Application) -> Any:
         await publisher.start()

@@ -175,6 +175,7 @@ class Run:
         env = settings_env(self.s)
         env["NEWSWIRE_RULES_FILE"] = str(RULES)
         env["NEWSWIRE_LOG_LEVEL"] = "WARNING"
+        env["NEWSWIRE_METRICS_PORT"] = "0"  # replicas on one host: any free port
         slug = "".join(c if c.isalnum() else "-" for c in scenario.lower()).strip("-")
         self.workers = Workers(env, self.s.state_dir / "logs" / f"{slug}-{tag}")
         self.fig = Figures(scenario)

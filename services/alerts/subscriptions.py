@@ -1,0 +1,170 @@
+"""Named server-side subscriptions: filters stored in Redis, matches published on their own channel.
+
+Each subscription may carry a rate limit; alerts over the limit are folded into a digest that a periodic
+flush publishes as one message, so a burst never floods a subscriber.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+import redis.asyncio as aioredis
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas import Alert, Severity
+from schemas.base import utcnow
+from services.common.topics import RedisKeys
+
+SEVERITY_ORDER: dict[str, int] = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+
+
+class Subscription(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    min_severity: Severity = "low"
+    rules: list[str] = Field(default_factory=list, description="Rule ids; empty = any rule.")
+    countries: list[str] = Field(default_factory=list, description="ISO codes; empty = any.")
+    rate_limit_per_min: int | None = Field(
+        None, ge=1, description="Beyond this, alerts go to a digest."
+    )
+    webhook_url: str | None = Field(None, description="Also POST matches here (signed).")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Digest(BaseModel):
+    """What a rate-limited subscriber gets instead of the alerts over its limit."""
+
+    type: Literal["digest"] = "digest"
+    subscription: str
+    count: int
+    alerts: list[dict[str, Any]]
+    window_end: datetime = Field(default_factory=utcnow)
+
+
+def matches(sub: Subscription, alert: Alert) -> bool:
+    if SEVERITY_ORDER[alert.severity] < SEVERITY_ORDER[sub.min_severity]:
+        return False
+    if sub.rules and alert.rule_id not in sub.rules:
+        return False
+    return not (sub.countries and not set(sub.countries) & set(alert.countries))
+
+
+def summary(alert: Alert) -> dict[str, Any]:
+    return {
+        "id": alert.id,
+        "rule_id": alert.rule_id,
+        "severity": alert.severity,
+        "title": alert.title,
+    }
+
+
+# KEYS: rate counter, digest list. ARGV: limit (0 = none), channel, payload, summary, window seconds.
+FANOUT_LUA = """
+local limit = tonumber(ARGV[1])
+if limit > 0 then
+  local n = redis.call('INCR', KEYS[1])
+  if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[5]) end
+  if n > limit then
+    redis.call('RPUSH', KEYS[2], ARGV[4])
+    return 0
+  end
+end
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return 1
+"""
+
+# KEYS: digest list. Returns and clears its items atomically.
+DRAIN_LUA = """
+local items = redis.call('LRANGE', KEYS[1], 0, -1)
+redis.call('DEL', KEYS[1])
+return items
+"""
+
+
+class SubscriptionStore:
+    def __init__(self, client: aioredis.Redis, keys: RedisKeys) -> None:
+        self.client = client
+        self.keys = keys
+
+    async def add(self, sub: Subscription) -> None:
+        await self.client.hset(self.keys.subscriptions, sub.name, sub.model_dump_json())
+
+    async def remove(self, name: str) -> bool:
+        return bool(await self.client.hdel(self.keys.subscriptions, name))
+
+    async def list(self) -> list[Subscription]:
+        raw = await self.client.hgetall(self.keys.subscriptions)
+        return sorted(
+            (Subscription.model_validate_json(v) for v in raw.values()), key=lambda s: s.name
+        )
+
+
+class FanOut:
+    """Publishes an alert on the channel of every subscription it matches, within each rate limit."""
+
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        keys: RedisKeys,
+        *,
+        refresh_s: float = 5.0,
+        window_s: int = 60,
+    ) -> None:
+        self.client = client
+        self.keys = keys
+        self.store = SubscriptionStore(client, keys)
+        self.refresh_s = refresh_s
+        self.window_s = window_s
+        self._subs: Sequence[Subscription] = ()
+        self._loaded_at = float("-inf")
+        self._fanout: Any = client.register_script(FANOUT_LUA)
+        self._drain: Any = client.register_script(DRAIN_LUA)
+
+    async def subscriptions(self) -> Sequence[Subscription]:
+        if time.monotonic() - self._loaded_at > self.refresh_s:
+            self._subs = await self.store.list()
+            self._loaded_at = time.monotonic()
+        return self._subs
+
+    async def publish(self, alert: Alert) -> list[str]:
+        """Returns the names of the subscriptions that got the alert live (not digested)."""
+        payload = alert.model_dump_json()
+        live = []
+        window = int(time.time()) // self.window_s
+        for sub in await self.subscriptions():
+            if not matches(sub, alert):
+                continue
+            sent = await self._fanout(
+                keys=[self.keys.rate(sub.name, window), self.keys.digest(sub.name)],
+                args=[
+                    sub.rate_limit_per_min or 0,
+                    self.keys.subscription(sub.name),
+                    payload,
+                    json.dumps(summary(alert)),
+                    self.window_s * 2,
+                ],
+            )
+            if sent:
+                live.append(sub.name)
+        return live
+
+    async def flush_digests(self) -> list[Digest]:
+        """Publishes one digest message per subscription with folded alerts; call once a window."""
+        out = []
+        for sub in await self.subscriptions():
+            items = await self._drain(keys=[self.keys.digest(sub.name)])
+            if not items:
+                continue
+            digest = Digest(
+                subscription=sub.name,
+                count=len(items),
+                alerts=[json.loads(i) for i in items[:100]],
+            )
+            await self.client.publish(self.keys.subscription(sub.name), digest.model_dump_json())
+            out.append(digest)
+        return out

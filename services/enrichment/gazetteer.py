@@ -1,0 +1,609 @@
+"""Entities from shipped data files, matched with one Aho-Corasick automaton built once.
+
+Matches are case-sensitive, whole-word and leftmost-longest, so a listed "Paris Hilton" beats the
+place "Paris". Ambiguous names ("Georgia", "Moscow") take the candidate with the best population plus
+evidence from the rest of the article (its country or US state named elsewhere). Names that are words
+("Nice", "Split", "Of") need a locative; a place after a given name or title is a person ("Nigel
+Lawson"), and so are its later bare mentions; a smaller city inside a capitalised run or a firm's name
+("Morgan Stanley", "Columbia Gas System Inc") is no place. See data/README.md for the files.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import ahocorasick
+
+from schemas import Entity, Span
+from services.enrichment.text import ascii_fold
+
+DATA = Path(__file__).parent / "data"
+
+EntityType = Literal["person", "organisation", "place", "weapon", "other"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a surface form can refer to."""
+
+    type: EntityType
+    name: str
+    ref: str
+    country: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    kind: str | None = None
+    admin1: str | None = None
+    population: int = 0
+    bonus: float = 0.0  # preferred reading of a shared name (an alias file entry, a country)
+
+    @property
+    def prior(self) -> float:
+        return math.log10(self.population + 10) + self.bonus
+
+
+@dataclass
+class Gazetteer:
+    automaton: ahocorasick.Automaton
+    surfaces: list[tuple[str, tuple[Target, ...]]]
+    word_places: frozenset[str]
+    first_names: frozenset[str]
+    not_place_cues: dict[str, tuple[str, ...]]
+    size: int = 0
+
+
+@dataclass
+class _Builder:
+    by_surface: dict[str, dict[str, Target]] = field(default_factory=lambda: defaultdict(dict))
+
+    def add(self, surface: str, target: Target) -> None:
+        surface = surface.strip()
+        if len(surface) < 2:
+            return
+        have = self.by_surface[surface].get(target.ref)
+        if have is None or target.bonus > have.bonus:
+            self.by_surface[surface][target.ref] = target
+
+
+def _rows(name: str) -> Iterator[dict[str, str]]:
+    path = DATA / name
+    with path.open(encoding="utf-8", newline="") as f:
+        delimiter = "\t" if path.suffix == ".tsv" else ","
+        yield from csv.DictReader(f, delimiter=delimiter)
+
+
+def _words(name: str) -> frozenset[str]:
+    text = (DATA / name).read_text(encoding="utf-8")
+    return frozenset(
+        w for line in text.splitlines() if not line.startswith("#") for w in line.split()
+    )
+
+
+def _split(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split("|") if v.strip()]
+
+
+def _place(
+    r: dict[str, str], ref: str, country: str | None, kind: str, admin1: str | None
+) -> Target:
+    return Target(
+        "place",
+        r["name"],
+        ref,
+        country,
+        float(r["lat"]),
+        float(r["lon"]),
+        kind,
+        admin1,
+        int(r.get("population") or 0),
+        bonus=0.8 if kind == "country" else 0.0,
+    )
+
+
+def _add_places(b: _Builder) -> None:
+    for r in _rows("countries.csv"):
+        t = _place(r, f"iso:{r['code']}", r["code"], "country", None)
+        for s in {r["name"], *_split(r["aliases"])}:
+            b.add(s, t)
+        for s in _split(r["demonyms"]):
+            b.add(s, replace(t, bonus=1.5))
+    for r in _rows("regions.csv"):
+        t = replace(_place(r, f"region:{r['name']}", "", "region", None), country=None, bonus=6.0)
+        for s in {r["name"], *_split(r["aliases"])}:
+            b.add(s, t)
+    for r in _rows("us_states.csv"):
+        b.add(r["name"], _place(r, f"us-state:{r['code']}", "US", "state", r["code"]))
+    best: dict[tuple[str, str], Target] = {}
+    for r in _rows("cities.tsv"):
+        t = _place(r, f"geonames:{r['geonameid']}", r["country"], "city", r["admin1"])
+        b.add(r["name"], t)
+        folded = ascii_fold(r["name"])
+        if folded != r["name"]:
+            b.add(folded, t)
+            best.setdefault((folded, r["country"]), t)
+        best.setdefault((r["name"], r["country"]), t)  # file is sorted by population
+    for r in _rows("place_aliases.csv"):
+        target = best.get((r["name"], r["country"]))
+        if target is not None:
+            b.add(r["alias"], replace(target, bonus=1.5))
+
+
+def _add_listed(b: _Builder, filename: str, type_: EntityType, kind_column: str) -> None:
+    for r in _rows(filename):
+        t = Target(
+            type_,
+            r["name"],
+            f"data:{filename}:{r['name']}",
+            r.get("country") or None,
+            kind=r.get(kind_column) or None,
+            bonus=10.0,  # a listed person/organisation/weapon beats a place of the same name
+        )
+        for s in {r["name"], *_split(r["aliases"])}:
+            b.add(s, t)
+
+
+@lru_cache(maxsize=1)
+def load() -> Gazetteer:
+    """Build the automaton once per process (about a second; see the bench module)."""
+    b = _Builder()
+    _add_places(b)
+    _add_listed(b, "people.csv", "person", "role")
+    _add_listed(b, "organisations.csv", "organisation", "kind")
+    _add_listed(b, "weapons.csv", "weapon", "kind")
+    automaton = ahocorasick.Automaton()
+    surfaces: list[tuple[str, tuple[Target, ...]]] = []
+    for surface, targets in b.by_surface.items():
+        ranked = tuple(sorted(targets.values(), key=lambda t: -t.prior))
+        automaton.add_word(surface, len(surfaces))
+        surfaces.append((surface, ranked))
+    automaton.make_automaton()
+    cues = {
+        r["surface"]: tuple(c.lower() for c in _split(r["cues"]))
+        for r in _rows("not_place_cues.csv")
+    }
+    return Gazetteer(
+        automaton,
+        surfaces,
+        _words("word_places.txt"),
+        _words("first_names.txt"),
+        cues,
+        len(surfaces),
+    )
+
+
+@dataclass
+class _Hit:
+    start: int
+    end: int
+    surface: str
+    targets: tuple[Target, ...]
+    chosen: Target | None = None
+
+
+_LOCATIVE = re.compile(
+    r"(?:\b(?:in|at|near|from|to|of|outside|around|into|towards?|across|via|visit(?:ed|ing)?|"
+    r"city of|town of)\s+)$"
+)
+_PLACE_AFTER = re.compile(r",\s+(?=[A-Z])")
+# "Columbia Gas System Inc", "National Westminster Bank Plc": a city at the head of a firm's name.
+_ORG_TAIL = re.compile(
+    r"(?:\s+(?:[A-Z][\w&.'’-]*|and|&)){0,3}?\s+(?:Corp|Corporation|Inc|Co|Cos|Company|Ltd|Plc|PLC|AG|SA|NV|"
+    r"Group|Bank|Bancorp|Holdings?|Industries|Securities|Airlines|Partners|Fund|Trust|Savings|"
+    r"Financial|Capital|Motors|Steel|Chemicals?|Gas|Electric|Power|Energy|Resources|Petroleum|"
+    r"Mines|Mining|Telephone|Railroad|Railway|Southern|Insurance)\b"
+)
+_TITLES = frozenset(
+    [
+        "Mr",
+        "Mr.",
+        "Mrs",
+        "Mrs.",
+        "Ms",
+        "Ms.",
+        "Dr",
+        "Dr.",
+        "Sen.",
+        "Senator",
+        "Rep.",
+        "Gov.",
+        "Governor",
+        "President",
+        "Coach",
+        "Judge",
+        "Justice",
+        "General",
+        "Gen.",
+        "Colonel",
+        "Col.",
+        "Lt.",
+        "Captain",
+        "Capt.",
+        "Sir",
+        "Dame",
+        "Lord",
+        "Lady",
+        "Prince",
+        "Princess",
+        "King",
+        "Queen",
+        "Minister",
+        "Secretary",
+        "Chancellor",
+        "Mayor",
+        "Ambassador",
+    ]
+)
+_NOT_SURNAME = frozenset(
+    [
+        "River",
+        "Valley",
+        "Street",
+        "Avenue",
+        "Road",
+        "City",
+        "State",
+        "County",
+        "Province",
+        "Region",
+        "Sea",
+        "Lake",
+        "Bay",
+        "Airport",
+        "University",
+        "College",
+        "Times",
+        "Post",
+        "Herald",
+        "Journal",
+        "Police",
+        "Army",
+        "Navy",
+        "Government",
+        "Square",
+        "Bridge",
+        "Station",
+        "Park",
+        "Stock",
+        "Exchange",
+        "Times",
+        "Club",
+        "Cup",
+        "Open",
+        "Marathon",
+        "Games",
+        "Agreement",
+        "Accord",
+        "Summit",
+        "Declaration",
+        "Basin",
+        "Gulf",
+        "Strait",
+        "Canal",
+        "Mountains",
+        "Hills",
+        "Island",
+        "Islands",
+        "Peninsula",
+    ]
+)
+# An unknown name right after a title or role is a person: "Mayor Ihor Terekhov".
+_TITLED_NAME = re.compile(
+    r"\b(?:President|Prime Minister|Minister|Mayor|Governor|Gov\.|Senator|Sen\.|Gen\.|"
+    r"Colonel|Col\.|Commander|Chancellor|Ambassador|Secretary|Judge|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|"
+    r"[Ss]pokes(?:person|man|woman)|[Ll]eader|[Cc]hief|[Ee]nvoy|[Aa]dviser|[Aa]dvisor)"
+    r"\s+(?P<name>[A-Z][a-z][\w'’-]*(?:\s+[A-Z][a-z][\w'’-]*){1,2})"
+)
+_CORPORATE = frozenset(
+    [
+        "Corp",
+        "Corp.",
+        "Co",
+        "Co.",
+        "Inc",
+        "Inc.",
+        "Ltd",
+        "Ltd.",
+        "Plc",
+        "PLC",
+        "AG",
+        "SA",
+        "NV",
+        "Group",
+        "Bank",
+        "Holdings",
+        "Holding",
+        "Industries",
+        "International",
+        "Motors",
+        "Electric",
+        "Airlines",
+        "Securities",
+        "Partners",
+        "Fund",
+        "Trust",
+    ]
+)
+_CALENDAR = frozenset(
+    [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ]
+)
+_PLACE_PREFIX = frozenset(
+    [
+        "New",
+        "North",
+        "South",
+        "East",
+        "West",
+        "Northern",
+        "Southern",
+        "Eastern",
+        "Western",
+        "Upper",
+        "Lower",
+        "Greater",
+        "Central",
+        "Port",
+        "Fort",
+        "Mount",
+        "San",
+        "Santa",
+        "St.",
+        "Saint",
+        "Lake",
+    ]
+)
+SMALL_CITY = 300_000  # below this, a city between capitalised words is taken as part of a name
+EVIDENCE_CITY = 100_000  # below this, a city does not vouch for its country (it may be a surname)
+_PREV_TOKEN = re.compile(r"([A-Z][\w.'’-]*)\s+$")
+_NEXT_TOKEN = re.compile(r"\s+([A-Z][a-z][\w'’-]*)")
+
+
+def _candidates(text: str, gaz: Gazetteer) -> list[_Hit]:
+    """Whole-word matches, leftmost-longest, overlaps dropped."""
+    raw: list[tuple[int, int, int]] = []
+    n = len(text)
+    for end_idx, idx in gaz.automaton.iter(text):
+        surface = gaz.surfaces[idx][0]
+        start = end_idx - len(surface) + 1
+        end = end_idx + 1
+        if start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+            continue
+        if end < n and (text[end].isalnum() or text[end] == "_"):
+            continue
+        raw.append((start, end, idx))
+    raw.sort(key=lambda h: (h[0], h[0] - h[1]))
+    hits: list[_Hit] = []
+    last_end = -1
+    for start, end, idx in raw:
+        if start >= last_end:
+            surface, targets = gaz.surfaces[idx]
+            hits.append(_Hit(start, end, surface, targets))
+            last_end = end
+    return hits
+
+
+def _sentence_initial(text: str, start: int) -> bool:
+    i = start - 1
+    while i >= 0 and text[i] in " \"'“‘(":
+        i -= 1
+    return i < 0 or text[i] in ".!?\n:"
+
+
+def _as_person(text: str, hit: _Hit, gaz: Gazetteer) -> tuple[int, int] | None:
+    """Span of a person's name that contains this place name, if the context says so."""
+    prev = _PREV_TOKEN.search(text, max(0, hit.start - 30), hit.start)
+    if prev and (prev.group(1) in gaz.first_names or prev.group(1) in _TITLES):
+        return prev.start(1), hit.end
+    if hit.surface in gaz.first_names:
+        nxt = _NEXT_TOKEN.match(text, hit.end)
+        if nxt and nxt.group(1) not in _NOT_SURNAME and nxt.group(1) not in _CORPORATE:
+            return hit.start, nxt.end(1)
+    return None
+
+
+def _needs_context_ok(text: str, hit: _Hit, hits: dict[int, _Hit]) -> bool:
+    """A locative before it ("in Nice") or a known place after a comma ("Split, Croatia")."""
+    if text.startswith(" of ", hit.end):
+        return False  # "loans to Bank of America"
+    before = text[max(0, hit.start - 16) : hit.start]
+    if _LOCATIVE.search(before) and not _sentence_initial(text, hit.start):
+        return True
+    after = _PLACE_AFTER.match(text, hit.end)
+    return bool(after and after.end() in hits and hits[after.end()].targets[0].type == "place")
+
+
+def _evidence(hits: Iterable[_Hit]) -> tuple[Counter[str], set[tuple[str, str]]]:
+    """Countries and (country, admin1) pairs named by unambiguous mentions of any entity type
+    ("Kremlin" counts for Russia); small cities do not count, they are what needs corroboration."""
+    countries: Counter[str] = Counter()
+    admins: set[tuple[str, str]] = set()
+    for h in hits:
+        t = h.targets[0]
+        if len(h.targets) > 1 and t.type == "place" and h.targets[1].type == "place":
+            continue
+        if t.kind == "city" and t.population < EVIDENCE_CITY:
+            continue
+        if t.country:
+            countries[t.country] += 2 if t.kind in ("city", "state") else 1
+        if t.country and t.admin1:
+            admins.add((t.country, t.admin1))
+    return countries, admins
+
+
+def _resolve(hit: _Hit, countries: Counter[str], admins: set[tuple[str, str]]) -> Target:
+    """Population (log10) plus evidence: the country named elsewhere is worth at most 0.8 (a
+    town 6x smaller), its state or province 3 (Moscow, Idaho beats Moscow, Russia)."""
+    if len(hit.targets) == 1:
+        return hit.targets[0]
+
+    def score(t: Target) -> float:
+        s = t.prior
+        if t.country and countries[t.country]:
+            s += 0.4 * min(countries[t.country], 2)
+        if t.country and t.admin1 and (t.country, t.admin1) in admins:
+            s += 3
+        return s
+
+    return max(hit.targets, key=score)
+
+
+def _is_small_city(h: _Hit | None) -> bool:
+    return h is None or (h.targets[0].kind == "city" and h.targets[0].population < SMALL_CITY)
+
+
+def _capitalised_neighbour(text: str, hit: _Hit, hits: dict[int, _Hit]) -> bool:
+    """'Morgan Stanley', 'Nigel Lawson', 'Peabody Holding': a small town inside a longer name."""
+    prev = _PREV_TOKEN.search(text, max(0, hit.start - 30), hit.start)
+    if (
+        prev
+        and prev.group(1) not in _PLACE_PREFIX
+        and _is_small_city(hits.get(prev.start(1)))
+        and not _sentence_initial(text, prev.start(1))
+    ):
+        return True
+    nxt = _NEXT_TOKEN.match(text, hit.end)
+    return bool(nxt and nxt.group(1) not in _NOT_SURNAME and _is_small_city(hits.get(nxt.start(1))))
+
+
+def _keep_place(text: str, h: _Hit, g: Gazetteer, hits: dict[int, _Hit]) -> bool:
+    top = h.targets[0]
+    if h.surface in _CALENDAR:
+        return False  # "in March" is a month; the towns called March are not worth the noise
+    if top.kind == "city" and _ORG_TAIL.match(text, h.end):
+        return False
+    context = None
+    if h.surface in g.word_places and top.kind == "city":
+        context = _needs_context_ok(text, h, hits)
+        if not context:
+            return False
+    if top.kind == "city" and top.population < SMALL_CITY:
+        if context is None:
+            context = _needs_context_ok(text, h, hits)
+        if not context and _capitalised_neighbour(text, h, hits):
+            return False
+    cues = g.not_place_cues.get(h.surface)
+    if cues:
+        words = set(re.findall(r"[\w-]+", text.lower()))
+        return not any(c in words for c in cues)
+    return True
+
+
+def _titled_people(text: str, covered: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    found: list[tuple[int, int]] = []
+    for m in _TITLED_NAME.finditer(text):
+        a, b = m.span("name")
+        if m.group("name").split()[-1] in _CORPORATE:
+            continue  # "General Motors Corp"
+        if not any(x < b and a < y for x, y in covered):
+            found.append((a, b))
+            covered.append((a, b))
+    return found
+
+
+def find_entities(text: str, gaz: Gazetteer | None = None) -> list[Entity]:
+    g = gaz or load()
+    hits = _candidates(text, g)
+    by_start = {h.start: h for h in hits}
+    kept: list[_Hit] = []
+    people: list[tuple[int, int]] = []
+    for h in hits:
+        if h.targets[0].type == "place":
+            person = _as_person(text, h, g)
+            if person is not None:
+                people.append(person)
+                continue
+            if not _keep_place(text, h, g, by_start):
+                continue
+        kept.append(h)
+    people += _titled_people(text, [(h.start, h.end) for h in kept] + people)
+    # The bare surname of someone named in full is that person: "Nigel Lawson ... Lawson said".
+    surnames = {text[a:b].split()[-1]: " ".join(text[a:b].split()) for a, b in people}
+    named: dict[int, str] = {}
+    for h in [
+        h
+        for h in kept
+        if h.targets[0].type == "place"
+        and h.surface in surnames
+        and not _needs_context_ok(text, h, by_start)
+    ]:
+        kept.remove(h)
+        people.append((h.start, h.end))
+        named[h.start] = surnames[h.surface]
+    countries, admins = _evidence(kept)
+    for h in kept:
+        h.chosen = _resolve(h, countries, admins)
+    # A bare surname of a person named in full earlier is that person, not a place ("Washington").
+    listed = {
+        h.chosen.name.split()[-1]: h.chosen
+        for h in kept
+        if h.chosen and h.chosen.type == "person" and " " in h.chosen.name
+    }
+    for h in kept:
+        if h.chosen and h.chosen.type == "place" and h.surface in listed:
+            h.chosen = listed[h.surface]
+    return _group(text, kept, people, named)
+
+
+def _group(
+    text: str, hits: list[_Hit], people: list[tuple[int, int]], named: dict[int, str]
+) -> list[Entity]:
+    spans: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    targets: dict[str, Target] = {}
+    for h in hits:
+        if h.chosen is not None:
+            targets.setdefault(h.chosen.ref, h.chosen)
+            spans[h.chosen.ref].append((h.start, h.end, h.surface))
+    last_end = -1
+    for start, end in sorted(set(people), key=lambda p: (p[0], -p[1])):
+        if start < last_end:
+            continue  # "Nigel" and "Lawson" each proposed "Nigel Lawson"
+        last_end = end
+        name = named.get(start) or " ".join(text[start:end].split())
+        t = Target("person", name, f"text:{name}", kind="detected")
+        targets.setdefault(t.ref, t)
+        spans[t.ref].append((start, end, text[start:end]))
+    out = [
+        Entity(
+            type=t.type,
+            name=t.name,
+            aliases=sorted({s for _, _, s in found}),
+            mentions=len(found),
+            spans=[Span(start=a, end=b) for a, b, _ in found],
+            country=t.country,
+            lat=t.lat,
+            lon=t.lon,
+            kind=t.kind,
+            admin1=t.admin1,
+            ref=t.ref,
+        )
+        for t, found in ((targets[ref], sorted(f)) for ref, f in spans.items())
+    ]
+    out.sort(key=lambda e: (-e.mentions, e.spans[0].start))
+    return out

@@ -1,0 +1,353 @@
+"""Quantities ("approximately 70 miles" -> 112.7 km, "five out of eight missiles") and casualties."""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import ahocorasick
+
+from schemas import Casualty, Quantity
+
+DATA = Path(__file__).parent / "data"
+
+_SMALL = {
+    w: i
+    for i, w in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+        ]
+    )
+}
+_TENS = {
+    w: 10 * i
+    for i, w in enumerate(
+        ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+    )
+    if w != "_"
+}
+_WORDS = {**_SMALL, **_TENS, "dozen": 12, "a dozen": 12, "hundreds": 200, "dozens": 24}
+_SCALE = {
+    "hundred": 1e2,
+    "thousand": 1e3,
+    "million": 1e6,
+    "mln": 1e6,
+    "m": 1e6,
+    "billion": 1e9,
+    "bln": 1e9,
+    "bn": 1e9,
+    "trillion": 1e12,
+    "k": 1e3,
+}
+_WORD_NUM = (
+    r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four|"
+    r"five|six|seven|eight|nine))?|a dozen|dozens|hundreds|zero|one|two|three|four|five|six|seven|"
+    r"eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)"
+)
+_DIGITS = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+NUM = rf"(?:{_DIGITS}|\b{_WORD_NUM}\b)"
+_QUAL = (
+    r"nearly|almost|approximately|about|around|roughly|some|more than|over|at least|up to|"
+    r"fewer than|less than|an estimated|estimated|close to|as many as|just over|just under|"
+    r"upwards of|in excess of|approx\."
+)
+_COUNTABLE_STOP = frozenset(
+    [
+        "of",
+        "and",
+        "or",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "the",
+        "a",
+        "an",
+        "as",
+        "per",
+        "from",
+        "with",
+        "than",
+        "that",
+        "which",
+        "who",
+        "were",
+        "was",
+        "are",
+        "is",
+        "have",
+        "has",
+        "had",
+        "be",
+        "been",
+        "will",
+        "would",
+        "could",
+        "percent",
+        "per",
+    ]
+)
+_CASUALTY_NOUNS = (
+    r"(?:people|persons|civilians|soldiers|troops|servicemen|fighters|militants|children|women|"
+    r"men|police(?:men)?|officers|residents|passengers|workers|migrants|Palestinians|Israelis|"
+    r"Ukrainians|Russians|others)"
+)
+
+
+_DURATIONS = frozenset(("s", "day", "month", "year"))
+
+
+@dataclass(frozen=True)
+class Unit:
+    unit: str
+    normalized: str
+    factor: float
+
+
+@lru_cache(maxsize=1)
+def units() -> dict[str, Unit]:
+    with (DATA / "units.csv").open(encoding="utf-8", newline="") as f:
+        return {
+            r["surface"]: Unit(r["unit"], r["normalized_unit"], float(r["factor"]))
+            for r in csv.DictReader(f)
+        }
+
+
+@lru_cache(maxsize=1)
+def _number_words() -> ahocorasick.Automaton:
+    a = ahocorasick.Automaton()
+    for w in [*_WORDS, *(f"{t}-{u}" for t in _TENS for u in list(_SMALL)[1:10])]:
+        a.add_word(w, w)
+    a.make_automaton()
+    return a
+
+
+_DIGIT_START = re.compile(r"(?:US\$|[$€£])?(?<![\d.,])\d")
+
+
+def _number_starts(text: str) -> list[int]:
+    """Where a number can start: digits (regex) and number words (automaton on the lower-cased
+    text); far cheaper than one case-insensitive alternation tried at every character."""
+    starts = [m.start() for m in _DIGIT_START.finditer(text)]
+    lower = text.lower()
+    n = len(text)
+    for end, w in _number_words().iter(lower):
+        st = end - len(w) + 1
+        if (st == 0 or not lower[st - 1].isalnum()) and (
+            end + 1 == n or not lower[end + 1].isalnum()
+        ):
+            starts.append(st)
+    return sorted(set(starts))
+
+
+@lru_cache(maxsize=1)
+def _quantity_re() -> re.Pattern[str]:
+    unit_alts = "|".join(
+        re.escape(u) for u in sorted(units(), key=len, reverse=True) if u[0].isalpha() or u == "%"
+    )
+    return re.compile(
+        r"(?P<cur>US\$|\$|€|£)?"
+        rf"(?P<num>{NUM})"
+        r"(?:\s*(?P<scale>hundred|thousand|million|billion|trillion|mln|bln|bn)\b)?"
+        rf"(?:\s+out\s+of\s+(?P<outof>{NUM}))?"
+        rf"(?:[\s-]*(?P<unit>(?:{unit_alts}))(?![\w]))?"
+        r"(?:\s+(?P<w1>[a-z][a-z-]+)(?:\s+(?P<w2>[a-z][a-z-]+))?)?",
+        re.I,
+    )
+
+
+_QUAL_BEFORE = re.compile(rf"\b(?P<qual>{_QUAL})\s+$", re.I)
+_CASUALTY_TRIGGER = re.compile(
+    r"\b(?:kill|dead|died|injur|wound|hurt|missing|captured|prisoner|displaced|hostage|death toll)",
+    re.I,
+)
+_CASUALTY = re.compile(
+    rf"\b(?P<v1>killed|killing|kills|injuring|wounding|injured|wounded)\s+(?:(?P<q1>{_QUAL})\s+)?"
+    rf"(?:at least\s+)?(?P<n1>{NUM})\b"
+    rf"|(?:(?P<q2>{_QUAL})\s+)?(?P<n2>{NUM})\s+(?:(?:{_CASUALTY_NOUNS}|[a-z]+s|[a-z]+men)\s+)?(?:(?:were|have been|had "
+    r"been|are|was|been)\s+(?:reportedly\s+|also\s+)?)?(?P<v2>killed|dead|died|injured|wounded|hurt|"
+    r"missing|captured|taken prisoner|displaced|taken hostage)\b"
+    rf"|\bdeath toll\s+(?:\w+\s+){{0,2}}?(?:to|of|at|reached|hit)\s+(?:(?P<q3>{_QUAL})\s+)?"
+    rf"(?P<n3>{NUM})\b",
+    re.I,
+)
+_KIND = {
+    "killed": "killed",
+    "killing": "killed",
+    "kills": "killed",
+    "dead": "killed",
+    "died": "killed",
+    "injured": "injured",
+    "injuring": "injured",
+    "wounded": "injured",
+    "wounding": "injured",
+    "hurt": "injured",
+    "missing": "missing",
+    "captured": "captured",
+    "taken prisoner": "captured",
+    "taken hostage": "captured",
+    "displaced": "displaced",
+}
+
+
+def parse_number(s: str) -> float | None:
+    """'1,000' -> 1000.0, 'twenty-five' -> 25.0, 'a dozen' -> 12.0."""
+    t = s.strip().lower()
+    if t[:1].isdigit():
+        return float(t.replace(",", ""))
+    if t in _WORDS:
+        return float(_WORDS[t])
+    parts = re.split(r"[- ]", t)
+    if len(parts) == 2 and parts[0] in _TENS and parts[1] in _SMALL:
+        return float(_TENS[parts[0]] + _SMALL[parts[1]])
+    return None
+
+
+def _is_year(num: str, m: re.Match[str]) -> bool:
+    return (
+        len(num) == 4
+        and num.isdigit()
+        and 1800 <= int(num) <= 2100
+        and not m.group("unit")
+        and not m.group("cur")
+    )
+
+
+def quantities(text: str, taken: list[tuple[int, int]]) -> list[Quantity]:
+    """Numbers with what they count; spans in `taken` (dates) are skipped."""
+    out: list[Quantity] = []
+    table = units()
+    pattern = _quantity_re()
+    last = -1
+    for pos in _number_starts(text):
+        if pos < last:
+            continue
+        m = pattern.match(text, pos)
+        if m is None:
+            continue
+        last = max(m.end("num"), m.end("scale"), m.end("outof"), m.end("unit"))
+        num = m.group("num")
+        if any(a <= m.start("num") < b for a, b in taken) or _is_year(num, m):
+            continue
+        value = parse_number(num)
+        if value is None:
+            continue
+        q = _QUAL_BEFORE.search(text, max(0, m.start() - 24), m.start())
+        qual = q.group("qual") if q else None
+        start = q.start() if q else m.start()
+        is_word = not num[0].isdigit()
+        scale = m.group("scale")
+        if scale:
+            value *= _SCALE[scale.lower()]
+        unit_s = m.group("unit")
+        cur = m.group("cur")
+        unit = table.get(unit_s.lower() if unit_s and unit_s.lower() in table else unit_s or "")
+        if cur:
+            unit = table[cur]
+        counted = _counted(m, unit_s)
+        outof = m.group("outof")
+        if is_word and unit is None and counted is None and not outof:
+            continue  # "one of the": only number words that count something
+        if is_word and unit is None and num.lower() == "one":
+            continue  # "no one knew", "one day" is too rarely a count to be worth the noise
+        end = m.end("w2") if counted and m.group("w2") and counted.endswith(m.group("w2")) else None
+        end = end or (
+            m.end("w1") if counted and m.group("w1") and counted == m.group("w1") else None
+        )
+        end = end or max(m.end("num"), m.end("scale"), m.end("outof"), m.end("unit"))
+        out.append(
+            Quantity(
+                text=text[start:end],
+                start=start,
+                end=end,
+                value=value,
+                unit=unit.unit if unit else None,
+                counted=counted,
+                normalized_value=round(value * unit.factor, 3) if unit else None,
+                normalized_unit=unit.normalized if unit else None,
+                approximate=bool(qual),
+                qualifier=qual.lower() if qual else None,
+                out_of=parse_number(outof) if outof else None,
+            )
+        )
+    return out
+
+
+def _counted(m: re.Match[str], unit_s: str | None) -> str | None:
+    if unit_s and units()[unit_s.lower()].normalized in _DURATIONS:
+        return unit_s.lower()
+    if unit_s:
+        return None
+    w1, w2 = m.group("w1"), m.group("w2")
+    if not w1 or w1.lower() in _COUNTABLE_STOP:
+        return None
+    if w2 and w2.lower() not in _COUNTABLE_STOP and w2.endswith("s") and not w1.endswith("s"):
+        return f"{w1} {w2}"
+    return w1
+
+
+def _casualty_matches(text: str) -> list[re.Match[str]]:
+    """The full pattern only runs in windows around trigger words: most sentences have none."""
+    found: dict[tuple[int, int], re.Match[str]] = {}
+    done = -1
+    for t in _CASUALTY_TRIGGER.finditer(text):
+        if t.start() < done:
+            continue
+        lo = text.rfind(" ", 0, max(0, t.start() - 90)) + 1
+        hi = text.find(" ", t.end() + 60)
+        hi = len(text) if hi < 0 else hi
+        for m in _CASUALTY.finditer(text, lo, hi):
+            found.setdefault((m.start(), m.end()), m)
+        done = hi - 60
+    out: list[re.Match[str]] = []
+    for k in sorted(found):
+        if not out or k[0] >= out[-1].end():
+            out.append(found[k])
+    return out
+
+
+def casualties(text: str) -> list[Casualty]:
+    out: list[Casualty] = []
+    for m in _casualty_matches(text):
+        num = m.group("n1") or m.group("n2") or m.group("n3")
+        verb = (m.group("v1") or m.group("v2") or "killed").lower()
+        qual = m.group("q1") or m.group("q2") or m.group("q3")
+        value = parse_number(num) if num else None
+        if value is None:
+            continue
+        kind = _KIND.get(verb, "killed")
+        out.append(
+            Casualty(
+                kind=kind,
+                count=int(value),
+                text=m.group(0),
+                start=m.start(),
+                end=m.end(),
+                approximate=bool(qual) or "at least" in m.group(0).lower(),
+            )
+        )
+    return out

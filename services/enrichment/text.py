@@ -1,0 +1,140 @@
+"""Text normalisation and sentence splitting; every later offset is into the text made here."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from functools import lru_cache
+from html.parser import HTMLParser
+from pathlib import Path
+
+DATA = Path(__file__).parent / "data"
+
+_BLOCK = frozenset(
+    [
+        "p",
+        "div",
+        "br",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "tr",
+        "table",
+        "blockquote",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "figure",
+        "figcaption",
+        "pre",
+        "hr",
+        "dd",
+        "dt",
+    ]
+)
+_SKIP = frozenset(("script", "style", "noscript", "template", "head", "iframe", "svg"))
+# Only runs that change something: a lone ASCII space is left alone (that is most of them).
+_SPACES = re.compile(r"[^\S\n ][^\S\n]*| [^\S\n]+")
+_NEWLINES = re.compile(r" *\n\s*")
+_INVISIBLE_RE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff\r]")
+_HTML_HINT = re.compile(r"<[A-Za-z/!]|&[#A-Za-z]")
+# Zero-width and soft-hyphen characters break matching of names that look identical.
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
+
+
+class _Stripper(HTMLParser):
+    """Keeps text, drops scripts/styles, turns block elements into line breaks."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP:
+            self.skipping += 1
+        elif tag in _BLOCK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in _BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def ascii_fold(name: str) -> str:
+    """'Khān Yūnis' -> 'Khan Yunis': how names with diacritics are usually written in English."""
+    return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+
+
+def strip_html(raw: str) -> str:
+    if not _HTML_HINT.search(raw):
+        return raw
+    if "<" not in raw:
+        return html.unescape(raw)
+    p = _Stripper()
+    p.feed(raw)
+    p.close()
+    return "".join(p.parts)
+
+
+def clean(raw: str) -> str:
+    """HTML stripped, entities decoded, NFC, runs of spaces collapsed, paragraphs one '\\n' apart."""
+    text = strip_html(raw)
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    if _INVISIBLE_RE.search(text):
+        text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_INVISIBLE)
+    text = _SPACES.sub(" ", text)
+    return _NEWLINES.sub("\n", text).strip()
+
+
+@lru_cache(maxsize=1)
+def abbreviations() -> frozenset[str]:
+    lines = (DATA / "abbreviations.txt").read_text(encoding="utf-8").split()
+    return frozenset(w for w in lines if not w.startswith("#"))
+
+
+# A candidate end: terminal punctuation (and closing quotes/brackets), whitespace, then a capital,
+# digit or opening quote; the token before the dot decides whether it is an abbreviation.
+_BOUNDARY = re.compile(r"([.!?…]+)([\"'”’)\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9À-ÖØ-ÞА-ЯЁ])")
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence; line breaks always end one, abbreviations never do."""
+    abbrev = abbreviations()
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for line in text.split("\n"):
+        start = pos
+        line_start = pos
+        for m in _BOUNDARY.finditer(line):
+            if m.group(1) == ".":
+                tok = line[line.rfind(" ", 0, m.start()) + 1 : m.start()] + "."
+                if tok in abbrev or (len(tok) == 2 and tok[0].isupper()):
+                    continue
+            _add(text, spans, start, line_start + m.end(2))
+            start = line_start + m.end()
+        _add(text, spans, start, line_start + len(line.rstrip()))
+        pos += len(line) + 1
+    return spans
+
+
+def _add(text: str, spans: list[tuple[int, int]], start: int, end: int) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    if end > start:
+        spans.append((start, end))

