@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-from schemas import Alert, StageTimes
 from services.alerts.subscribe import _Seen, wanted
 from services.common.topics import RedisKeys
+from tests.unit.alerts_delivery.test_subscriptions import _alert
 
 KEYS = RedisKeys("nw")
-
-
-def _alert(severity: str = "high", countries: list[str] | None = None) -> Alert:
-    return Alert(
-        id="a1",
-        rule_id="missile-strike",
-        rule_description="d",
-        severity=severity,  # type: ignore[arg-type]
-        score=5.0,
-        matches=[],
-        article_id="x",
-        story_id="x",
-        title="t",
-        countries=countries or [],
-        times=StageTimes(),
-    )
 
 
 def test_backfill_matches_the_same_channels_as_psubscribe() -> None:
@@ -30,7 +14,7 @@ def test_backfill_matches_the_same_channels_as_psubscribe() -> None:
     assert wanted(_alert(), "nw:alerts:severity:*", KEYS)
     assert not wanted(_alert("low"), "nw:alerts:severity:high", KEYS)
     assert wanted(_alert(countries=["UA"]), "nw:alerts:country:UA", KEYS)
-    assert not wanted(_alert(), "nw:alerts:country:*", KEYS)
+    assert not wanted(_alert(countries=["PL"]), "nw:alerts:country:UA", KEYS)
     assert not wanted(_alert(), "other:alerts", KEYS)
 
 
