@@ -8,6 +8,7 @@ worker, whatever the number of replicas.
 
 from __future__ import annotations
 
+import functools
 import statistics
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from schemas.base import utcnow
 from schemas.ids import alert_id
 from services.common.settings import Settings
 from services.common.topics import Topics
+from services.common.worker import retry_until_done, send_acked
 
 TREND_RULE = "trend"
 
@@ -132,8 +134,17 @@ def install_trends(
                 tagged = TaggedArticle.model_validate_json(value)
             except ValueError:
                 continue  # the alerts stage dead-letters bad records already
-            for term in trend_terms(tagged):
-                await terms_topic.send(key=term.encode(), value=value)
+            for term in trend_terms(tagged):  # acknowledged, retried: this agent must not raise
+                await retry_until_done(
+                    "trends",
+                    functools.partial(
+                        send_acked,
+                        terms_topic,
+                        term.encode(),
+                        value,
+                        timeout=settings.send_timeout_s,
+                    ),
+                )
 
     async def count(stream: Any) -> None:
         async for event in stream.events():

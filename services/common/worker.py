@@ -186,35 +186,61 @@ class Stage(Generic[T]):
         value: bytes,
         headers: list[tuple[str, bytes]] | None = None,
     ) -> None:
-        """Send and wait for the broker's acknowledgement, bounded so an outage becomes a retry."""
-        k = key.encode() if isinstance(key, str) else key
-
-        async def go() -> None:
-            fut = await topic.send(key=k, value=value, headers=headers)
-            await fut
-
-        await asyncio.wait_for(go(), timeout=self.send_timeout_s)
+        await send_acked(topic, key, value, headers, timeout=self.send_timeout_s)
 
     async def _retry(self, op: Callable[[], Awaitable[None]]) -> None:
-        delay = 0.2
-        while True:
-            try:
-                await op()
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # transient: broker or Redis unavailable
-                self.retries += 1
-                metrics.error(self.name, exc)
-                log.warning(
-                    "%s: output failed (%s: %s), retrying in %.1fs",
-                    self.name,
-                    type(exc).__name__,
-                    str(exc)[:200],
-                    delay,
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+        def failed(exc: Exception) -> None:
+            self.retries += 1
+            metrics.error(self.name, exc)
+
+        await retry_until_done(self.name, op, on_error=failed)
+
+
+async def send_acked(
+    topic: Any,
+    key: bytes | str | None,
+    value: bytes,
+    headers: list[tuple[str, bytes]] | None = None,
+    *,
+    timeout: float,
+) -> None:
+    """Send with faust and wait for the broker's acknowledgement, bounded so an outage becomes a
+    retry instead of a hang."""
+    k = key.encode() if isinstance(key, str) else key
+    fut = await asyncio.wait_for(topic.send(key=k, value=value, headers=headers), timeout)
+    # asyncio.wait, not wait_for: cancelling faust's FutureMessage breaks its producer buffer.
+    done, _ = await asyncio.wait({fut}, timeout=timeout)
+    if not done:
+        raise TimeoutError(f"no acknowledgement within {timeout:.0f}s")
+    fut.result()
+
+
+async def retry_until_done(
+    name: str,
+    op: Callable[[], Awaitable[None]],
+    on_error: Callable[[Exception], None] | None = None,
+) -> None:
+    """Transient errors (broker or Redis away) are retried with backoff for as long as it takes:
+    an exception escaping a faust agent would drop or wedge its event."""
+    delay = 0.2
+    while True:
+        try:
+            await op()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if on_error is not None:
+                on_error(exc)
+            log.warning(
+                "%s: output failed (%s: %s), retrying in %.1fs",
+                name,
+                type(exc).__name__,
+                str(exc)[:200],
+                delay,
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 def _alert_id(model: Any) -> str | None:

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -28,7 +29,7 @@ from schemas import Alert, RawArticle
 from services.alerts.subscribe import SubscriptionStats, alerts
 from services.common.dlq import Entry, read_all
 from services.common.kafka import ensure_topics
-from services.common.settings import Settings
+from services.common.settings import PROJECT_ROOT, Settings
 from services.common.stack import LocalStack, wait_ready
 from services.common.supervise import service_command
 from services.common.topics import RedisKeys, Topics
@@ -48,6 +49,7 @@ FIGURES = (
     else None
 )
 RESULTS: list[Figures] = []
+KEPT_LOGS = PROJECT_ROOT / ".newswire" / "fault-logs"
 
 
 def n_articles() -> int:
@@ -280,6 +282,10 @@ class Run:
             with contextlib.suppress(BaseException):
                 await sub
             codes = self.workers.stop_all()
+            # The stack's state folder is removed at the end; keep the workers' logs to read later.
+            shutil.copytree(
+                self.workers.log_dir, KEPT_LOGS / self.workers.log_dir.name, dirs_exist_ok=True
+            )
         want = {a.id for a in self.articles}
         mine = {k: v for k, v in counts.items() if k in want}
         f = self.fig
