@@ -66,6 +66,10 @@ def make_app(service: str, settings: Settings) -> faust.App:
         broker_session_timeout=session,
         broker_heartbeat_interval=max(1.0, session / 3),
         broker_rebalance_timeout=max(30.0, session * 2),
+        # Processing is idempotent (deterministic ids, Redis dedupe) and agents never raise, so a
+        # rebalance or shutdown need not wait for an in-flight event: it is not acked, hence not
+        # committed, and is processed again. Waiting could last forever while its send is retried.
+        stream_wait_empty=False,
     )
     attach_to_faust(app, service, settings)  # /livez /readyz /metrics, heartbeat, lag gauge
     return app
