@@ -5,7 +5,7 @@ UV_VERSION ?= 0.13.9
 PYTHON ?= python3
 UV := $(PYTHON) -m uv
 
-.PHONY: setup demo test lint check format stack-up stack-down clean
+.PHONY: setup demo test fault lint check format stack-up stack-down clean
 
 setup:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
@@ -36,6 +36,12 @@ lint: setup
 
 test: lint
 	$(UV) run pytest -q -p no:cacheprovider
+
+# The fault tier at full size (2,000 articles per scenario); figures go into docs/faults.md.
+fault: setup
+	NEWSWIRE_FAULT_ARTICLES=2000 NEWSWIRE_PROPERTY_EXAMPLES=3000 \
+		$(UV) run pytest -q -p no:cacheprovider -s -m "fault or integration" \
+		tests/fault tests/integration/test_ingest_hostile.py
 
 format: setup
 	$(UV) run ruff format .

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import ConsumerRecord
 
 from services.common.settings import PROJECT_ROOT, Settings
 from services.common.stack import free_port, private_stack
@@ -33,6 +35,26 @@ def stack() -> Iterator[Settings]:
     base = Settings(_env_file=None)  # type: ignore[call-arg]
     with private_stack(base, PROJECT_ROOT / ".newswire" / f"test-{run}", **names) as s:
         yield s
+
+
+async def read_topic(
+    s: Settings, topic: str, idle_polls: int = 3
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record of a topic from the beginning, until idle_polls half-second polls bring nothing."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=s.bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    out: list[ConsumerRecord[bytes, bytes]] = []
+    try:
+        idle = 0
+        while idle < idle_polls:
+            batch = await consumer.getmany(timeout_ms=500)
+            idle = 0 if batch else idle + 1
+            out += [r for rs in batch.values() for r in rs]
+    finally:
+        await consumer.stop()
+    return out
 
 
 @pytest.fixture(scope="session")

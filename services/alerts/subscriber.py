@@ -10,7 +10,7 @@ from schemas import Alert
 from services.alerts.history import read_since
 from services.alerts.subscribe import alerts
 from services.alerts.subscriptions import Digest, Subscription, matches
-from services.common.redisconn import make_redis
+from services.common.redisconn import client_options, make_redis
 from services.common.settings import Settings
 from services.common.topics import RedisKeys
 
@@ -27,7 +27,11 @@ async def follow(
     ready = asyncio.Event()
 
     async def pump() -> None:
-        async for item in alerts(settings.redis, channel, ready):
+        # Resubscribes after a dropped connection and backfills the gap from the stream.
+        opts = client_options(settings)
+        opts.pop("retry_on_error")
+        keys = RedisKeys(settings.redis_prefix)
+        async for item in alerts(settings.redis, channel, ready, options=opts, keys=keys):
             await live.put(item)
 
     task = asyncio.create_task(pump())

@@ -8,6 +8,7 @@ worker, whatever the number of replicas.
 
 from __future__ import annotations
 
+import functools
 import statistics
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from schemas.ids import alert_id
 from services.alerts.core import StoryState, article_time
 from services.common.settings import Settings
 from services.common.topics import Topics
+from services.common.worker import retry_until_done, send_acked
 
 TREND_RULE = "trend"
 
@@ -145,8 +147,17 @@ def install_trends(
                 continue  # the alerts stage dead-letters bad records already
             if not opens_story(tagged, stories):
                 continue
-            for term in trend_terms(tagged):
-                await terms_topic.send(key=term.encode(), value=value)
+            for term in trend_terms(tagged):  # acknowledged, retried: this agent must not raise
+                await retry_until_done(
+                    "trends",
+                    functools.partial(
+                        send_acked,
+                        terms_topic,
+                        term.encode(),
+                        value,
+                        timeout=settings.send_timeout_s,
+                    ),
+                )
 
     async def count(stream: Any) -> None:
         async for event in stream.events():

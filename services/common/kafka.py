@@ -1,11 +1,16 @@
-"""Thin aiokafka helpers: topic creation, the idempotent producer, dead-letter records."""
+"""Thin aiokafka helpers: connection security, topic creation, the idempotent producer, dead letters."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import logging
+import ssl
+import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -17,11 +22,56 @@ from services.common.topics import Topics
 
 log = logging.getLogger(__name__)
 
+# Header names of a dead letter; `dlq replay` adds REPLAYED and carries ATTEMPTS forward.
+H_STAGE = "newswire.stage"
+H_TOPIC = "newswire.original.topic"
+H_PARTITION = "newswire.original.partition"
+H_OFFSET = "newswire.original.offset"
+H_TIMESTAMP = "newswire.original.timestamp"
+H_ERROR_CLASS = "newswire.error.class"
+H_ERROR = "newswire.error.message"
+H_ATTEMPTS = "newswire.attempts"
+H_REPLAYED = "newswire.replayed"
+
+
+def ssl_context(settings: Settings) -> ssl.SSLContext | None:
+    """A verifying TLS context when the protocol asks for SSL; None for plaintext."""
+    if "SSL" not in settings.kafka_security_protocol.upper():
+        return None
+    ctx = ssl.create_default_context(
+        cafile=str(settings.kafka_ssl_cafile) if settings.kafka_ssl_cafile else None
+    )
+    if settings.kafka_ssl_certfile:
+        ctx.load_cert_chain(
+            str(settings.kafka_ssl_certfile),
+            keyfile=str(settings.kafka_ssl_keyfile) if settings.kafka_ssl_keyfile else None,
+        )
+    return ctx
+
+
+def client_kwargs(settings: Settings) -> dict[str, Any]:
+    """Bootstrap and security options shared by every aiokafka client (producer, consumer, admin)."""
+    kw: dict[str, Any] = {
+        "bootstrap_servers": settings.bootstrap,
+        "security_protocol": settings.kafka_security_protocol.upper(),
+    }
+    if (ctx := ssl_context(settings)) is not None:
+        kw["ssl_context"] = ctx
+    if kw["security_protocol"].startswith("SASL"):
+        kw["sasl_mechanism"] = settings.kafka_sasl_mechanism
+        kw["sasl_plain_username"] = settings.kafka_sasl_username
+        kw["sasl_plain_password"] = (
+            settings.kafka_sasl_password.get_secret_value()
+            if settings.kafka_sasl_password
+            else None
+        )
+    return kw
+
 
 async def ensure_topics(settings: Settings, extra: Sequence[str] = ()) -> list[str]:
     """Create the pipeline topics with explicit partition counts; broker auto-create stays off."""
     names = [*Topics.from_settings(settings).all(), *extra]
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap)
+    admin = AIOKafkaAdminClient(**client_kwargs(settings))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -37,17 +87,38 @@ async def ensure_topics(settings: Settings, extra: Sequence[str] = ()) -> list[s
         await admin.close()
 
 
+async def wait_for_topics(settings: Settings, wait_s: float = 300.0) -> None:
+    """ensure_topics, retried while the broker is away: a service started during an outage waits
+    instead of exiting (no restart loop)."""
+    deadline = time.monotonic() + wait_s
+    delay = 0.5
+    while True:
+        try:
+            await ensure_topics(settings)
+            return
+        except Exception as exc:
+            if time.monotonic() > deadline:
+                raise
+            log.warning("Kafka not ready (%s); retrying in %.1fs", type(exc).__name__, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
 def make_producer(settings: Settings) -> AIOKafkaProducer:
     """acks=all with idempotence: a retried send is never written twice. Batches of up to 256 KiB
     (the 16 KiB default holds three 5 KB articles), so a POST of many articles is a few requests."""
     return AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap,
+        **client_kwargs(settings),
         acks="all",
         enable_idempotence=True,
         linger_ms=5,
         max_batch_size=256 * 1024,
         request_timeout_ms=int(settings.send_timeout_s * 1000),
     )
+
+
+def _b64(data: bytes | None) -> str | None:
+    return base64.b64encode(data).decode() if data is not None else None
 
 
 def dead_letter(
@@ -59,6 +130,8 @@ def dead_letter(
     key: bytes | None,
     value: bytes | None,
     error: BaseException,
+    timestamp_ms: int | None = None,
+    attempts: int = 1,
 ) -> DeadLetter:
     """Keeps the original bytes (base64) and where they came from, with the reason."""
     return DeadLetter(
@@ -66,19 +139,34 @@ def dead_letter(
         topic=topic,
         partition=partition,
         offset=offset,
-        key=base64.b64encode(key).decode() if key is not None else None,
-        value=base64.b64encode(value or b"").decode(),
+        timestamp=(
+            datetime.fromtimestamp(timestamp_ms / 1000, UTC) if timestamp_ms is not None else None
+        ),
+        key=_b64(key),
+        value=_b64(value or b"") or "",
         error_class=type(error).__name__,
         error=str(error)[:2000],
+        attempts=attempts,
     )
 
 
 def dead_letter_headers(dl: DeadLetter) -> list[tuple[str, bytes]]:
     return [
-        ("newswire.stage", dl.stage.encode()),
-        ("newswire.original.topic", dl.topic.encode()),
-        ("newswire.original.partition", str(dl.partition).encode()),
-        ("newswire.original.offset", str(dl.offset).encode()),
-        ("newswire.error.class", dl.error_class.encode()),
-        ("newswire.error.message", dl.error[:500].encode()),
+        (H_STAGE, dl.stage.encode()),
+        (H_TOPIC, dl.topic.encode()),
+        (H_PARTITION, str(dl.partition).encode()),
+        (H_OFFSET, str(dl.offset).encode()),
+        (H_TIMESTAMP, (dl.timestamp.isoformat() if dl.timestamp else "None").encode()),
+        (H_ERROR_CLASS, dl.error_class.encode()),
+        (H_ERROR, dl.error[:500].encode()),
+        (H_ATTEMPTS, str(dl.attempts).encode()),
     ]
+
+
+def attempts_of(headers: Sequence[tuple[str, bytes]] | None) -> int:
+    """How many times a record has failed before: 0 for a fresh one, N for a replayed dead letter."""
+    for k, v in headers or ():
+        if k == H_ATTEMPTS:
+            with contextlib.suppress(ValueError):
+                return int(v)
+    return 0

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -102,6 +102,47 @@ class Settings(BaseSettings):
     )
     deadletter_retention_days: float = Field(
         30.0, gt=0, description="Retention of the alerts and dead-letter topics."
+    )
+    # ---- delivery and security (issue 5) -------------------------------------------------
+    api_token: SecretStr | None = Field(
+        None, description="Bearer token required by the ingest API; unset means no auth."
+    )
+    max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, description="Largest POST /articles body; larger gets 413."
+    )
+    rate_limit_per_s: float = Field(
+        50.0, ge=0, description="Requests per second per client IP (0 disables); excess gets 429."
+    )
+    rate_limit_burst: int = Field(100, ge=1, description="Requests a client may send at once.")
+    max_past_days: int = Field(
+        36500, ge=1, description="`published_at` older than this many days is rejected."
+    )
+    max_future_s: int = Field(
+        86400, ge=0, description="`published_at` further ahead than this is rejected."
+    )
+    kafka_session_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        description="Consumer group session timeout: how soon a dead worker's partitions move.",
+    )
+    kafka_security_protocol: str = Field(
+        "PLAINTEXT", description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL."
+    )
+    kafka_sasl_mechanism: str = Field(
+        "PLAIN", description="PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (with SASL_*)."
+    )
+    kafka_sasl_username: str | None = Field(None, description="SASL user name.")
+    kafka_sasl_password: SecretStr | None = Field(None, description="SASL password (never logged).")
+    kafka_ssl_cafile: Path | None = Field(
+        None, description="CA bundle that signed the broker certificate."
+    )
+    kafka_ssl_certfile: Path | None = Field(None, description="Client certificate (mutual TLS).")
+    kafka_ssl_keyfile: Path | None = Field(None, description="Client key (mutual TLS).")
+    redis_ssl_ca_certs: Path | None = Field(
+        None, description="CA bundle for `rediss://` URLs (user and password go in the URL)."
+    )
+    dlq_max_attempts: int = Field(
+        5, ge=1, description="A dead letter replayed this often is not replayed again."
     )
 
     @classmethod

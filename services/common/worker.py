@@ -18,7 +18,7 @@ import faust
 from services.common import logging as nlog
 from services.common import metrics
 from services.common.health import attach_to_faust
-from services.common.kafka import dead_letter, dead_letter_headers
+from services.common.kafka import attempts_of, dead_letter, dead_letter_headers, ssl_context
 from services.common.settings import Settings
 from services.common.topics import Topics
 
@@ -27,8 +27,23 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+def broker_credentials(settings: Settings) -> Any:
+    """faust's form of the Kafka security settings (SASL and/or TLS); None for plaintext."""
+    ctx = ssl_context(settings)
+    if settings.kafka_security_protocol.upper().startswith("SASL"):
+        password = settings.kafka_sasl_password
+        return faust.SASLCredentials(
+            username=settings.kafka_sasl_username,
+            password=password.get_secret_value() if password else None,
+            ssl_context=ctx,
+            mechanism=settings.kafka_sasl_mechanism,
+        )
+    return ctx
+
+
 def make_app(service: str, settings: Settings) -> faust.App:
-    """The faust app of one stage. uvloop is the event loop: the workers spend a fifth of their time
+    """The faust app of one stage: one consumer group per service and topic prefix; agents run one
+    event at a time (faust #606). uvloop is the event loop: the workers spend a fifth of their time
     in the loop and socket writes (py-spy, docs/benchmarks.md). Producer batches hold 256 KiB (the
     16 KiB default fits three 5 KB articles); linger stays 0 because every send is awaited."""
     import uvloop
@@ -37,9 +52,11 @@ def make_app(service: str, settings: Settings) -> faust.App:
     datadir = settings.state_dir / "faust" / service
     datadir.mkdir(parents=True, exist_ok=True)
     brokers = [f"kafka://{h.strip()}" for h in settings.bootstrap.split(",") if h.strip()]
+    session = settings.kafka_session_timeout_s
     app = faust.App(
         f"{settings.topic_prefix}-{service}",
         broker=brokers,
+        broker_credentials=broker_credentials(settings),
         key_serializer="raw",
         value_serializer="raw",
         web_enabled=False,
@@ -54,13 +71,31 @@ def make_app(service: str, settings: Settings) -> faust.App:
         topic_partitions=settings.partitions,
         broker_commit_every=100,
         broker_commit_interval=1.0,
+        broker_session_timeout=session,
+        broker_heartbeat_interval=max(1.0, session / 3),
+        broker_rebalance_timeout=max(30.0, session * 2),
+        # Processing is idempotent (deterministic ids, Redis dedupe) and agents never raise, so a
+        # rebalance or shutdown need not wait for an in-flight event: it is not acked, hence not
+        # committed, and is processed again. Waiting could last forever while its send is retried.
+        stream_wait_empty=False,
     )
     attach_to_faust(app, service, settings)  # /livez /readyz /metrics, heartbeat, lag gauge
     return app
 
 
+def _headers(msg: Any) -> list[tuple[str, bytes]]:
+    raw = msg.headers or []
+    items = raw.items() if isinstance(raw, dict) else raw
+    return [(str(k), bytes(v or b"")) for k, v in items]
+
+
 class Stage(Generic[T]):
-    """One worker stage: source topic -> compute -> sink topic (-> optional extra delivery)."""
+    """One worker stage: source topic -> compute -> sink topic (-> optional extra delivery).
+
+    The agent never raises: an exception escaping a faust agent acks (drops) the event. Permanent
+    errors (the record) go to the dead-letter topic, transient ones (broker, Redis) are retried
+    until they succeed, and faust only commits an offset after the agent asked for the next event.
+    """
 
     def __init__(
         self,
@@ -77,40 +112,51 @@ class Stage(Generic[T]):
         self.name = name
         self.compute = compute
         self.deliver = deliver
+        self.send_timeout_s = settings.send_timeout_s
         self.topics = Topics.from_settings(settings)
         self.source = app.topic(source)
         self.sink = app.topic(sink)
         self.dlq = app.topic(self.topics.deadletter)
         self.processed = 0
         self.dead_lettered = 0
-        app.agent(self.source, name=f"newswire.{name}")(self._agent)
+        self.retries = 0
+        app.agent(self.source, name=f"{settings.topic_prefix}.{name}", concurrency=1)(self._agent)
 
     async def _agent(self, stream: Any) -> None:
         async for event in stream.events():
-            msg = event.message
-            nlog.new_record(msg.key)
-            started = metrics.record_in(self.name)
-            try:
-                outputs = self.compute(msg.value)
-            except Exception as exc:  # permanent: the record itself is bad
-                await self._dead_letter(msg, exc)
-                continue
-            for out in outputs:
-                await self._retry(functools.partial(self._emit, out))
-            self.processed += 1
-            metrics.record_done(self.name, started)
+            await self.handle(event.message)
+
+    async def handle(self, msg: Any) -> None:
+        """Process one record to the end: outputs durable, or a dead letter durable."""
+        nlog.new_record(msg.key)
+        started = metrics.record_in(self.name)
+        try:
+            outputs = self.compute(msg.value)
+        except Exception as exc:  # permanent: the record itself is bad
+            await self._dead_letter(msg, exc)
+            return
+        for out in outputs:
+            await self.output(out)
+        self.processed += 1
+        metrics.record_done(self.name, started)
 
     async def output(self, out: T) -> None:
-        """Emit an output produced outside the agent loop (e.g. a trend alert), with retries."""
-        await self._retry(functools.partial(self._emit, out))
+        """Write one output: sink topic, then the extra delivery, each retried until durable.
 
-    async def _emit(self, out: T) -> None:
+        Separate retries, so a Redis outage does not re-send the Kafka record on every attempt.
+        Also used for outputs produced outside the agent loop (e.g. a trend alert).
+        """
         model: Any = out
         nlog.add_ids(story_id=getattr(model, "story_id", None), alert_id=_alert_id(model))
-        await self.send(self.sink, model.id, model.model_dump_json().encode())
+        payload = model.model_dump_json().encode()
+        await self._retry(functools.partial(self.send, self.sink, model.id, payload))
         if self.deliver is not None:
-            await self.deliver(out)
+            await self._retry(functools.partial(self._deliver, out))
         metrics.output_written(self.name, out)
+
+    async def _deliver(self, out: T) -> None:
+        assert self.deliver is not None
+        await self.deliver(out)
 
     async def _dead_letter(self, msg: Any, exc: BaseException) -> None:
         dl = dead_letter(
@@ -118,21 +164,28 @@ class Stage(Generic[T]):
             topic=msg.topic,
             partition=msg.partition,
             offset=msg.offset,
+            timestamp_ms=int(msg.timestamp * 1000) if msg.timestamp is not None else None,
             key=msg.key,
             value=msg.value,
             error=exc,
+            attempts=attempts_of(_headers(msg)) + 1,
         )
         log.warning(
-            "%s: dead-lettering %s[%s]@%s: %s",
+            "%s: dead-lettering %s[%s]@%s (%s): %s",
             self.name,
             msg.topic,
             msg.partition,
             msg.offset,
-            dl.error,
+            dl.error_class,
+            dl.error[:200],
         )
         await self._retry(
-            lambda: self.send(
-                self.dlq, msg.key, dl.model_dump_json().encode(), headers=dead_letter_headers(dl)
+            functools.partial(
+                self.send,
+                self.dlq,
+                msg.key,
+                dl.model_dump_json().encode(),
+                dead_letter_headers(dl),
             )
         )
         self.dead_lettered += 1
@@ -145,30 +198,61 @@ class Stage(Generic[T]):
         value: bytes,
         headers: list[tuple[str, bytes]] | None = None,
     ) -> None:
-        """Send and wait for the broker's acknowledgement."""
-        k = key.encode() if isinstance(key, str) else key
-        fut = await topic.send(key=k, value=value, headers=headers)
-        await fut
+        await send_acked(topic, key, value, headers, timeout=self.send_timeout_s)
 
     async def _retry(self, op: Callable[[], Awaitable[None]]) -> None:
-        delay = 0.2
-        while True:
-            try:
-                await op()
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # transient: broker or Redis unavailable
-                metrics.error(self.name, exc)
-                log.warning(
-                    "%s: output failed (%s: %s), retrying in %.1fs",
-                    self.name,
-                    type(exc).__name__,
-                    exc,
-                    delay,
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
+        def failed(exc: Exception) -> None:
+            self.retries += 1
+            metrics.error(self.name, exc)
+
+        await retry_until_done(self.name, op, on_error=failed)
+
+
+async def send_acked(
+    topic: Any,
+    key: bytes | str | None,
+    value: bytes,
+    headers: list[tuple[str, bytes]] | None = None,
+    *,
+    timeout: float,
+) -> None:
+    """Send with faust and wait for the broker's acknowledgement, bounded so an outage becomes a
+    retry instead of a hang."""
+    k = key.encode() if isinstance(key, str) else key
+    fut = await asyncio.wait_for(topic.send(key=k, value=value, headers=headers), timeout)
+    # asyncio.wait, not wait_for: cancelling faust's FutureMessage breaks its producer buffer.
+    done, _ = await asyncio.wait({fut}, timeout=timeout)
+    if not done:
+        raise TimeoutError(f"no acknowledgement within {timeout:.0f}s")
+    fut.result()
+
+
+async def retry_until_done(
+    name: str,
+    op: Callable[[], Awaitable[None]],
+    on_error: Callable[[Exception], None] | None = None,
+) -> None:
+    """Transient errors (broker or Redis away) are retried with backoff for as long as it takes:
+    an exception escaping a faust agent would drop or wedge its event."""
+    delay = 0.2
+    while True:
+        try:
+            await op()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if on_error is not None:
+                on_error(exc)
+            log.warning(
+                "%s: output failed (%s: %s), retrying in %.1fs",
+                name,
+                type(exc).__name__,
+                str(exc)[:200],
+                delay,
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 def _alert_id(model: Any) -> str | None:

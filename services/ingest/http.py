@@ -1,28 +1,130 @@
-"""HTTP ingest: POST /articles (one or a list), GET /health. 202 only after Kafka acknowledged."""
+"""HTTP ingest: POST /articles (one or a list), GET /health. 202 only after Kafka acknowledged.
+
+Hostile clients are expected: bearer-token auth (when configured), a per-client token-bucket rate
+limit, a body size limit, and 4xx answers that name the field — never a half-accepted batch.
+"""
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
 
 from schemas import RawArticle
+from schemas.base import utcnow
 from services.common import metrics
 from services.common.health import attach_to_aiohttp
 from services.common.settings import Settings
-from services.ingest.parse import ArticleError, from_mapping
+from services.ingest.parse import ArticleError, Limits, check_article, from_mapping
 from services.ingest.publisher import Publisher
 
 log = logging.getLogger(__name__)
 PUBLISHER: web.AppKey[Publisher] = web.AppKey("publisher", Publisher)
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings", Settings)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+PROTECTED_PREFIX = "/articles"  # probes, /metrics and /status stay open (bound to 127.0.0.1)
 
 
 def _error(status: int, message: str, **extra: Any) -> web.Response:
     metrics.rejected("ingest", status)
     return web.json_response({"error": message, **extra}, status=status)
+
+
+class RateLimiter:
+    """Token bucket per client address; remembers a bounded number of clients (LRU)."""
+
+    def __init__(self, rate: float, burst: int, max_clients: int = 10_000) -> None:
+        self.rate = rate
+        self.burst = float(burst)
+        self.max_clients = max_clients
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def retry_after(self, client: str, now: float) -> float:
+        """0 when the request may pass (and is counted), else seconds until it would."""
+        tokens, last = self._buckets.pop(client, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - last) * self.rate)
+        wait = 0.0
+        if tokens >= 1.0:
+            tokens -= 1.0
+        else:
+            wait = (1.0 - tokens) / self.rate
+        self._buckets[client] = (tokens, now)
+        while len(self._buckets) > self.max_clients:
+            self._buckets.popitem(last=False)
+        return wait
+
+
+def _security_middleware(settings: Settings) -> Any:
+    token = settings.api_token.get_secret_value().encode() if settings.api_token else None
+    limiter = (
+        RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
+        if settings.rate_limit_per_s > 0
+        else None
+    )
+
+    @web.middleware
+    async def security(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not request.path.startswith(PROTECTED_PREFIX):
+            return await handler(request)
+        if limiter is not None:
+            wait = limiter.retry_after(request.remote or "?", time.monotonic())
+            if wait > 0:
+                return web.json_response(
+                    {"error": "rate limit exceeded; slow down"},
+                    status=429,
+                    headers={"Retry-After": str(max(1, round(wait)))},
+                )
+        if token is not None:
+            given = request.headers.get("Authorization", "")
+            scheme, _, value = given.partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(value.encode(), token):
+                return web.json_response(
+                    {"error": "missing or wrong bearer token"},
+                    status=401,
+                    headers={"WWW-Authenticate": 'Bearer realm="newswire"'},
+                )
+        return await handler(request)
+
+    return security
+
+
+def parse_body(raw: bytes, settings: Settings) -> list[RawArticle] | web.Response:
+    """Every article of the body, or the 4xx that says what is wrong; nothing half-accepted."""
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return _error(400, f"body is not UTF-8: byte {exc.start} is invalid")
+    except json.JSONDecodeError as exc:
+        return _error(400, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+    except RecursionError:
+        return _error(400, "invalid JSON: nested too deeply")
+    items = doc if isinstance(doc, list) else [doc]
+    if not items:
+        return _error(422, "empty list: send one article or a non-empty list")
+    if len(items) > settings.max_batch:
+        return _error(413, f"{len(items)} articles in one request; at most {settings.max_batch}")
+    limits = Limits(
+        max_past=timedelta(days=settings.max_past_days),
+        max_future=timedelta(seconds=settings.max_future_s),
+    )
+    now = utcnow()
+    articles: list[RawArticle] = []
+    errors = []
+    for i, obj in enumerate(items):
+        try:
+            articles.append(check_article(from_mapping(obj, source="http"), now, limits))
+        except ArticleError as exc:
+            errors.append({"index": i, "error": str(exc)})
+    if errors:
+        return _error(422, "invalid article(s); nothing was accepted", items=errors)
+    return articles
 
 
 async def post_articles(request: web.Request) -> web.Response:
@@ -32,34 +134,17 @@ async def post_articles(request: web.Request) -> web.Response:
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
-        return _error(413, f"body larger than {request.app._client_max_size} bytes")
+        return _error(413, f"body larger than {settings.max_body_bytes} bytes")
+    parsed = parse_body(raw, settings)
+    if isinstance(parsed, web.Response):
+        return parsed
     try:
-        doc = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        return _error(400, f"body is not UTF-8: {exc}")
-    except json.JSONDecodeError as exc:
-        return _error(400, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
-    items = doc if isinstance(doc, list) else [doc]
-    if not items:
-        return _error(422, "empty list: send one article or a non-empty list")
-    if len(items) > settings.max_batch:
-        return _error(413, f"{len(items)} articles in one request; at most {settings.max_batch}")
-    articles: list[RawArticle] = []
-    errors = []
-    for i, obj in enumerate(items):
-        try:
-            articles.append(from_mapping(obj, source="http"))
-        except ArticleError as exc:
-            errors.append({"index": i, "error": str(exc)})
-    if errors:  # nothing half-accepted
-        return _error(422, "invalid article(s); nothing was accepted", items=errors)
-    try:
-        ids = await request.app[PUBLISHER].publish(articles)
+        ids = await request.app[PUBLISHER].publish(parsed)
     except Exception as exc:
-        log.warning("publish failed: %s: %s", type(exc).__name__, exc)
+        log.warning("publish failed: %s", type(exc).__name__)
         metrics.error("ingest", exc)
         return web.json_response(
-            {"error": "Kafka did not acknowledge the articles; retry later"},
+            {"error": "Kafka did not acknowledge the articles; nothing is accepted, retry later"},
             status=503,
             headers={"Retry-After": "5"},
         )
@@ -72,7 +157,9 @@ async def health(request: web.Request) -> web.Response:
 
 
 def make_app(settings: Settings, publisher: Publisher) -> web.Application:
-    app = web.Application(client_max_size=1024 * 1024)
+    app = web.Application(
+        client_max_size=settings.max_body_bytes, middlewares=[_security_middleware(settings)]
+    )
     app[SETTINGS] = settings
     app[PUBLISHER] = publisher
     app.router.add_post("/articles", post_articles)

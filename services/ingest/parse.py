@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,56 @@ def from_mapping(obj: Any, source: str | None = None) -> RawArticle:
         return RawArticle.model_validate({**data, "times": StageTimes(published=published)})
     except ValidationError as exc:
         raise ArticleError(describe(exc)) from exc
+
+
+# C0 controls except tab/newline/carriage return, DEL, and C1 controls.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What an accepted article must satisfy beyond its schema (hostile or broken sources)."""
+
+    max_past: timedelta = timedelta(days=36500)
+    max_future: timedelta = timedelta(days=1)
+
+
+def check_article(article: RawArticle, now: datetime, limits: Limits = Limits()) -> RawArticle:
+    """Rejects blank text, control characters, unencodable strings and implausible dates."""
+    fields = {
+        "title": article.title,
+        "body": article.body,
+        "url": article.url,
+        "source": article.source,
+        "language": article.language,
+    }
+    for name, value in fields.items():
+        if value is None:
+            continue
+        if name in ("title", "body") and not value.strip():
+            raise ArticleError(f"{name}: must not be blank")
+        if m := _CONTROL.search(value):
+            raise ArticleError(
+                f"{name}: control character U+{ord(m.group(0)):04X} at position {m.start()}"
+            )
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ArticleError(f"{name}: not valid Unicode ({exc.reason})") from None
+    published = article.times.published
+    if published is not None:
+        aware = published if published.tzinfo else published.replace(tzinfo=UTC)
+        if aware < now - limits.max_past:
+            raise ArticleError(
+                f"published_at: {published.isoformat()} is more than "
+                f"{limits.max_past.days} days in the past"
+            )
+        if aware > now + limits.max_future:
+            raise ArticleError(
+                f"published_at: {published.isoformat()} is more than "
+                f"{int(limits.max_future.total_seconds())} s in the future"
+            )
+    return article
 
 
 def from_text(text: str, source: str | None = None) -> RawArticle:

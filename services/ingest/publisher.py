@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import Sequence
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import OutOfOrderSequenceNumber, UnknownProducerId
 
 from schemas import RawArticle, StageTimes
 from schemas.base import utcnow
@@ -13,12 +16,24 @@ from services.common.kafka import make_producer
 from services.common.settings import Settings
 from services.common.topics import Topics
 
+log = logging.getLogger(__name__)
+
+# The idempotent producer's sequence state is broken: a new producer id fixes it; resending is safe
+# because article ids are deterministic and consumers dedupe.
+RESET_ERRORS = (OutOfOrderSequenceNumber, UnknownProducerId)
+
+
+class PublishError(RuntimeError):
+    """Kafka did not acknowledge every article within `send_timeout_s`; nothing is known durable."""
+
 
 class Publisher:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.topic = Topics.from_settings(settings).raw
         self._producer: AIOKafkaProducer | None = None
+        self._lock = asyncio.Lock()
+        self.resets = 0
 
     @property
     def producer(self) -> AIOKafkaProducer:
@@ -27,26 +42,67 @@ class Publisher:
         return self._producer
 
     async def start(self) -> None:
-        self._producer = make_producer(self.settings)  # needs the running loop
-        await self._producer.start()
+        """Connect now if Kafka answers; if not, the first publish retries (and answers 503)."""
+        try:
+            await self._ensure()
+        except PublishError as exc:
+            log.warning("Kafka not reachable at start (%s); will retry on first publish", exc)
+
+    async def _ensure(self) -> AIOKafkaProducer:
+        async with self._lock:
+            if self._producer is None:
+                producer = make_producer(self.settings)  # needs the running loop
+                try:
+                    await asyncio.wait_for(producer.start(), timeout=self.settings.send_timeout_s)
+                except Exception as exc:
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(producer.stop(), timeout=5)
+                    raise PublishError(f"cannot connect to Kafka: {type(exc).__name__}") from exc
+                self._producer = producer
+            return self._producer
 
     async def stop(self) -> None:
         if self._producer is not None:
-            await self._producer.stop()
-            self._producer = None
+            producer, self._producer = self._producer, None
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(producer.stop(), timeout=self.settings.send_timeout_s)
 
     async def publish(self, articles: Sequence[RawArticle]) -> list[str]:
         """Stamp `ingested`, send all, wait for every ack (bounded by send_timeout_s)."""
-        futures = []
         now = utcnow()
-        for a in articles:
-            stamped = a.model_copy(
-                update={"times": StageTimes(**{**a.times.model_dump(), "ingested": now})}
-            )
-            futures.append(
-                await self.producer.send(
-                    self.topic, stamped.model_dump_json().encode(), key=a.id.encode()
-                )
-            )
-        await asyncio.wait_for(asyncio.gather(*futures), timeout=self.settings.send_timeout_s)
+        stamped = [
+            a.model_copy(update={"times": StageTimes(**{**a.times.model_dump(), "ingested": now})})
+            for a in articles
+        ]
+        try:
+            await self._send_all(stamped)
+        except RESET_ERRORS as exc:
+            log.warning("producer state lost (%s); new producer, resending", type(exc).__name__)
+            self.resets += 1
+            await self.stop()
+            await self._send_all(stamped)
         return [a.id for a in articles]
+
+    async def _send_all(self, articles: Sequence[RawArticle]) -> None:
+        producer = await self._ensure()
+        timeout = self.settings.send_timeout_s
+
+        async def enqueue() -> list[asyncio.Future[object]]:
+            return [
+                await producer.send(self.topic, a.model_dump_json().encode(), key=a.id.encode())
+                for a in articles
+            ]
+
+        try:
+            futures = await asyncio.wait_for(enqueue(), timeout=timeout)
+        except TimeoutError as exc:
+            raise PublishError(f"Kafka did not take the records within {timeout:.0f}s") from exc
+        # asyncio.wait, not wait_for: a late ack must not hit a cancelled future.
+        done, pending = await asyncio.wait(futures, timeout=timeout)
+        if pending:
+            raise PublishError(
+                f"Kafka did not acknowledge {len(pending)} record(s) in {timeout:.0f}s"
+            )
+        for fut in done:
+            if (error := fut.exception()) is not None:
+                raise error
