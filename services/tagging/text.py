@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+
+import ahocorasick
 
 _ABBREV_END = re.compile(r"(?:\b[A-Z]|\bU\.S|\bMr|\bMrs|\bDr|\bSt|\bGen|\bLt|\bCol|\bNo)\.$")
 _TOKEN = re.compile(r"\w+(?:[-'’]\w+)*")
@@ -123,13 +126,33 @@ def phrase_regex(phrase: str) -> str:
     return "".join(parts)
 
 
+# Patterns made by compile_phrases, with the literal starts of their phrases (see sentence_matches).
+_ANCHORS: dict[re.Pattern[str], tuple[str, ...]] = {}
+# Under re.I these match an ASCII letter although their lower() is another one ("ı" ~ "i", "ſ" ~ "s"),
+# and "İ".lower() is two characters (offsets would shift): texts with them take the plain path.
+_FOLD_TRAPS = re.compile("[\u0130\u0131\u017f]")
+_GENERATION = [0]  # bumped when a new phrase set adds anchors, so cached positions are redone
+
+
 @lru_cache(maxsize=4096)
 def compile_phrases(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
     """One alternation of all phrases, longest first, so the widest match wins."""
     alts = sorted({phrase_regex(p.strip()) for p in phrases if p.strip()}, key=len, reverse=True)
     if not alts:
         return None
-    return re.compile(r"(?<![\w-])(?:" + "|".join(alts) + r")(?![\w])", re.I)
+    pattern = re.compile(r"(?<![\w-])(?:" + "|".join(alts) + r")(?![\w])", re.I)
+    anchors = tuple(sorted({_anchor(p) for p in phrases if p.strip()}))
+    if all(a and a.isascii() for a in anchors):
+        _ANCHORS[pattern] = anchors
+        _anchor_automaton.cache_clear()
+        _GENERATION[0] += 1
+    return pattern
+
+
+@lru_cache(maxsize=256)
+def _lower(text: str) -> str:
+    """Memoised: every phrase set's pre-check of one article lower-cases the same text."""
+    return text.lower()
 
 
 def _anchor(phrase: str) -> str:
@@ -157,7 +180,7 @@ class Phrases:
         return cls(pattern, tuple(sorted({_anchor(p) for p in ps})))
 
     def maybe(self, text: str) -> bool:
-        low = text.lower()
+        low = _lower(text)
         return any(a in low for a in self.anchors)
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
@@ -172,12 +195,45 @@ def sentence_matches(
 ) -> Iterator[re.Match[str]]:
     """Matches inside each sentence: a phrase gap may span a wrapped line but never two sentences,
     and a would-be match across a boundary cannot hide a real one inside a sentence."""
-    if isinstance(pattern, Phrases):
-        if not pattern.maybe(text):
+    phrases = pattern if isinstance(pattern, Phrases) else None
+    regex = phrases.pattern if phrases is not None else pattern
+    assert isinstance(regex, re.Pattern)
+    anchors = _ANCHORS.get(regex)
+    if anchors is None or _FOLD_TRAPS.search(text):
+        if phrases is not None and not phrases.maybe(text):
             return
-        pattern = pattern.pattern
+        for s in sentences:
+            yield from regex.finditer(text, s.start, s.end)
+        return
+    # Every match starts with the lower-cased literal start of its phrase's first word (an anchor):
+    # a sentence without an anchor occurrence cannot hold a match and is not scanned.
+    found = _anchor_positions(text, _GENERATION[0])
+    starts = sorted({i for a in anchors for i in found.get(a, ())})
+    if not starts:
+        return
     for s in sentences:
-        yield from pattern.finditer(text, s.start, s.end)
+        i = bisect_left(starts, s.start)
+        if i < len(starts) and starts[i] < s.end:
+            yield from regex.finditer(text, s.start, s.end)
+
+
+@lru_cache(maxsize=1)
+def _anchor_automaton() -> ahocorasick.Automaton:
+    auto = ahocorasick.Automaton()
+    for a in {a for anchors in _ANCHORS.values() for a in anchors}:
+        auto.add_word(a, a)
+    auto.make_automaton()
+    return auto
+
+
+@lru_cache(maxsize=8)
+def _anchor_positions(text: str, generation: int) -> dict[str, list[int]]:
+    """Where each anchor of every compiled phrase set occurs in the lower-cased text: one pass
+    of an Aho-Corasick automaton per article instead of a regex scan per phrase set and sentence."""
+    found: dict[str, list[int]] = {}
+    for end, a in _anchor_automaton().iter(_lower(text)):
+        found.setdefault(a, []).append(end - len(a) + 1)
+    return found
 
 
 def find_phrases(phrases: Iterable[str], text: str) -> list[re.Match[str]]:

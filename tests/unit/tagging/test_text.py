@@ -120,3 +120,25 @@ def test_fingerprint_prefers_enrichments_field() -> None:
 
     assert fingerprint_of(WithPrint()) == "00ff"
     assert fingerprint_of(Without()) == f"{simhash('t' + chr(10) + WIRE):016x}"
+
+
+_PHRASES = ("missile* ... strike", "air strike", "shell*", "US troops", "us")
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            ["missiles", "Missile", "strike", "AIR", "air", "shelling", "uſ", "US", "ı"]
+        )
+        | st.sampled_from([" ", ". ", "\n", "-", ", ", "troops", "İ", "ſ"]),
+        max_size=40,
+    )
+)
+def test_sentence_matches_equals_scanning_every_sentence(parts: list[str]) -> None:
+    """The anchor pre-selection of sentences changes nothing: same matches as a scan of each."""
+    text = "".join(parts)
+    pattern = compile_phrases(_PHRASES)
+    assert pattern is not None
+    sents = split_sentences(text)
+    plain = [m.span() for s in sents for m in pattern.finditer(text, s.start, s.end)]
+    assert [m.span() for m in sentence_matches(pattern, text, sents)] == plain
