@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -179,6 +179,8 @@ class Context:
     ref_year: int | None
     traps: Traps
     phrase_traps: list[tuple[int, int, TrapReason, str]]
+    # the traps that depend on the sentence alone, by sentence start: many terms share a sentence
+    sentence_traps: dict[int, tuple[TrapReason, str] | None] = field(default_factory=dict)
 
     @classmethod
     def of(
@@ -218,6 +220,24 @@ def _window(prefix: str, n: int, at_sentence_start: bool) -> str:
     return " ".join(words[-n:])
 
 
+def _sentence_trap(stext: str, ref_year: int | None, traps: Traps) -> tuple[TrapReason, str] | None:
+    """The traps a whole sentence sets off, whatever term in it is checked."""
+    if (m := traps.historical.search(stext)) is not None:
+        return "historical", m.group(0)
+    if ref_year is not None:
+        for y in _YEAR.finditer(stext):
+            if int(y.group(1)) <= ref_year - traps.years_back:
+                return "historical", y.group(0)
+    reasons: tuple[tuple[Pattern, TrapReason], ...] = (
+        (traps.metaphor_context, "metaphor"),
+        (traps.peaceful_context, "peaceful"),
+    )
+    for context, reason in reasons:
+        if (m := context.search(stext)) is not None and not traps.metaphor_hard.search(stext):
+            return reason, m.group(0)
+    return None
+
+
 def trap_for(
     ctx: Context, start: int, end: int, modal: bool = False
 ) -> tuple[TrapReason, str] | None:
@@ -229,19 +249,10 @@ def trap_for(
     if sent is None:
         return None
     traps = ctx.traps
-    stext = sent.text
-    if (m := traps.historical.search(stext)) is not None:
-        return "historical", m.group(0)
-    if ctx.ref_year is not None:
-        for y in _YEAR.finditer(stext):
-            if int(y.group(1)) <= ctx.ref_year - traps.years_back:
-                return "historical", y.group(0)
-    for context, reason in (
-        (traps.metaphor_context, "metaphor"),
-        (traps.peaceful_context, "peaceful"),
-    ):
-        if (m := context.search(stext)) is not None and not traps.metaphor_hard.search(stext):
-            return reason, m.group(0)
+    if sent.start not in ctx.sentence_traps:
+        ctx.sentence_traps[sent.start] = _sentence_trap(sent.text, ctx.ref_year, traps)
+    if (found := ctx.sentence_traps[sent.start]) is not None:
+        return found
     before = ctx.text[sent.start : start]
     clause = _CLAUSE.split(before)[-1]
     neg = _window(clause, traps.negation_window, clause is before)
