@@ -37,6 +37,17 @@ def _strip_times(obj: Any) -> Any:
     return obj
 
 
+def _forget() -> None:
+    """Drop the caches keyed by an article's text: in the pipeline each stage is its own process
+    and sees an article once, so a figure must not profit from the previous stage or a repeat."""
+    from services.tagging import core as tagging
+    from services.tagging import text
+
+    for cached in (tagging._phrase_traps, text._lower, getattr(text, "_anchor_positions", None)):
+        if cached is not None:
+            cached.cache_clear()
+
+
 def run(raw_items: Iterable[bytes], golden: Any = None) -> dict[str, list[float]]:
     from schemas import EnrichedArticle, RawArticle, TaggedArticle
     from services.alerts.core import StoryState, evaluate
@@ -52,11 +63,14 @@ def run(raw_items: Iterable[bytes], golden: Any = None) -> dict[str, list[float]
     state = StoryState()
     cpu: dict[str, list[float]] = {"enrichment": [], "tagging": [], "alerts": [], "total": []}
     for raw in raw_items:
+        _forget()
         c0 = time.process_time()
         e = enrich(RawArticle.model_validate_json(raw)).model_dump_json().encode()
         c1 = time.process_time()
         t = tag(EnrichedArticle.model_validate_json(e), taxonomy).model_dump_json().encode()
         c2 = time.process_time()
+        _forget()
+        c2b = time.process_time()
         alerts = [
             a.model_dump_json().encode()
             for a in evaluate(TaggedArticle.model_validate_json(t), rules, state, taxonomy)
@@ -65,8 +79,8 @@ def run(raw_items: Iterable[bytes], golden: Any = None) -> dict[str, list[float]
         for name, v in (
             ("enrichment", c1 - c0),
             ("tagging", c2 - c1),
-            ("alerts", c3 - c2),
-            ("total", c3 - c0),
+            ("alerts", c3 - c2b),
+            ("total", c3 - c2b + c2 - c0),
         ):
             cpu[name].append(v * 1000)
         if golden is not None:
