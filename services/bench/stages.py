@@ -43,7 +43,8 @@ def _forget() -> None:
     from services.tagging import core as tagging
     from services.tagging import text
 
-    for cached in (tagging._phrase_traps, text._lower, getattr(text, "_anchor_positions", None)):
+    for module, name in ((tagging, "_phrase_traps"), (text, "_lower"), (text, "_anchor_positions")):
+        cached = getattr(module, name, None)  # by name: the script also runs on older code
         if cached is not None:
             cached.cache_clear()
 
