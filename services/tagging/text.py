@@ -131,6 +131,7 @@ _ANCHORS: dict[re.Pattern[str], tuple[str, ...]] = {}
 # Under re.I these match an ASCII letter although their lower() is another one ("ı" ~ "i", "ſ" ~ "s"),
 # and "İ".lower() is two characters (offsets would shift): texts with them take the plain path.
 _FOLD_TRAPS = re.compile("[\u0130\u0131\u017f]")
+_NOT_WORD = re.compile(r"[^\w-]")
 _GENERATION = [0]  # bumped when a new phrase set adds anchors, so cached positions are redone
 
 
@@ -225,7 +226,7 @@ def sentence_matches(
 def _anchor_automaton() -> ahocorasick.Automaton:
     auto = ahocorasick.Automaton()
     for a in {a for anchors in _ANCHORS.values() for a in anchors}:
-        auto.add_word(a, a)
+        auto.add_word(" " + _NOT_WORD.sub(" ", a), a)
     auto.make_automaton()
     return auto
 
@@ -234,9 +235,11 @@ def _anchor_automaton() -> ahocorasick.Automaton:
 def _anchor_positions(text: str, generation: int) -> dict[str, list[int]]:
     """Where each anchor of every compiled phrase set occurs in the lower-cased text: one pass
     of an Aho-Corasick automaton per article instead of a regex scan per phrase set and sentence."""
+    # A match starts after a character that is not a word character or "-" (the pattern's
+    # look-behind): with those mapped to " " and a " " before each anchor, only such starts are found.
     found: dict[str, list[int]] = {}
-    for end, a in _anchor_automaton().iter(_lower(text)):
-        found.setdefault(a, []).append(end - len(a) + 1)
+    for end, a in _anchor_automaton().iter(" " + _NOT_WORD.sub(" ", text).lower()):
+        found.setdefault(a, []).append(end - len(a))
     return found
 
 
