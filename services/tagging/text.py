@@ -13,6 +13,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from itertools import pairwise
 from typing import Any
 
 import ahocorasick
@@ -251,8 +252,14 @@ def find_phrases(phrases: Iterable[str], text: str) -> list[re.Match[str]]:
 # ---- near-duplicate fingerprint -----------------------------------------------------------
 def simhash(text: str, shingle: int = 2) -> int:
     """64-bit SimHash over word shingles: near-duplicate texts differ in a few bits only."""
-    words = [m.group(0).casefold() for m in _TOKEN.finditer(text)]
-    grams = {" ".join(words[i : i + shingle]) for i in range(max(1, len(words) - shingle + 1))}
+    if text.isascii():  # casefold is lower() here and keeps every token's span: one pass
+        words = _TOKEN.findall(text.lower())
+    else:
+        words = [m.group(0).casefold() for m in _TOKEN.finditer(text)]
+    if shingle == 2 and len(words) >= 2:
+        grams = {f"{a} {b}" for a, b in pairwise(words)}
+    else:
+        grams = {" ".join(words[i : i + shingle]) for i in range(max(1, len(words) - shingle + 1))}
     bits = [
         format(int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "big"), "064b")
         for g in grams
