@@ -143,9 +143,9 @@ def compile_phrases(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
     if not alts:
         return None
     pattern = re.compile(r"(?<![\w-])(?:" + "|".join(alts) + r")(?![\w])", re.I)
-    anchors = tuple(sorted({_anchor(p) for p in phrases if p.strip()}))
-    if all(a and a.isascii() for a in anchors):
-        _ANCHORS[pattern] = anchors
+    keys = _anchor_keys(phrases)
+    if keys is not None:
+        _ANCHORS[pattern] = keys
         _anchor_automaton.cache_clear()
         _GENERATION[0] += 1
     return pattern
@@ -155,6 +155,24 @@ def compile_phrases(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
 def _lower(text: str) -> str:
     """Memoised: every phrase set's pre-check of one article lower-cases the same text."""
     return text.lower()
+
+
+def _anchor_keys(phrases: tuple[str, ...]) -> tuple[str, ...] | None:
+    """What a match's start looks like in `_word_starts(text)`: a space (the look-behind's
+    non-word character), the first word's literal start, and after a word without `*` a space
+    or a hyphen (the phrase's separator or its final look-ahead). None when not plain ASCII."""
+    keys: set[str] = set()
+    for p in phrases:
+        if not p.strip():
+            continue
+        first = p.split()[0]
+        star = first.endswith("*") and len(first) > 1
+        lit = (first[:-1] if star else first).lower()
+        if not lit.isascii():
+            return None
+        base = " " + _NOT_WORD.sub(" ", lit)
+        keys |= {base} if star else {base + " ", base + "-"}
+    return tuple(sorted(keys))
 
 
 def _anchor(phrase: str) -> str:
@@ -211,8 +229,8 @@ def sentence_matches(
         for s in sentences:
             yield from regex.finditer(text, s.start, s.end)
         return
-    # Every match starts with the lower-cased literal start of its phrase's first word (an anchor):
-    # a sentence without an anchor occurrence cannot hold a match and is not scanned.
+    # Every match starts where one of its pattern's anchor keys occurs (see _anchor_keys):
+    # a sentence without such an occurrence cannot hold a match and is not scanned.
     found = _anchor_positions(text, _GENERATION[0])
     starts = sorted({i for a in anchors for i in found.get(a, ())})
     if not starts:
@@ -226,21 +244,21 @@ def sentence_matches(
 @lru_cache(maxsize=1)
 def _anchor_automaton() -> ahocorasick.Automaton:
     auto = ahocorasick.Automaton()
-    for a in {a for anchors in _ANCHORS.values() for a in anchors}:
-        auto.add_word(" " + _NOT_WORD.sub(" ", a), a)
+    for key in {k for keys in _ANCHORS.values() for k in keys}:
+        auto.add_word(key, key)
     auto.make_automaton()
     return auto
 
 
 @lru_cache(maxsize=8)
 def _anchor_positions(text: str, generation: int) -> dict[str, list[int]]:
-    """Where each anchor of every compiled phrase set occurs in the lower-cased text: one pass
-    of an Aho-Corasick automaton per article instead of a regex scan per phrase set and sentence."""
-    # A match starts after a character that is not a word character or "-" (the pattern's
-    # look-behind): with those mapped to " " and a " " before each anchor, only such starts are found.
+    """Where each anchor key of every compiled phrase set occurs (as offsets into `text`): one
+    pass of an Aho-Corasick automaton per article instead of a regex scan per phrase set and
+    sentence. Characters other than word characters and "-" become spaces, lower-cased, with a
+    space before and after, as the keys expect."""
     found: dict[str, list[int]] = {}
-    for end, a in _anchor_automaton().iter(" " + _NOT_WORD.sub(" ", text).lower()):
-        found.setdefault(a, []).append(end - len(a))
+    for end, key in _anchor_automaton().iter(" " + _NOT_WORD.sub(" ", text).lower() + " "):
+        found.setdefault(key, []).append(end - len(key) + 1)
     return found
 
 
