@@ -8,7 +8,7 @@ kept in `suppressed` so that a missing alert can be explained as well as a prese
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -33,6 +33,7 @@ from schemas.tagged import TrapReason
 from services.tagging.text import (
     Phrases,
     Sentence,
+    Sentences,
     article_text,
     fingerprint_of,
     sentence_at,
@@ -175,7 +176,7 @@ class Context:
     """The article text split once, with the spans of the phrase traps found once."""
 
     text: str
-    sentences: list[Sentence]
+    sentences: Sentences
     ref_year: int | None
     traps: Traps
     phrase_traps: list[tuple[int, int, TrapReason, str]]
@@ -184,10 +185,11 @@ class Context:
 
     @classmethod
     def of(
-        cls, text: str, sentences: list[Sentence], ref_year: int | None, traps: Traps
+        cls, text: str, sentences: Sequence[Sentence], ref_year: int | None, traps: Traps
     ) -> Context:
-        found = _phrase_traps(text, tuple(sentences), traps)
-        return cls(text, sentences, ref_year, traps, list(found))
+        indexed = Sentences(sentences)
+        found = _phrase_traps(text, indexed, traps)
+        return cls(text, indexed, ref_year, traps, list(found))
 
 
 @lru_cache(maxsize=32)
@@ -344,8 +346,8 @@ def tag(article: EnrichedArticle, taxonomy: Taxonomy | None = None) -> TaggedArt
             fingerprint=fingerprint_of(article),
         )
     text = article_text(article)
-    sentences = sentences_of(article, text)
-    ctx = Context.of(text, sentences, reference_year(article.times), tax.traps)
+    ctx = Context.of(text, sentences_of(article, text), reference_year(article.times), tax.traps)
+    sentences = ctx.sentences
     suppressed: dict[tuple[int, int], Suppressed] = {}
 
     def kept(m: re.Match[str], modal: bool = False) -> bool:
@@ -436,7 +438,7 @@ def _overlaps(exclude: Pattern | None, text: str, m: re.Match[str]) -> bool:
 
 
 def _max_casualties(
-    tax: Taxonomy, text: str, sentences: list[Sentence], kept: Kept, article: object
+    tax: Taxonomy, text: str, sentences: Sequence[Sentence], kept: Kept, article: object
 ) -> int | None:
     """The largest stated count of killed or wounded; 0 when mentioned without a number.
 
@@ -461,7 +463,7 @@ def _max_casualties(
 def _score(
     tax: Taxonomy,
     text: str,
-    sentences: list[Sentence],
+    sentences: Sequence[Sentence],
     events: list[EventMention],
     weights: dict[str, float],
     kept: Kept,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -27,6 +27,20 @@ class Sentence:
     start: int
     end: int
     text: str
+
+
+class Sentences(tuple[Sentence, ...]):
+    """An article's sentences with their starts indexed when they are in order and disjoint (as
+    `sentences_of` gives them): `sentence_matches` then goes from a candidate to its sentence by
+    bisection instead of testing every sentence for every phrase set."""
+
+    starts: list[int] | None
+
+    def __new__(cls, items: Iterable[Sentence]) -> Sentences:
+        self = super().__new__(cls, items)
+        ordered = all(a.end <= b.start for a, b in pairwise(self))
+        self.starts = [x.start for x in self] if ordered else None
+        return self
 
 
 _BOUNDARY = re.compile(r"[.!?]+(?=\s|$)|\n(?=[ \t]*\n|[ \t]+\S)")
@@ -235,10 +249,20 @@ def sentence_matches(
     starts = sorted({i for a in anchors for i in found.get(a, ())})
     if not starts:
         return
-    for s in sentences:
-        i = bisect_left(starts, s.start)
-        if i < len(starts) and starts[i] < s.end:
-            yield from regex.finditer(text, s.start, s.end)
+    indexed = sentences.starts if isinstance(sentences, Sentences) else None
+    if indexed is None:
+        for s in sentences:
+            i = bisect_left(starts, s.start)
+            if i < len(starts) and starts[i] < s.end:
+                yield from regex.finditer(text, s.start, s.end)
+        return
+    scan: list[int] = []  # sentences holding a candidate, in order (starts are sorted)
+    for p in starts:
+        k = bisect_right(indexed, p) - 1
+        if k >= 0 and (not scan or k > scan[-1]) and p < sentences[k].end:
+            scan.append(k)
+    for k in scan:
+        yield from regex.finditer(text, sentences[k].start, sentences[k].end)
 
 
 @lru_cache(maxsize=1)

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.tagging.text import (
+    Sentences,
     compile_phrases,
     find_phrases,
     fingerprint_of,
@@ -142,6 +143,7 @@ def test_sentence_matches_equals_scanning_every_sentence(parts: list[str]) -> No
     sents = split_sentences(text)
     plain = [m.span() for s in sents for m in pattern.finditer(text, s.start, s.end)]
     assert [m.span() for m in sentence_matches(pattern, text, sents)] == plain
+    assert [m.span() for m in sentence_matches(pattern, text, Sentences(sents))] == plain
 
 
 def _simhash_reference(text: str) -> int:
