@@ -243,6 +243,7 @@ def quantities(text: str, taken: list[tuple[int, int]]) -> list[Quantity]:
     table = units()
     pattern = _quantity_re()
     last = -1
+    in_taken = {i for a, b in taken for i in range(a, b)}  # dates are short: a set beats a scan
     for pos in _number_starts(text):
         if pos < last:
             continue
@@ -251,7 +252,7 @@ def quantities(text: str, taken: list[tuple[int, int]]) -> list[Quantity]:
             continue
         last = max(m.end("num"), m.end("scale"), m.end("outof"), m.end("unit"))
         num = m.group("num")
-        if any(a <= m.start("num") < b for a, b in taken) or _is_year(num, m):
+        if m.start("num") in in_taken or _is_year(num, m):
             continue
         value = parse_number(num)
         if value is None:

@@ -45,6 +45,7 @@ _SKIP = frozenset(("script", "style", "noscript", "template", "head", "iframe", 
 _SPACES = re.compile(r"[^\S\n ][^\S\n]*| [^\S\n]+")
 _NEWLINES = re.compile(r" *\n\s*")
 _INVISIBLE_RE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff\r]")
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 _HTML_HINT = re.compile(r"<[A-Za-z/!]|&[#A-Za-z]")
 # Zero-width and soft-hyphen characters break matching of names that look identical.
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
@@ -86,8 +87,11 @@ def strip_html(raw: str) -> str:
     if "<" not in raw:
         return html.unescape(raw)
     p = _Stripper()
-    p.feed(raw)
-    p.close()
+    try:
+        p.feed(raw)
+        p.close()
+    except AssertionError:  # the stdlib parser asserts on some malformed markup ("<![0")
+        return html.unescape(_TAG.sub("\n", raw))  # tags as line breaks, the rest kept as text
     return "".join(p.parts)
 
 

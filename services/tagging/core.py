@@ -8,8 +8,8 @@ kept in `suppressed` so that a missing alert can be explained as well as a prese
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -33,6 +33,7 @@ from schemas.tagged import TrapReason
 from services.tagging.text import (
     Phrases,
     Sentence,
+    Sentences,
     article_text,
     fingerprint_of,
     sentence_at,
@@ -175,17 +176,20 @@ class Context:
     """The article text split once, with the spans of the phrase traps found once."""
 
     text: str
-    sentences: list[Sentence]
+    sentences: Sentences
     ref_year: int | None
     traps: Traps
     phrase_traps: list[tuple[int, int, TrapReason, str]]
+    # the traps that depend on the sentence alone, by sentence start: many terms share a sentence
+    sentence_traps: dict[int, tuple[TrapReason, str] | None] = field(default_factory=dict)
 
     @classmethod
     def of(
-        cls, text: str, sentences: list[Sentence], ref_year: int | None, traps: Traps
+        cls, text: str, sentences: Sequence[Sentence], ref_year: int | None, traps: Traps
     ) -> Context:
-        found = _phrase_traps(text, tuple(sentences), traps)
-        return cls(text, sentences, ref_year, traps, list(found))
+        indexed = Sentences(sentences)
+        found = _phrase_traps(text, indexed, traps)
+        return cls(text, indexed, ref_year, traps, list(found))
 
 
 @lru_cache(maxsize=32)
@@ -218,6 +222,24 @@ def _window(prefix: str, n: int, at_sentence_start: bool) -> str:
     return " ".join(words[-n:])
 
 
+def _sentence_trap(stext: str, ref_year: int | None, traps: Traps) -> tuple[TrapReason, str] | None:
+    """The traps a whole sentence sets off, whatever term in it is checked."""
+    if (m := traps.historical.search(stext)) is not None:
+        return "historical", m.group(0)
+    if ref_year is not None:
+        for y in _YEAR.finditer(stext):
+            if int(y.group(1)) <= ref_year - traps.years_back:
+                return "historical", y.group(0)
+    reasons: tuple[tuple[Pattern, TrapReason], ...] = (
+        (traps.metaphor_context, "metaphor"),
+        (traps.peaceful_context, "peaceful"),
+    )
+    for context, reason in reasons:
+        if (m := context.search(stext)) is not None and not traps.metaphor_hard.search(stext):
+            return reason, m.group(0)
+    return None
+
+
 def trap_for(
     ctx: Context, start: int, end: int, modal: bool = False
 ) -> tuple[TrapReason, str] | None:
@@ -229,19 +251,10 @@ def trap_for(
     if sent is None:
         return None
     traps = ctx.traps
-    stext = sent.text
-    if (m := traps.historical.search(stext)) is not None:
-        return "historical", m.group(0)
-    if ctx.ref_year is not None:
-        for y in _YEAR.finditer(stext):
-            if int(y.group(1)) <= ctx.ref_year - traps.years_back:
-                return "historical", y.group(0)
-    for context, reason in (
-        (traps.metaphor_context, "metaphor"),
-        (traps.peaceful_context, "peaceful"),
-    ):
-        if (m := context.search(stext)) is not None and not traps.metaphor_hard.search(stext):
-            return reason, m.group(0)
+    if sent.start not in ctx.sentence_traps:
+        ctx.sentence_traps[sent.start] = _sentence_trap(sent.text, ctx.ref_year, traps)
+    if (found := ctx.sentence_traps[sent.start]) is not None:
+        return found
     before = ctx.text[sent.start : start]
     clause = _CLAUSE.split(before)[-1]
     neg = _window(clause, traps.negation_window, clause is before)
@@ -333,8 +346,8 @@ def tag(article: EnrichedArticle, taxonomy: Taxonomy | None = None) -> TaggedArt
             fingerprint=fingerprint_of(article),
         )
     text = article_text(article)
-    sentences = sentences_of(article, text)
-    ctx = Context.of(text, sentences, reference_year(article.times), tax.traps)
+    ctx = Context.of(text, sentences_of(article, text), reference_year(article.times), tax.traps)
+    sentences = ctx.sentences
     suppressed: dict[tuple[int, int], Suppressed] = {}
 
     def kept(m: re.Match[str], modal: bool = False) -> bool:
@@ -425,7 +438,7 @@ def _overlaps(exclude: Pattern | None, text: str, m: re.Match[str]) -> bool:
 
 
 def _max_casualties(
-    tax: Taxonomy, text: str, sentences: list[Sentence], kept: Kept, article: object
+    tax: Taxonomy, text: str, sentences: Sequence[Sentence], kept: Kept, article: object
 ) -> int | None:
     """The largest stated count of killed or wounded; 0 when mentioned without a number.
 
@@ -450,7 +463,7 @@ def _max_casualties(
 def _score(
     tax: Taxonomy,
     text: str,
-    sentences: list[Sentence],
+    sentences: Sequence[Sentence],
     events: list[EventMention],
     weights: dict[str, float],
     kept: Kept,

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from itertools import pairwise
 from typing import Any
+
+import ahocorasick
 
 _ABBREV_END = re.compile(r"(?:\b[A-Z]|\bU\.S|\bMr|\bMrs|\bDr|\bSt|\bGen|\bLt|\bCol|\bNo)\.$")
 _TOKEN = re.compile(r"\w+(?:[-'’]\w+)*")
@@ -23,6 +27,20 @@ class Sentence:
     start: int
     end: int
     text: str
+
+
+class Sentences(tuple[Sentence, ...]):
+    """An article's sentences with their starts indexed when they are in order and disjoint (as
+    `sentences_of` gives them): `sentence_matches` then goes from a candidate to its sentence by
+    bisection instead of testing every sentence for every phrase set."""
+
+    starts: list[int] | None
+
+    def __new__(cls, items: Iterable[Sentence]) -> Sentences:
+        self = super().__new__(cls, items)
+        ordered = all(a.end <= b.start for a, b in pairwise(self))
+        self.starts = [x.start for x in self] if ordered else None
+        return self
 
 
 _BOUNDARY = re.compile(r"[.!?]+(?=\s|$)|\n(?=[ \t]*\n|[ \t]+\S)")
@@ -123,13 +141,52 @@ def phrase_regex(phrase: str) -> str:
     return "".join(parts)
 
 
+# Patterns made by compile_phrases, with the literal starts of their phrases (see sentence_matches).
+_ANCHORS: dict[re.Pattern[str], tuple[str, ...]] = {}
+# Under re.I these match an ASCII letter although their lower() is another one ("ı" ~ "i", "ſ" ~ "s"),
+# and "İ".lower() is two characters (offsets would shift): texts with them take the plain path.
+_FOLD_TRAPS = re.compile("[\u0130\u0131\u017f]")
+_NOT_WORD = re.compile(r"[^\w-]")
+_GENERATION = [0]  # bumped when a new phrase set adds anchors, so cached positions are redone
+
+
 @lru_cache(maxsize=4096)
 def compile_phrases(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
     """One alternation of all phrases, longest first, so the widest match wins."""
     alts = sorted({phrase_regex(p.strip()) for p in phrases if p.strip()}, key=len, reverse=True)
     if not alts:
         return None
-    return re.compile(r"(?<![\w-])(?:" + "|".join(alts) + r")(?![\w])", re.I)
+    pattern = re.compile(r"(?<![\w-])(?:" + "|".join(alts) + r")(?![\w])", re.I)
+    keys = _anchor_keys(phrases)
+    if keys is not None:
+        _ANCHORS[pattern] = keys
+        _anchor_automaton.cache_clear()
+        _GENERATION[0] += 1
+    return pattern
+
+
+@lru_cache(maxsize=256)
+def _lower(text: str) -> str:
+    """Memoised: every phrase set's pre-check of one article lower-cases the same text."""
+    return text.lower()
+
+
+def _anchor_keys(phrases: tuple[str, ...]) -> tuple[str, ...] | None:
+    """What a match's start looks like in `_word_starts(text)`: a space (the look-behind's
+    non-word character), the first word's literal start, and after a word without `*` a space
+    or a hyphen (the phrase's separator or its final look-ahead). None when not plain ASCII."""
+    keys: set[str] = set()
+    for p in phrases:
+        if not p.strip():
+            continue
+        first = p.split()[0]
+        star = first.endswith("*") and len(first) > 1
+        lit = (first[:-1] if star else first).lower()
+        if not lit.isascii():
+            return None
+        base = " " + _NOT_WORD.sub(" ", lit)
+        keys |= {base} if star else {base + " ", base + "-"}
+    return tuple(sorted(keys))
 
 
 def _anchor(phrase: str) -> str:
@@ -156,9 +213,13 @@ class Phrases:
             raise ValueError(f"empty phrase list {list(phrases)!r}")
         return cls(pattern, tuple(sorted({_anchor(p) for p in ps})))
 
+    @cached_property
+    def _anchor_re(self) -> re.Pattern[str]:
+        """`any(a in low for a in anchors)` as one scan: the trap cues are long lists."""
+        return re.compile("|".join(re.escape(a) for a in self.anchors))
+
     def maybe(self, text: str) -> bool:
-        low = text.lower()
-        return any(a in low for a in self.anchors)
+        return self._anchor_re.search(_lower(text)) is not None
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         return self.pattern.finditer(text) if self.maybe(text) else iter(())
@@ -172,12 +233,57 @@ def sentence_matches(
 ) -> Iterator[re.Match[str]]:
     """Matches inside each sentence: a phrase gap may span a wrapped line but never two sentences,
     and a would-be match across a boundary cannot hide a real one inside a sentence."""
-    if isinstance(pattern, Phrases):
-        if not pattern.maybe(text):
+    phrases = pattern if isinstance(pattern, Phrases) else None
+    regex = phrases.pattern if phrases is not None else pattern
+    assert isinstance(regex, re.Pattern)
+    anchors = _ANCHORS.get(regex)
+    if anchors is None or _FOLD_TRAPS.search(text):
+        if phrases is not None and not phrases.maybe(text):
             return
-        pattern = pattern.pattern
-    for s in sentences:
-        yield from pattern.finditer(text, s.start, s.end)
+        for s in sentences:
+            yield from regex.finditer(text, s.start, s.end)
+        return
+    # Every match starts where one of its pattern's anchor keys occurs (see _anchor_keys):
+    # a sentence without such an occurrence cannot hold a match and is not scanned.
+    found = _anchor_positions(text, _GENERATION[0])
+    starts = sorted({i for a in anchors for i in found.get(a, ())})
+    if not starts:
+        return
+    indexed = sentences.starts if isinstance(sentences, Sentences) else None
+    if indexed is None:
+        for s in sentences:
+            i = bisect_left(starts, s.start)
+            if i < len(starts) and starts[i] < s.end:
+                yield from regex.finditer(text, s.start, s.end)
+        return
+    scan: list[int] = []  # sentences holding a candidate, in order (starts are sorted)
+    for p in starts:
+        k = bisect_right(indexed, p) - 1
+        if k >= 0 and (not scan or k > scan[-1]) and p < sentences[k].end:
+            scan.append(k)
+    for k in scan:
+        yield from regex.finditer(text, sentences[k].start, sentences[k].end)
+
+
+@lru_cache(maxsize=1)
+def _anchor_automaton() -> ahocorasick.Automaton:
+    auto = ahocorasick.Automaton()
+    for key in {k for keys in _ANCHORS.values() for k in keys}:
+        auto.add_word(key, key)
+    auto.make_automaton()
+    return auto
+
+
+@lru_cache(maxsize=8)
+def _anchor_positions(text: str, generation: int) -> dict[str, list[int]]:
+    """Where each anchor key of every compiled phrase set occurs (as offsets into `text`): one
+    pass of an Aho-Corasick automaton per article instead of a regex scan per phrase set and
+    sentence. Characters other than word characters and "-" become spaces, lower-cased, with a
+    space before and after, as the keys expect."""
+    found: dict[str, list[int]] = {}
+    for end, key in _anchor_automaton().iter(" " + _NOT_WORD.sub(" ", text).lower() + " "):
+        found.setdefault(key, []).append(end - len(key) + 1)
+    return found
 
 
 def find_phrases(phrases: Iterable[str], text: str) -> list[re.Match[str]]:
@@ -188,8 +294,14 @@ def find_phrases(phrases: Iterable[str], text: str) -> list[re.Match[str]]:
 # ---- near-duplicate fingerprint -----------------------------------------------------------
 def simhash(text: str, shingle: int = 2) -> int:
     """64-bit SimHash over word shingles: near-duplicate texts differ in a few bits only."""
-    words = [m.group(0).casefold() for m in _TOKEN.finditer(text)]
-    grams = {" ".join(words[i : i + shingle]) for i in range(max(1, len(words) - shingle + 1))}
+    if text.isascii():  # casefold is lower() here and keeps every token's span: one pass
+        words = _TOKEN.findall(text.lower())
+    else:
+        words = [m.group(0).casefold() for m in _TOKEN.finditer(text)]
+    if shingle == 2 and len(words) >= 2:
+        grams = {f"{a} {b}" for a, b in pairwise(words)}
+    else:
+        grams = {" ".join(words[i : i + shingle]) for i in range(max(1, len(words) - shingle + 1))}
     bits = [
         format(int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "big"), "064b")
         for g in grams

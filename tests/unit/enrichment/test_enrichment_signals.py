@@ -98,11 +98,14 @@ def test_windowed_vader_scores_exactly_like_vader() -> None:
     texts += [
         "It was not bad at all, but never so good. Without doubt the kind of thing no one liked.",
         "No, it is not at least very good; the bomb was the shit and a hell of a mess.",
+        "Talks resumed 😀 in Geneva. 💔 The convoy left at noon. Officials met on Tuesday.",
+        "  The kind of day it was, but nothing more.  ",
     ]
     fast = signals._vader()
     for text in texts:
         for a, b in split_sentences(text):
             assert fast.polarity_scores(text[a:b]) == stock.polarity_scores(text[a:b])
+            assert fast.compound(text[a:b]) == stock.polarity_scores(text[a:b])["compound"]
 
 
 def test_all_caps_text_is_still_english() -> None:

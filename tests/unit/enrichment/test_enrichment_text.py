@@ -60,3 +60,8 @@ def test_sentence_spans_are_ordered_disjoint_and_trimmed(text: str) -> None:
         assert text[a:b] == text[a:b].strip() or text[a:b].strip() == ""
         assert "\n" not in text[a:b]
         last = b
+
+
+def test_markup_the_stdlib_parser_rejects_is_kept_as_text() -> None:
+    """html.parser asserts on '<![0' (found by the any-text property test): no crash, text kept."""
+    assert clean("<p>Kyiv</p> <![0 &amp; more") == "Kyiv\n<![0 & more"

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.tagging.text import (
+    Sentences,
     compile_phrases,
     find_phrases,
     fingerprint_of,
@@ -120,3 +121,45 @@ def test_fingerprint_prefers_enrichments_field() -> None:
 
     assert fingerprint_of(WithPrint()) == "00ff"
     assert fingerprint_of(Without()) == f"{simhash('t' + chr(10) + WIRE):016x}"
+
+
+_PHRASES = ("missile* ... strike", "air strike", "shell*", "US troops", "us")
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            ["missiles", "Missile", "strike", "AIR", "air", "shelling", "uſ", "US", "ı"]
+        )
+        | st.sampled_from([" ", ". ", "\n", "-", ", ", "troops", "İ", "ſ"]),
+        max_size=40,
+    )
+)
+def test_sentence_matches_equals_scanning_every_sentence(parts: list[str]) -> None:
+    """The anchor pre-selection of sentences changes nothing: same matches as a scan of each."""
+    text = "".join(parts)
+    pattern = compile_phrases(_PHRASES)
+    assert pattern is not None
+    sents = split_sentences(text)
+    plain = [m.span() for s in sents for m in pattern.finditer(text, s.start, s.end)]
+    assert [m.span() for m in sentence_matches(pattern, text, sents)] == plain
+    assert [m.span() for m in sentence_matches(pattern, text, Sentences(sents))] == plain
+
+
+def _simhash_reference(text: str) -> int:
+    """The first SimHash, written plainly: the faster one must give the same bits."""
+    import hashlib
+    import re
+
+    words = [m.group(0).casefold() for m in re.finditer(r"\w+(?:[-'’]\w+)*", text)]
+    grams = {" ".join(words[i : i + 2]) for i in range(max(1, len(words) - 1))}
+    hashes = [
+        int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "big") for g in grams
+    ]
+    bits = [sum(h >> (63 - i) & 1 for h in hashes) * 2 > len(hashes) for i in range(64)]
+    return sum(1 << (63 - i) for i, b in enumerate(bits) if b)
+
+
+@given(st.text(alphabet=st.sampled_from("ab cD-'’.\nÉß"), max_size=80))
+def test_simhash_matches_the_plain_definition(text: str) -> None:
+    assert simhash(text) == _simhash_reference(text)
