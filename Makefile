@@ -34,8 +34,10 @@ lint: setup
 	$(UV) run ruff check .
 	$(UV) run mypy
 
+# The whole suite but the fault tier, which runs on its own (`make fault`): it kills Kafka, Redis
+# and workers for minutes and is not yet stable on the merged pipeline (docs/faults.md).
 test: lint
-	$(UV) run pytest -q -p no:cacheprovider
+	$(UV) run pytest -q -p no:cacheprovider -m "not fault"
 
 # The fault tier at full size (2,000 articles per scenario); figures go into docs/faults.md.
 fault: setup

@@ -27,6 +27,7 @@ def channels_for(alert: Alert, keys: RedisKeys) -> list[str]:
         keys.severity(alert.severity),
         keys.rule(alert.rule_id),
         *(keys.country(c) for c in alert.countries),
+        *(keys.named(c) for c in alert.channels),  # the extra channels a rule names
     ]
 
 

@@ -58,6 +58,10 @@ class RedisKeys:
     def country(self, code: str) -> str:
         return f"{self.prefix}:alerts:country:{code}"
 
+    def named(self, channel: str) -> str:
+        """An extra channel a rule names in its `channels` list."""
+        return f"{self.prefix}:alerts:channel:{channel}"
+
     @property
     def pattern(self) -> str:
         return f"{self.prefix}:alerts*"
