@@ -288,6 +288,29 @@ class ReplayOptions:
     check: Callable[[RawArticle], RawArticle] | None = None  # raises ArticleError to skip
 
 
+async def publish_with_retry(
+    publisher: Publisher, batch: list[RawArticle], report: ArchiveReport, retry_for_s: float
+) -> None:
+    """Sends again with backoff while Kafka does not acknowledge (a resend is safe: ids are
+    deterministic and consumers dedupe); after `retry_for_s` the batch is counted as failed."""
+    deadline, delay = time.monotonic() + retry_for_s, 0.5
+    while True:
+        try:
+            ids = await publisher.publish(batch)
+        except Exception as exc:
+            if time.monotonic() < deadline:
+                report.retries += 1
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            report.failed += [(a.id, reason) for a in batch]
+            return
+        report.published_count += len(ids)
+        report.published += ids[: max(0, KEEP_IDS - len(report.published))]
+        return
+
+
 async def replay_archive(
     settings: Settings,
     paths: list[Path],
@@ -309,22 +332,7 @@ async def replay_archive(
         if not pending:
             return
         batch, pending = pending, []
-        deadline, delay = time.monotonic() + o.retry_for_s, 0.5
-        while True:  # a resend is safe: ids are deterministic and consumers dedupe
-            try:
-                ids = await publisher.publish(batch)
-            except Exception as exc:
-                if time.monotonic() < deadline:
-                    report.retries += 1
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 5.0)
-                    continue
-                reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-                report.failed += [(a.id, reason) for a in batch]
-                break
-            report.published_count += len(ids)
-            report.published += ids[: max(0, KEEP_IDS - len(report.published))]
-            break
+        await publish_with_retry(publisher, batch, report, o.retry_for_s)
         prog.published, prog.failed = report.published_count, len(report.failed)
 
     def show(force: bool = False) -> None:

@@ -13,10 +13,16 @@ from pathlib import Path
 from schemas import RawArticle
 from schemas.base import utcnow
 from services.common.settings import Settings
-from services.ingest.archive import ArchiveReport, ReplayOptions, replay_archive
+from services.ingest.archive import (
+    ArchiveReport,
+    ReplayOptions,
+    publish_with_retry,
+    replay_archive,
+)
 from services.ingest.parse import Limits, check_article
 
 ReplayReport = ArchiveReport  # published ids, duplicates, skipped items, failures with reasons
+__all__ = ["ReplayOptions", "ReplayReport", "publish_with_retry", "replay"]
 
 
 def _check(article: RawArticle, limits: Limits) -> RawArticle:

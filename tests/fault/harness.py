@@ -200,7 +200,7 @@ class Run:
         try:
             for i in range(0, len(self.articles), batch):
                 await publish_with_retry(pub, self.articles[i : i + batch], report, 180.0)
-                self.published = len(report.published)
+                self.published = report.published_count
                 await asyncio.sleep(pause)
         finally:
             await pub.stop()
