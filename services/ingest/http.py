@@ -95,8 +95,8 @@ def _security_middleware(settings: Settings) -> Any:
     return security
 
 
-def parse_body(raw: bytes, settings: Settings) -> list[RawArticle] | web.Response:
-    """Every article of the body, or the 4xx that says what is wrong; nothing half-accepted."""
+def _decode(raw: bytes, settings: Settings) -> list[Any] | web.Response:
+    """The JSON body as a non-empty list of items, or the 4xx that says what is wrong."""
     try:
         doc = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -110,24 +110,42 @@ def parse_body(raw: bytes, settings: Settings) -> list[RawArticle] | web.Respons
         return _error(422, "empty list: send one article or a non-empty list")
     if len(items) > settings.max_batch:
         return _error(413, f"{len(items)} articles in one request; at most {settings.max_batch}")
+    return items
+
+
+def validate_items(
+    items: list[Any], settings: Settings
+) -> tuple[list[tuple[int, RawArticle]], list[dict[str, Any]]]:
+    """(index, article) for every valid item and {index, status, error} for every invalid one."""
     limits = Limits(
         max_past=timedelta(days=settings.max_past_days),
         max_future=timedelta(seconds=settings.max_future_s),
     )
     now = utcnow()
-    articles: list[RawArticle] = []
-    errors = []
+    good: list[tuple[int, RawArticle]] = []
+    bad: list[dict[str, Any]] = []
     for i, obj in enumerate(items):
         try:
-            articles.append(check_article(from_mapping(obj, source="http"), now, limits))
+            good.append((i, check_article(from_mapping(obj, source="http"), now, limits)))
         except ArticleError as exc:
-            errors.append({"index": i, "error": str(exc)})
-    if errors:
-        return _error(422, "invalid article(s); nothing was accepted", items=errors)
-    return articles
+            bad.append({"index": i, "status": "rejected", "error": str(exc)})
+    return good, bad
+
+
+def parse_body(raw: bytes, settings: Settings) -> list[RawArticle] | web.Response:
+    """Every article of the body, or the 4xx that says what is wrong; nothing half-accepted."""
+    items = _decode(raw, settings)
+    if isinstance(items, web.Response):
+        return items
+    good, bad = validate_items(items, settings)
+    if bad:
+        return _error(422, "invalid article(s); nothing was accepted", items=bad)
+    return [a for _, a in good]
 
 
 async def post_articles(request: web.Request) -> web.Response:
+    """All or nothing by default; with `?partial=true` the valid items of a batch are accepted and
+    the invalid ones rejected, each with its own result in `items`, in request order."""
     settings = request.app[SETTINGS]
     if request.content_type != "application/json":
         return _error(415, f"send Content-Type: application/json, not {request.content_type!r}")
@@ -135,11 +153,16 @@ async def post_articles(request: web.Request) -> web.Response:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
         return _error(413, f"body larger than {settings.max_body_bytes} bytes")
-    parsed = parse_body(raw, settings)
-    if isinstance(parsed, web.Response):
-        return parsed
+    partial = request.query.get("partial", "").lower() in ("1", "true", "yes")
+    items = _decode(raw, settings)
+    if isinstance(items, web.Response):
+        return items
+    good, bad = validate_items(items, settings)
+    if bad and (not partial or not good):
+        what = "nothing was accepted" if not partial else "no valid article"
+        return _error(422, f"invalid article(s); {what}", items=bad)
     try:
-        ids = await request.app[PUBLISHER].publish(parsed)
+        ids = await request.app[PUBLISHER].publish([a for _, a in good])
     except Exception as exc:
         log.warning("publish failed: %s", type(exc).__name__)
         metrics.error("ingest", exc)
@@ -149,7 +172,13 @@ async def post_articles(request: web.Request) -> web.Response:
             headers={"Retry-After": "5"},
         )
     metrics.ingested(len(ids))
-    return web.json_response({"accepted": len(ids), "ids": ids}, status=202)
+    results: list[dict[str, Any]] = [
+        {"index": i, "status": "accepted", "id": aid} for (i, _), aid in zip(good, ids, strict=True)
+    ]
+    results = sorted(results + bad, key=lambda r: int(r["index"]))  # request order
+    return web.json_response(
+        {"accepted": len(ids), "rejected": len(bad), "ids": ids, "items": results}, status=202
+    )
 
 
 async def health(request: web.Request) -> web.Response:

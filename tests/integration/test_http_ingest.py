@@ -97,3 +97,29 @@ async def test_batch_with_one_bad_item_accepts_nothing(client: TestClient) -> No
 async def test_health(client: TestClient) -> None:  # type: ignore[type-arg]
     resp = await client.get("/health")
     assert resp.status == 200
+
+
+async def test_partial_batch_accepts_the_valid_items_with_a_result_per_item(
+    client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    batch = [
+        {"title": "ok one", "body": "first valid"},
+        {"title": "no body"},
+        {"title": "ok two", "body": "second valid"},
+    ]
+    resp = await client.post("/articles?partial=true", json=batch)
+    assert resp.status == 202, await resp.text()
+    doc = await resp.json()
+    assert (doc["accepted"], doc["rejected"]) == (2, 1)
+    assert [(r["index"], r["status"]) for r in doc["items"]] == [
+        (0, "accepted"),
+        (1, "rejected"),
+        (2, "accepted"),
+    ]
+    assert "body" in doc["items"][1]["error"]
+    assert [r["id"] for r in doc["items"] if r["status"] == "accepted"] == doc["ids"]
+
+
+async def test_partial_batch_with_no_valid_item_is_rejected(client: TestClient) -> None:  # type: ignore[type-arg]
+    resp = await client.post("/articles?partial=true", json=[{"title": "x"}])
+    assert resp.status == 422
