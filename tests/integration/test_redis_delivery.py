@@ -7,29 +7,17 @@ import uuid
 import pytest
 import redis.asyncio as aioredis
 
-from schemas import Alert, StageTimes
+from schemas import Alert
 from services.alerts.delivery import RedisDelivery
 from services.common.settings import Settings
 from services.common.topics import RedisKeys
+from tests.factories import make_alert
 
 pytestmark = pytest.mark.integration
 
 
 def _alert(rule: str = "missile-strike") -> Alert:
-    return Alert(
-        id=uuid.uuid4().hex[:16],
-        rule_id=rule,
-        rule_description="d",
-        severity="high",
-        score=7.0,
-        matches=[],
-        article_id="a1",
-        story_id="a1",
-        title="t",
-        countries=["UA"],
-        channels=["escalation"],
-        times=StageTimes(),
-    )
+    return make_alert(rule_id=rule, channels=["escalation"])
 
 
 async def test_same_alert_is_delivered_once(stack: Settings) -> None:

@@ -9,7 +9,7 @@ import pytest
 import redis.asyncio as aioredis
 from click.testing import CliRunner
 
-from schemas import Alert, StageTimes
+from schemas import Alert
 from services.alerts.delivery import RedisDelivery
 from services.alerts.subscriber import follow
 from services.alerts.subscriptions import Digest, FanOut, Subscription, SubscriptionStore
@@ -17,23 +17,18 @@ from services.cli import main
 from services.common.settings import Settings
 from services.common.topics import RedisKeys
 from tests.conftest import settings_env
+from tests.factories import make_alert
 
 pytestmark = pytest.mark.integration
 
 
 def _alert(n: int, severity: str = "high") -> Alert:
-    return Alert(
+    return make_alert(
         id=f"{uuid.uuid4().hex[:12]}{n:04d}",
-        rule_id="missile-strike",
-        rule_description="d",
-        severity=severity,  # type: ignore[arg-type]
-        score=5.0,
-        matches=[],
+        severity=severity,
         article_id=f"art{n}",
         story_id=f"art{n}",
         title=f"title {n}",
-        countries=["UA"],
-        times=StageTimes(),
     )
 
 

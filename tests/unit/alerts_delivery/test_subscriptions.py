@@ -3,28 +3,17 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from schemas import Alert, StageTimes
+from schemas import Alert
 from services.alerts.history import stream_start
 from services.alerts.subscribe import parse_message
 from services.alerts.subscriptions import Digest, Subscription, matches
+from tests.factories import make_alert
 
 
 def _alert(
     severity: str = "high", rule: str = "missile-strike", countries: list[str] | None = None
 ) -> Alert:
-    return Alert(
-        id="a" * 16,
-        rule_id=rule,
-        rule_description="d",
-        severity=severity,  # type: ignore[arg-type]
-        score=5.0,
-        matches=[],
-        article_id="x",
-        story_id="x",
-        title="t",
-        countries=countries or ["UA"],
-        times=StageTimes(),
-    )
+    return make_alert(id="a" * 16, severity=severity, rule_id=rule, countries=countries or ["UA"])
 
 
 @pytest.mark.parametrize(

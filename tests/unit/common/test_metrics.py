@@ -9,6 +9,7 @@ from prometheus_client import REGISTRY
 from schemas import Alert, RawArticle, StageTimes
 from schemas.base import utcnow
 from services.common import metrics
+from tests.factories import make_alert
 
 
 def value(name: str, **labels: str) -> float:
@@ -17,16 +18,10 @@ def value(name: str, **labels: str) -> float:
 
 def _alert(rule: str, severity: str) -> Alert:
     now = utcnow()
-    return Alert(
+    return make_alert(
         id=f"a-{rule}",
         rule_id=rule,
-        rule_description="d",
-        severity=severity,  # type: ignore[arg-type]
-        score=5.0,
-        matches=[],
-        article_id="x",
-        story_id="x",
-        title="t",
+        severity=severity,
         times=StageTimes(ingested=now - timedelta(seconds=2), alerted=now),
     )
 
