@@ -14,7 +14,6 @@ import aiohttp
 import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
-from aiokafka import AIOKafkaConsumer
 
 from schemas import RawArticle
 from schemas.base import utcnow
@@ -25,7 +24,7 @@ from services.ingest.feeds.health import FAILURES_TO_ALARM, FeedConfig
 from services.ingest.feeds.poller import FeedPoller
 from services.ingest.feeds.store import FeedStore
 from services.ingest.publisher import Publisher
-from tests.conftest import free_port
+from tests.conftest import free_port, read_topic
 
 pytestmark = pytest.mark.integration
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "feeds"
@@ -85,29 +84,14 @@ async def env(stack: Settings) -> AsyncIterator[dict[str, Any]]:
 
 
 async def _raw_from(stack: Settings, source: str) -> list[RawArticle]:
-    consumer = AIOKafkaConsumer(
-        Topics.from_settings(stack).raw,
-        bootstrap_servers=stack.bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
     out: list[RawArticle] = []
-    try:
-        idle = 0
-        while idle < 3:
-            batch = await consumer.getmany(timeout_ms=500)
-            idle = 0 if batch else idle + 1
-            for records in batch.values():
-                for r in records:
-                    try:  # the session's raw topic also holds other tests' poison records
-                        a = RawArticle.model_validate_json(r.value)
-                    except ValueError:
-                        continue
-                    if a.source == source:
-                        out.append(a)
-    finally:
-        await consumer.stop()
+    for r in await read_topic(stack, Topics.from_settings(stack).raw):
+        try:  # the session's raw topic also holds other tests' poison records
+            a = RawArticle.model_validate_json(r.value or b"")
+        except ValueError:
+            continue
+        if a.source == source:
+            out.append(a)
     return out
 
 
