@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     dashboard_port: int = Field(8081, description="Dashboard HTTP port (`newswire run dashboard`).")
     max_batch: int = Field(1000, ge=1, description="Most articles in one POST /articles.")
     send_timeout_s: float = Field(10.0, gt=0, description="Bound on one Kafka send.")
+    worker_batch_max: int = Field(
+        200,
+        ge=1,
+        description="Most records a worker takes into one batch (what is already buffered).",
+    )
     rules_file: Path = Field(
         PROJECT_ROOT / "services" / "alerts" / "data" / "rules.yaml", description="Alert rules."
     )

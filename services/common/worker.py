@@ -117,28 +117,65 @@ class Stage(Generic[T]):
         self.source = app.topic(source)
         self.sink = app.topic(sink)
         self.dlq = app.topic(self.topics.deadletter)
+        self.batch_max = settings.worker_batch_max
         self.processed = 0
         self.dead_lettered = 0
         self.retries = 0
         app.agent(self.source, name=f"{settings.topic_prefix}.{name}", concurrency=1)(self._agent)
 
     async def _agent(self, stream: Any) -> None:
+        """Acks by hand, so records are processed in batches of what is already buffered (one when
+        the stream is quiet, up to `batch_max` under load) with one wait for all the broker's acks.
+        An event is acked only after every output of its batch is durable: a crash or a
+        cancellation mid-batch leaves the whole batch uncommitted, to be processed again."""
+        stream.enable_acks = False
+        queue = getattr(stream.channel, "queue", None)
+        batch: list[Any] = []
         async for event in stream.events():
-            await self.handle(event.message)
+            batch.append(event)
+            if len(batch) < self.batch_max and queue is not None and not queue.empty():
+                continue  # more is already here: take it into this batch
+            await self.handle([e.message for e in batch])
+            for e in batch:
+                await stream.ack(e)
+            batch.clear()
 
-    async def handle(self, msg: Any) -> None:
-        """Process one record to the end: outputs durable, or a dead letter durable."""
-        nlog.new_record(msg.key)
-        started = metrics.record_in(self.name)
-        try:
-            outputs = self.compute(msg.value)
-        except Exception as exc:  # permanent: the record itself is bad
-            await self._dead_letter(msg, exc)
-            return
-        for out in outputs:
-            await self.output(out)
-        self.processed += 1
-        metrics.record_done(self.name, started)
+    async def handle(self, msgs: Sequence[Any]) -> None:
+        """Process records to the end: every output durable, or the record's dead letter durable."""
+        outputs: list[T] = []
+        started: list[float] = []
+        for msg in msgs:
+            nlog.new_record(msg.key)
+            began = metrics.record_in(self.name)
+            try:
+                outputs.extend(self.compute(msg.value))
+            except Exception as exc:  # permanent: the record itself is bad
+                await self._dead_letter(msg, exc)
+                continue
+            started.append(began)
+        if outputs:
+            await self._retry(functools.partial(self.send_all, outputs))
+            if self.deliver is not None:
+                for out in outputs:
+                    await self._retry(functools.partial(self._deliver, out))
+            for out in outputs:
+                metrics.output_written(self.name, out)
+        self.processed += len(started)
+        for began in started:
+            metrics.record_done(self.name, began)
+
+    async def send_all(self, outs: Sequence[T]) -> None:
+        """Every output to the sink, then one wait for all acknowledgements; a retry sends the
+        whole batch again (consumers drop the repeats by id)."""
+        futures = []
+        for out in outs:
+            model: Any = out
+            payload = model.model_dump_json().encode()
+            fut = await asyncio.wait_for(
+                self.sink.send(key=model.id.encode(), value=payload), self.send_timeout_s
+            )
+            futures.append(fut)
+        await wait_acked(futures, self.send_timeout_s)
 
     async def output(self, out: T) -> None:
         """Write one output: sink topic, then the extra delivery, each retried until durable.
@@ -220,11 +257,17 @@ async def send_acked(
     retry instead of a hang."""
     k = key.encode() if isinstance(key, str) else key
     fut = await asyncio.wait_for(topic.send(key=k, value=value, headers=headers), timeout)
+    await wait_acked([fut], timeout)
+
+
+async def wait_acked(futures: Sequence[Any], timeout: float) -> None:
+    """Wait for the broker's acknowledgement of every send; the first failure is raised."""
     # asyncio.wait, not wait_for: cancelling faust's FutureMessage breaks its producer buffer.
-    done, _ = await asyncio.wait({fut}, timeout=timeout)
-    if not done:
-        raise TimeoutError(f"no acknowledgement within {timeout:.0f}s")
-    fut.result()
+    _, pending = await asyncio.wait(set(futures), timeout=timeout)
+    if pending:
+        raise TimeoutError(f"{len(pending)} sends not acknowledged within {timeout:.0f}s")
+    for fut in futures:
+        fut.result()
 
 
 async def retry_until_done(
