@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -173,23 +173,29 @@ def severity_for(score: float, taxonomy: Taxonomy) -> Severity:
 # ---- traps --------------------------------------------------------------------------------
 @dataclass
 class Context:
-    """The article text split once, with the spans of the phrase traps found once."""
+    """The article text split once; the spans of the phrase traps are found on the first check
+    (most articles an alert rule reads never reach one), and each term's verdict is kept."""
 
     text: str
     sentences: Sentences
     ref_year: int | None
     traps: Traps
-    phrase_traps: list[tuple[int, int, TrapReason, str]]
     # the traps that depend on the sentence alone, by sentence start: many terms share a sentence
     sentence_traps: dict[int, tuple[TrapReason, str] | None] = field(default_factory=dict)
+    # trap_for's answer by (start, end, modal): topics, events and casualties share terms
+    verdicts: dict[tuple[int, int, bool], tuple[TrapReason, str] | None] = field(
+        default_factory=dict
+    )
 
     @classmethod
     def of(
         cls, text: str, sentences: Sequence[Sentence], ref_year: int | None, traps: Traps
     ) -> Context:
-        indexed = Sentences(sentences)
-        found = _phrase_traps(text, indexed, traps)
-        return cls(text, indexed, ref_year, traps, list(found))
+        return cls(text, Sentences(sentences), ref_year, traps)
+
+    @cached_property
+    def phrase_traps(self) -> tuple[tuple[int, int, TrapReason, str], ...]:
+        return _phrase_traps(self.text, self.sentences, self.traps)
 
 
 @lru_cache(maxsize=32)
@@ -244,6 +250,13 @@ def trap_for(
     ctx: Context, start: int, end: int, modal: bool = False
 ) -> tuple[TrapReason, str] | None:
     """Why the term at [start, end) does not count, or None when it does."""
+    key = (start, end, modal)
+    if key not in ctx.verdicts:
+        ctx.verdicts[key] = _trap_for(ctx, start, end, modal)
+    return ctx.verdicts[key]
+
+
+def _trap_for(ctx: Context, start: int, end: int, modal: bool) -> tuple[TrapReason, str] | None:
     for a, b, reason, cue in ctx.phrase_traps:
         if a < end and start < b:
             return reason, cue

@@ -101,6 +101,11 @@ def sentences_of(article: Any, text: str) -> list[Sentence]:
 
 
 def sentence_at(sentences: Sequence[Sentence], offset: int) -> Sentence | None:
+    """The first sentence holding `offset`: found by bisection when the starts are indexed."""
+    starts = sentences.starts if isinstance(sentences, Sentences) else None
+    if starts is not None:
+        k = bisect_right(starts, offset) - 1
+        return sentences[k] if k >= 0 and offset < sentences[k].end else None
     for s in sentences:
         if s.start <= offset < s.end:
             return s
@@ -256,13 +261,18 @@ def sentence_matches(
             if i < len(starts) and starts[i] < s.end:
                 yield from regex.finditer(text, s.start, s.end)
         return
-    scan: list[int] = []  # sentences holding a candidate, in order (starts are sorted)
+    # finditer over each sentence with a candidate, without scanning it: every match starts at a
+    # candidate, so trying the pattern at each candidate past the last match finds the same ones
+    k, floor = -1, 0
     for p in starts:
-        k = bisect_right(indexed, p) - 1
-        if k >= 0 and (not scan or k > scan[-1]) and p < sentences[k].end:
-            scan.append(k)
-    for k in scan:
-        yield from regex.finditer(text, sentences[k].start, sentences[k].end)
+        at = bisect_right(indexed, p) - 1
+        if at < 0 or p >= sentences[at].end:
+            continue
+        if at != k:
+            k, floor = at, sentences[at].start
+        if p >= floor and (m := regex.match(text, p, sentences[k].end)) is not None:
+            yield m
+            floor = m.end()
 
 
 @lru_cache(maxsize=1)
