@@ -312,23 +312,21 @@ def simhash(text: str, shingle: int = 2) -> int:
         grams = {f"{a} {b}" for a, b in pairwise(words)}
     else:
         grams = {" ".join(words[i : i + shingle]) for i in range(max(1, len(words) - shingle + 1))}
-    bits = [
-        format(int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "big"), "064b")
-        for g in grams
-    ]
-    # column-wise counts of 1s: bit i is set when most shingles have it set
-    half = len(bits) / 2
-    return (
-        int(
-            "".join(
-                "1" if col.count("1") > half else "0"
-                for col in map("".join, zip(*bits, strict=True))
-            ),
-            2,
-        )
-        if bits
-        else 0
-    )
+    digests = b"".join(hashlib.blake2b(g.encode(), digest_size=8).digest() for g in grams)
+    # bit b of the hash is set when most shingles have it set; counted for all 8 bits of a byte
+    # column at once, each bit in its own 32-bit lane of one big integer
+    half = len(grams) / 2
+    out = 0
+    for j in range(8):  # byte j of the big-endian digests
+        lanes = sum(map(_LANES.__getitem__, digests[j::8]))
+        for bit in range(8):
+            if (lanes >> (32 * bit)) & 0xFFFFFFFF > half:
+                out |= 1 << (8 * (7 - j) + bit)
+    return out
+
+
+# a byte's bits spread to 32-bit lanes: summing these counts each bit over many bytes
+_LANES = [sum(1 << (32 * bit) for bit in range(8) if v >> bit & 1) for v in range(256)]
 
 
 def hamming(a: int, b: int) -> int:
