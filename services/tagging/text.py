@@ -219,12 +219,20 @@ class Phrases:
         return cls(pattern, tuple(sorted({_anchor(p) for p in ps})))
 
     @cached_property
-    def _anchor_re(self) -> re.Pattern[str]:
-        """`any(a in low for a in anchors)` as one scan: the trap cues are long lists."""
-        return re.compile("|".join(re.escape(a) for a in self.anchors))
+    def _anchor_automaton(self) -> ahocorasick.Automaton | None:
+        """`any(a in low for a in anchors)` as one scan: the trap cues are long lists.
+        None when an anchor is empty (a phrase starting with '*'), which every text contains."""
+        if "" in self.anchors:
+            return None
+        auto = ahocorasick.Automaton()
+        for a in self.anchors:
+            auto.add_word(a, a)
+        auto.make_automaton()
+        return auto
 
     def maybe(self, text: str) -> bool:
-        return self._anchor_re.search(_lower(text)) is not None
+        auto = self._anchor_automaton
+        return auto is None or next(auto.iter(_lower(text)), None) is not None
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         return self.pattern.finditer(text) if self.maybe(text) else iter(())
@@ -242,7 +250,8 @@ def sentence_matches(
     regex = phrases.pattern if phrases is not None else pattern
     assert isinstance(regex, re.Pattern)
     anchors = _ANCHORS.get(regex)
-    if anchors is None or _FOLD_TRAPS.search(text):
+    found = _anchor_positions(text, _GENERATION[0]) if anchors is not None else None
+    if anchors is None or found is None:
         if phrases is not None and not phrases.maybe(text):
             return
         for s in sentences:
@@ -250,7 +259,6 @@ def sentence_matches(
         return
     # Every match starts where one of its pattern's anchor keys occurs (see _anchor_keys):
     # a sentence without such an occurrence cannot hold a match and is not scanned.
-    found = _anchor_positions(text, _GENERATION[0])
     starts = sorted({i for a in anchors for i in found.get(a, ())})
     if not starts:
         return
@@ -285,11 +293,13 @@ def _anchor_automaton() -> ahocorasick.Automaton:
 
 
 @lru_cache(maxsize=8)
-def _anchor_positions(text: str, generation: int) -> dict[str, list[int]]:
+def _anchor_positions(text: str, generation: int) -> dict[str, list[int]] | None:
     """Where each anchor key of every compiled phrase set occurs (as offsets into `text`): one
     pass of an Aho-Corasick automaton per article instead of a regex scan per phrase set and
     sentence. Characters other than word characters and "-" become spaces, lower-cased, with a
-    space before and after, as the keys expect."""
+    space before and after, as the keys expect. None for a text with _FOLD_TRAPS."""
+    if _FOLD_TRAPS.search(text):
+        return None
     found: dict[str, list[int]] = {}
     for end, key in _anchor_automaton().iter(" " + _NOT_WORD.sub(" ", text).lower() + " "):
         found.setdefault(key, []).append(end - len(key) + 1)
