@@ -46,6 +46,7 @@ DATA = Path(__file__).parent / "data"
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)s?\b")
 _CLAUSE = re.compile(r"\b(?:but|however|while|although|whereas|after|then)\b|[;:—]", re.I)
 _BY = re.compile(r"(?:\W+\w+){0,3}?\W+(?:by|from|blamed on|attributed to)\s+(?:the\s+)?", re.I)
+_CLAUSE_AFTER = re.compile(r"[,;:]|\b(?:but|and|while|after)\b")
 _BY_INSIDE = re.compile(r"\b(?:by|from)\s+(?:the\s+)?$", re.I)
 _NUMBER = re.compile(r"^\d[\d,]*$")
 
@@ -215,17 +216,20 @@ def _phrase_traps(
 
 
 def _window(prefix: str, n: int, at_sentence_start: bool) -> str:
-    """The last n words of `prefix`, lower-cased; a capitalised 'May' mid-sentence is the month."""
+    """The last n (>= 1) words of `prefix`, lower-cased; a capitalised 'May' mid-sentence is the
+    month."""
     toks = tokens(prefix)
-    words: list[str] = []
-    for i, t in enumerate(toks):
-        w = t.group(0)
+    words: list[str] = []  # the window backwards: only the last tokens can be in it
+    for i in range(len(toks) - 1, -1, -1):
+        if len(words) >= n:
+            break
+        w = toks[i]
         if w == "May" and not (i == 0 and at_sentence_start):
             continue
-        words.append(w.lower())
         if w.lower().endswith("n't"):
             words.append("n't")
-    return " ".join(words[-n:])
+        words.append(w.lower())
+    return " ".join(reversed(words[:n]))
 
 
 def _sentence_trap(stext: str, ref_year: int | None, traps: Traps) -> tuple[TrapReason, str] | None:
@@ -278,8 +282,8 @@ def _trap_for(ctx: Context, start: int, end: int, modal: bool) -> tuple[TrapReas
         if (m := traps.hypothetical.search(hyp)) is not None:
             return "hypothetical", m.group(0)
         # a modal verb right after the term, in the same clause: "a strike on X would be ..."
-        rest = re.split(r"[,;:]|\b(?:but|and|while|after)\b", ctx.text[end : sent.end])[0]
-        nxt = " ".join(t.group(0) for t in tokens(rest)[: traps.hypothetical_after_window])
+        rest = _CLAUSE_AFTER.split(ctx.text[end : sent.end], maxsplit=1)[0]
+        nxt = " ".join(tokens(rest)[: traps.hypothetical_after_window])
         if (m := traps.hypothetical_after.search(nxt)) is not None:
             return "hypothetical", m.group(0)
     return None
@@ -339,8 +343,8 @@ def _casualty_count(text: str, start: int, end: int, words: dict[str, int]) -> i
     """The largest number among the six words before the term or the four after it, in its sentence."""
     head = text[max(0, start - 60) : start]
     head = re.split(r"[.!?\n]", head)[-1]
-    near = [t.group(0).lower() for t in tokens(head)][-6:]
-    near += [t.group(0).lower() for t in tokens(re.split(r"[.!?\n]", text[end : end + 40])[0])][:4]
+    near = [t.lower() for t in tokens(head)][-6:]
+    near += [t.lower() for t in tokens(re.split(r"[.!?\n]", text[end : end + 40])[0])][:4]
     best: int | None = None
     for w in near:
         n = int(w.replace(",", "")) if _NUMBER.match(w) else words.get(w)

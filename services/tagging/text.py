@@ -112,8 +112,8 @@ def sentence_at(sentences: Sequence[Sentence], offset: int) -> Sentence | None:
     return None
 
 
-def tokens(text: str) -> list[re.Match[str]]:
-    return list(_TOKEN.finditer(text))
+def tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text)
 
 
 # ---- the phrase language ------------------------------------------------------------------
