@@ -14,9 +14,9 @@ import csv
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -492,7 +492,9 @@ def _capitalised_neighbour(text: str, hit: _Hit, hits: dict[int, _Hit]) -> bool:
     return bool(nxt and nxt.group(1) not in _NOT_SURNAME and _is_small_city(hits.get(nxt.start(1))))
 
 
-def _keep_place(text: str, h: _Hit, g: Gazetteer, hits: dict[int, _Hit]) -> bool:
+def _keep_place(
+    text: str, h: _Hit, g: Gazetteer, hits: dict[int, _Hit], words: Callable[[], frozenset[str]]
+) -> bool:
     top = h.targets[0]
     if h.surface in _CALENDAR:
         return False  # "in March" is a month; the towns called March are not worth the noise
@@ -510,8 +512,7 @@ def _keep_place(text: str, h: _Hit, g: Gazetteer, hits: dict[int, _Hit]) -> bool
             return False
     cues = g.not_place_cues.get(h.surface)
     if cues:
-        words = set(re.findall(r"[\w-]+", text.lower()))
-        return not any(c in words for c in cues)
+        return not any(c in words() for c in cues)
     return True
 
 
@@ -533,13 +534,15 @@ def find_entities(text: str, gaz: Gazetteer | None = None) -> list[Entity]:
     by_start = {h.start: h for h in hits}
     kept: list[_Hit] = []
     people: list[tuple[int, int]] = []
+    # the article's lower-cased words, made once and only for a name with not-a-place cues
+    words = cache(lambda: frozenset(re.findall(r"[\w-]+", text.lower())))
     for h in hits:
         if h.targets[0].type == "place":
             person = _as_person(text, h, g)
             if person is not None:
                 people.append(person)
                 continue
-            if not _keep_place(text, h, g, by_start):
+            if not _keep_place(text, h, g, by_start, words):
                 continue
         kept.append(h)
     people += _titled_people(text, [(h.start, h.end) for h in kept] + people)
