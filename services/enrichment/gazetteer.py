@@ -493,7 +493,7 @@ def _capitalised_neighbour(text: str, hit: _Hit, hits: dict[int, _Hit]) -> bool:
 
 
 def _keep_place(
-    text: str, h: _Hit, g: Gazetteer, hits: dict[int, _Hit], words: Callable[[], frozenset[str]]
+    text: str, h: _Hit, g: Gazetteer, hits: dict[int, _Hit], cued: Callable[[tuple[str, ...]], bool]
 ) -> bool:
     top = h.targets[0]
     if h.surface in _CALENDAR:
@@ -512,8 +512,21 @@ def _keep_place(
             return False
     cues = g.not_place_cues.get(h.surface)
     if cues:
-        return not any(c in words() for c in cues)
+        return not cued(cues)
     return True
+
+
+@lru_cache(maxsize=1024)
+def _cue_re(cues: tuple[str, ...]) -> re.Pattern[str]:
+    """Finds whether a cue is one of the article's lower-cased words (runs of [\\w-]) without
+    listing them all: a cue with other characters can never be one."""
+    words = sorted((c for c in cues if _CUE_WORD.fullmatch(c)), key=len, reverse=True)
+    if not words:
+        return re.compile(r"(?!)")
+    return re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, words)) + r")(?![\w-])")
+
+
+_CUE_WORD = re.compile(r"[\w-]+")
 
 
 def _titled_people(text: str, covered: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -534,15 +547,15 @@ def find_entities(text: str, gaz: Gazetteer | None = None) -> list[Entity]:
     by_start = {h.start: h for h in hits}
     kept: list[_Hit] = []
     people: list[tuple[int, int]] = []
-    # the article's lower-cased words, made once and only for a name with not-a-place cues
-    words = cache(lambda: frozenset(re.findall(r"[\w-]+", text.lower())))
+    lower = cache(text.lower)
+    cued = cache(lambda cues: _cue_re(cues).search(lower()) is not None)
     for h in hits:
         if h.targets[0].type == "place":
             person = _as_person(text, h, g)
             if person is not None:
                 people.append(person)
                 continue
-            if not _keep_place(text, h, g, by_start, words):
+            if not _keep_place(text, h, g, by_start, cued):
                 continue
         kept.append(h)
     people += _titled_people(text, [(h.start, h.end) for h in kept] + people)
