@@ -146,7 +146,7 @@ def _number_words() -> ahocorasick.Automaton:
     return a
 
 
-_DIGITS = re.compile(r"\d+")
+_DIGIT_RUN = re.compile(r"\d+")
 
 
 def _digit_starts(text: str) -> list[int]:
@@ -154,7 +154,7 @@ def _digit_starts(text: str) -> list[int]:
     digit unless after "." or ",", moved back over a currency sign (a scan for the runs is far
     cheaper than trying the optional sign at every character)."""
     out = []
-    for m in _DIGITS.finditer(text):
+    for m in _DIGIT_RUN.finditer(text):
         p = m.start()
         if p and text[p - 1] in ".,":
             continue
