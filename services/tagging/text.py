@@ -147,7 +147,7 @@ def phrase_regex(phrase: str) -> str:
 
 
 # Patterns made by compile_phrases, with the literal starts of their phrases (see sentence_matches).
-_ANCHORS: dict[re.Pattern[str], tuple[str, ...]] = {}
+_ANCHORS: dict[re.Pattern[str], frozenset[str]] = {}
 # Under re.I these match an ASCII letter although their lower() is another one ("ı" ~ "i", "ſ" ~ "s"),
 # and "İ".lower() is two characters (offsets would shift): texts with them take the plain path.
 _FOLD_TRAPS = re.compile("[\u0130\u0131\u017f]")
@@ -176,7 +176,7 @@ def _lower(text: str) -> str:
     return text.lower()
 
 
-def _anchor_keys(phrases: tuple[str, ...]) -> tuple[str, ...] | None:
+def _anchor_keys(phrases: tuple[str, ...]) -> frozenset[str] | None:
     """What a match's start looks like in `_word_starts(text)`: a space (the look-behind's
     non-word character), the first word's literal start, and after a word without `*` a space
     or a hyphen (the phrase's separator or its final look-ahead). None when not plain ASCII."""
@@ -191,7 +191,7 @@ def _anchor_keys(phrases: tuple[str, ...]) -> tuple[str, ...] | None:
             return None
         base = " " + _NOT_WORD.sub(" ", lit)
         keys |= {base} if star else {base + " ", base + "-"}
-    return tuple(sorted(keys))
+    return frozenset(keys)
 
 
 def _anchor(phrase: str) -> str:
@@ -259,7 +259,7 @@ def sentence_matches(
         return
     # Every match starts where one of its pattern's anchor keys occurs (see _anchor_keys):
     # a sentence without such an occurrence cannot hold a match and is not scanned.
-    starts = sorted({i for a in anchors for i in found.get(a, ())})
+    starts = sorted({i for a in found.keys() & anchors for i in found[a]})
     if not starts:
         return
     indexed = sentences.starts if isinstance(sentences, Sentences) else None
@@ -323,20 +323,19 @@ def simhash(text: str, shingle: int = 2) -> int:
     else:
         grams = {" ".join(words[i : i + shingle]) for i in range(max(1, len(words) - shingle + 1))}
     digests = b"".join(hashlib.blake2b(g.encode(), digest_size=8).digest() for g in grams)
-    # bit b of the hash is set when most shingles have it set; counted for all 8 bits of a byte
-    # column at once, each bit in its own 32-bit lane of one big integer
+    # bit b of the hash is set when most shingles have it set: a byte column's bit counted by
+    # mapping each byte to that bit (bytes.translate) and counting the ones
     half = len(grams) / 2
     out = 0
     for j in range(8):  # byte j of the big-endian digests
-        lanes = sum(map(_LANES.__getitem__, digests[j::8]))
+        column = digests[j::8]
         for bit in range(8):
-            if (lanes >> (32 * bit)) & 0xFFFFFFFF > half:
+            if column.translate(_BIT[bit]).count(1) > half:
                 out |= 1 << (8 * (7 - j) + bit)
     return out
 
 
-# a byte's bits spread to 32-bit lanes: summing these counts each bit over many bytes
-_LANES = [sum(1 << (32 * bit) for bit in range(8) if v >> bit & 1) for v in range(256)]
+_BIT = [bytes(v >> bit & 1 for v in range(256)) for bit in range(8)]  # byte -> its bit
 
 
 def hamming(a: int, b: int) -> int:
