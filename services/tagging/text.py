@@ -317,7 +317,7 @@ def simhash(text: str, shingle: int = 2) -> int:
     if text.isascii():  # casefold is lower() here and keeps every token's span: one pass
         words = _TOKEN.findall(text.lower())
     else:
-        words = [m.group(0).casefold() for m in _TOKEN.finditer(text)]
+        words = [w.casefold() for w in _TOKEN.findall(text)]
     if shingle == 2 and len(words) >= 2:
         grams = {f"{a} {b}" for a, b in pairwise(words)}
     else:
