@@ -295,8 +295,9 @@ _NOT_SURNAME = frozenset(
     ]
 )
 # An unknown name right after a title or role is a person: "Mayor Ihor Terekhov".
+# (the look-ahead holds every alternative's first letter: it lets the scan skip other characters)
 _TITLED_NAME = re.compile(
-    r"\b(?:President|Prime Minister|Minister|Mayor|Governor|Gov\.|Senator|Sen\.|Gen\.|"
+    r"(?=[ACDEGJLMPSacels])\b(?:President|Prime Minister|Minister|Mayor|Governor|Gov\.|Senator|Sen\.|Gen\.|"
     r"Colonel|Col\.|Commander|Chancellor|Ambassador|Secretary|Judge|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|"
     r"[Ss]pokes(?:person|man|woman)|[Ll]eader|[Cc]hief|[Ee]nvoy|[Aa]dviser|[Aa]dvisor)"
     r"\s+(?P<name>[A-Z][a-z][\w'’-]*(?:\s+[A-Z][a-z][\w'’-]*){1,2})"

@@ -198,8 +198,9 @@ def _quantity_re() -> re.Pattern[str]:
 
 
 _QUAL_BEFORE = re.compile(rf"\b(?P<qual>{_QUAL})\s+$", re.I)
+# (the look-ahead holds every alternative's first letter: it lets the scan skip other characters)
 _CASUALTY_TRIGGER = re.compile(
-    r"\b(?:kill|dead|died|injur|wound|hurt|missing|captured|prisoner|displaced|hostage|death toll)",
+    r"(?=[kdiwhmcp])\b(?:kill|dead|died|injur|wound|hurt|missing|captured|prisoner|displaced|hostage|death toll)",
     re.I,
 )
 _CASUALTY = re.compile(
