@@ -44,7 +44,10 @@ from services.tagging.text import (
 
 DATA = Path(__file__).parent / "data"
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)s?\b")
-_CLAUSE = re.compile(r"\b(?:but|however|while|although|whereas|after|then)\b|[;:—]", re.I)
+# (the look-ahead holds every alternative's first character: it lets the scan skip the others)
+_CLAUSE = re.compile(
+    r"(?=[bhwat;:—])(?:\b(?:but|however|while|although|whereas|after|then)\b|[;:—])", re.I
+)
 _BY = re.compile(r"(?:\W+\w+){0,3}?\W+(?:by|from|blamed on|attributed to)\s+(?:the\s+)?", re.I)
 _CLAUSE_AFTER = re.compile(r"[,;:]|\b(?:but|and|while|after)\b")
 _BY_INSIDE = re.compile(r"\b(?:by|from)\s+(?:the\s+)?$", re.I)
