@@ -161,7 +161,11 @@ def compile_phrases(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
     alts = sorted({phrase_regex(p.strip()) for p in phrases if p.strip()}, key=len, reverse=True)
     if not alts:
         return None
-    pattern = re.compile(r"(?<![\w-])(?:" + "|".join(alts) + r")(?![\w])", re.I)
+    # a look-ahead with every phrase's first character lets a search skip the others; only for
+    # ASCII ones, whose case-folding in a class is the same as in a literal (checked for all)
+    firsts = {p.split()[0][0] for p in phrases if p.strip()}
+    ahead = "(?=[" + re.escape("".join(sorted(firsts))) + "])" if "".join(firsts).isascii() else ""
+    pattern = re.compile(ahead + r"(?<![\w-])(?:" + "|".join(alts) + r")(?![\w])", re.I)
     keys = _anchor_keys(phrases)
     if keys is not None:
         _ANCHORS[pattern] = keys
