@@ -81,7 +81,9 @@ def dict_config(level: str = "INFO", fmt: str = "json") -> dict[str, Any]:
         },
         "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s%(ids)s"},
     }
-    quiet = max(logging.WARNING, logging.getLevelName(level.upper()))
+    # The libraries (faust, aiokafka) log every rebalance step at INFO: shown only when debugging.
+    wanted = logging.getLevelName(level.upper())
+    quiet = logging.INFO if wanted == logging.DEBUG else max(logging.WARNING, wanted)
     return {
         "version": 1,
         "disable_existing_loggers": False,

@@ -14,9 +14,9 @@ import csv
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -295,8 +295,9 @@ _NOT_SURNAME = frozenset(
     ]
 )
 # An unknown name right after a title or role is a person: "Mayor Ihor Terekhov".
+# (the look-ahead holds every alternative's first letter: it lets the scan skip other characters)
 _TITLED_NAME = re.compile(
-    r"\b(?:President|Prime Minister|Minister|Mayor|Governor|Gov\.|Senator|Sen\.|Gen\.|"
+    r"(?=[ACDEGJLMPSacels])\b(?:President|Prime Minister|Minister|Mayor|Governor|Gov\.|Senator|Sen\.|Gen\.|"
     r"Colonel|Col\.|Commander|Chancellor|Ambassador|Secretary|Judge|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|"
     r"[Ss]pokes(?:person|man|woman)|[Ll]eader|[Cc]hief|[Ee]nvoy|[Aa]dviser|[Aa]dvisor)"
     r"\s+(?P<name>[A-Z][a-z][\w'’-]*(?:\s+[A-Z][a-z][\w'’-]*){1,2})"
@@ -381,6 +382,7 @@ _PLACE_PREFIX = frozenset(
 )
 SMALL_CITY = 300_000  # below this, a city between capitalised words is taken as part of a name
 EVIDENCE_CITY = 100_000  # below this, a city does not vouch for its country (it may be a surname)
+_CUE_WORD = re.compile(r"[\w-]+")  # a cue with other characters is never one of the words
 _PREV_TOKEN = re.compile(r"([A-Z][\w.'’-]*)\s+$")
 _NEXT_TOKEN = re.compile(r"\s+([A-Z][a-z][\w'’-]*)")
 
@@ -492,7 +494,9 @@ def _capitalised_neighbour(text: str, hit: _Hit, hits: dict[int, _Hit]) -> bool:
     return bool(nxt and nxt.group(1) not in _NOT_SURNAME and _is_small_city(hits.get(nxt.start(1))))
 
 
-def _keep_place(text: str, h: _Hit, g: Gazetteer, hits: dict[int, _Hit]) -> bool:
+def _keep_place(
+    text: str, h: _Hit, g: Gazetteer, hits: dict[int, _Hit], cued: Callable[[tuple[str, ...]], bool]
+) -> bool:
     top = h.targets[0]
     if h.surface in _CALENDAR:
         return False  # "in March" is a month; the towns called March are not worth the noise
@@ -510,9 +514,24 @@ def _keep_place(text: str, h: _Hit, g: Gazetteer, hits: dict[int, _Hit]) -> bool
             return False
     cues = g.not_place_cues.get(h.surface)
     if cues:
-        words = set(re.findall(r"[\w-]+", text.lower()))
-        return not any(c in words for c in cues)
+        return not cued(cues)
     return True
+
+
+def _has_word(low: str, word: str) -> bool:
+    """Whether `word` is one of the runs of [\\w-] in `low`: found with str.find, which is far
+    cheaper than listing every word of the article or a regex tried at every character."""
+    i = low.find(word)
+    while i >= 0:
+        j = i + len(word)
+        if (i == 0 or not _word_char(low[i - 1])) and (j == len(low) or not _word_char(low[j])):
+            return True
+        i = low.find(word, i + 1)
+    return False
+
+
+def _word_char(c: str) -> bool:
+    return c.isalnum() or c in "_-"  # the regex class [\w-]
 
 
 def _titled_people(text: str, covered: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -533,13 +552,15 @@ def find_entities(text: str, gaz: Gazetteer | None = None) -> list[Entity]:
     by_start = {h.start: h for h in hits}
     kept: list[_Hit] = []
     people: list[tuple[int, int]] = []
+    lower = cache(text.lower)
+    cued = cache(lambda cues: any(_CUE_WORD.fullmatch(c) and _has_word(lower(), c) for c in cues))
     for h in hits:
         if h.targets[0].type == "place":
             person = _as_person(text, h, g)
             if person is not None:
                 people.append(person)
                 continue
-            if not _keep_place(text, h, g, by_start):
+            if not _keep_place(text, h, g, by_start, cued):
                 continue
         kept.append(h)
     people += _titled_people(text, [(h.start, h.end) for h in kept] + people)

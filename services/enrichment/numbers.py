@@ -146,13 +146,30 @@ def _number_words() -> ahocorasick.Automaton:
     return a
 
 
-_DIGIT_START = re.compile(r"(?:US\$|[$€£])?(?<![\d.,])\d")
+_DIGIT_RUN = re.compile(r"\d+")
+
+
+def _digit_starts(text: str) -> list[int]:
+    r"""The starts of `(?:US\$|[$€£])?(?<![\d.,])\d` matches, from runs of digits: a run's first
+    digit unless after "." or ",", moved back over a currency sign (a scan for the runs is far
+    cheaper than trying the optional sign at every character)."""
+    out = []
+    for m in _DIGIT_RUN.finditer(text):
+        p = m.start()
+        if p and text[p - 1] in ".,":
+            continue
+        if p >= 3 and text.startswith("US$", p - 3):
+            p -= 3
+        elif p and text[p - 1] in "$€£":
+            p -= 1
+        out.append(p)
+    return out
 
 
 def _number_starts(text: str) -> list[int]:
     """Where a number can start: digits (regex) and number words (automaton on the lower-cased
     text); far cheaper than one case-insensitive alternation tried at every character."""
-    starts = [m.start() for m in _DIGIT_START.finditer(text)]
+    starts = _digit_starts(text)
     lower = text.lower()
     n = len(text)
     for end, w in _number_words().iter(lower):
@@ -181,8 +198,9 @@ def _quantity_re() -> re.Pattern[str]:
 
 
 _QUAL_BEFORE = re.compile(rf"\b(?P<qual>{_QUAL})\s+$", re.I)
+# (the look-ahead holds every alternative's first letter: it lets the scan skip other characters)
 _CASUALTY_TRIGGER = re.compile(
-    r"\b(?:kill|dead|died|injur|wound|hurt|missing|captured|prisoner|displaced|hostage|death toll)",
+    r"(?=[kdiwhmcp])\b(?:kill|dead|died|injur|wound|hurt|missing|captured|prisoner|displaced|hostage|death toll)",
     re.I,
 )
 _CASUALTY = re.compile(

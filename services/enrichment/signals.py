@@ -44,21 +44,54 @@ def detect_language(text: str) -> tuple[str, float]:
 
 @lru_cache(maxsize=1)
 def _vader() -> Any:
-    from vaderSentiment.vaderSentiment import BOOSTER_DICT, SentimentIntensityAnalyzer, SentiText
+    from vaderSentiment.vaderSentiment import (
+        BOOSTER_DICT,
+        N_SCALAR,
+        NEGATE,
+        SentimentIntensityAnalyzer,
+        SentiText,
+    )
 
-    negation = SentimentIntensityAnalyzer._negation_check
     idioms = SentimentIntensityAnalyzer._special_idioms_check
+    negate = frozenset(NEGATE)
+
+    def negated(word: str) -> bool:
+        """VADER's `negated([word])`, which scans its NEGATE list for every call."""
+        low = word.lower()
+        return low in negate or "n't" in low
 
     class WindowedVader(SentimentIntensityAnalyzer):  # type: ignore[misc]
         """VADER with identical scores, faster: its negation and idiom checks lower-case the whole
         sentence for every sentiment word (quadratic); they only look at i-3..i+2, so hand them
-        that window. Below i=3 the full list is kept, as VADER's negative indices wrap around."""
+        that window (negative indices wrap around, as in VADER)."""
 
         @staticmethod
         def _negation_check(valence: float, words: list[str], start_i: int, i: int) -> float:
-            if i < 3:
-                return float(negation(valence, words, start_i, i))
-            return float(negation(valence, words[i - 3 : i + 1], start_i, 3))
+            """VADER's own check, reading only the three words before i."""
+
+            def w(k: int) -> str:
+                return str(words[i - k]).lower()
+
+            if start_i == 0:
+                if negated(w(1)):
+                    valence = valence * N_SCALAR
+            elif start_i == 1:
+                if w(2) == "never" and (w(1) == "so" or w(1) == "this"):
+                    valence = valence * 1.25
+                elif w(2) == "without" and w(1) == "doubt":
+                    pass
+                elif negated(w(2)):
+                    valence = valence * N_SCALAR
+            elif start_i == 2:
+                if (w(3) == "never" and (w(2) == "so" or w(2) == "this")) or (
+                    w(1) == "so" or w(1) == "this"
+                ):
+                    valence = valence * 1.25
+                elif w(3) == "without" and (w(2) == "doubt" or w(1) == "doubt"):
+                    pass
+                elif negated(w(3)):
+                    valence = valence * N_SCALAR
+            return float(valence)
 
         @staticmethod
         def _special_idioms_check(valence: float, words: list[str], i: int) -> float:

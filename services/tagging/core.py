@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +44,12 @@ from services.tagging.text import (
 
 DATA = Path(__file__).parent / "data"
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)s?\b")
-_CLAUSE = re.compile(r"\b(?:but|however|while|although|whereas|after|then)\b|[;:—]", re.I)
+# (the look-ahead holds every alternative's first character: it lets the scan skip the others)
+_CLAUSE = re.compile(
+    r"(?=[bhwat;:—])(?:\b(?:but|however|while|although|whereas|after|then)\b|[;:—])", re.I
+)
 _BY = re.compile(r"(?:\W+\w+){0,3}?\W+(?:by|from|blamed on|attributed to)\s+(?:the\s+)?", re.I)
+_CLAUSE_AFTER = re.compile(r"[,;:]|\b(?:but|and|while|after)\b")
 _BY_INSIDE = re.compile(r"\b(?:by|from)\s+(?:the\s+)?$", re.I)
 _NUMBER = re.compile(r"^\d[\d,]*$")
 
@@ -173,23 +177,29 @@ def severity_for(score: float, taxonomy: Taxonomy) -> Severity:
 # ---- traps --------------------------------------------------------------------------------
 @dataclass
 class Context:
-    """The article text split once, with the spans of the phrase traps found once."""
+    """The article text split once; the spans of the phrase traps are found on the first check
+    (most articles an alert rule reads never reach one), and each term's verdict is kept."""
 
     text: str
     sentences: Sentences
     ref_year: int | None
     traps: Traps
-    phrase_traps: list[tuple[int, int, TrapReason, str]]
     # the traps that depend on the sentence alone, by sentence start: many terms share a sentence
     sentence_traps: dict[int, tuple[TrapReason, str] | None] = field(default_factory=dict)
+    # trap_for's answer by (start, end, modal): topics, events and casualties share terms
+    verdicts: dict[tuple[int, int, bool], tuple[TrapReason, str] | None] = field(
+        default_factory=dict
+    )
 
     @classmethod
     def of(
         cls, text: str, sentences: Sequence[Sentence], ref_year: int | None, traps: Traps
     ) -> Context:
-        indexed = Sentences(sentences)
-        found = _phrase_traps(text, indexed, traps)
-        return cls(text, indexed, ref_year, traps, list(found))
+        return cls(text, Sentences(sentences), ref_year, traps)
+
+    @cached_property
+    def phrase_traps(self) -> tuple[tuple[int, int, TrapReason, str], ...]:
+        return _phrase_traps(self.text, self.sentences, self.traps)
 
 
 @lru_cache(maxsize=32)
@@ -209,17 +219,20 @@ def _phrase_traps(
 
 
 def _window(prefix: str, n: int, at_sentence_start: bool) -> str:
-    """The last n words of `prefix`, lower-cased; a capitalised 'May' mid-sentence is the month."""
+    """The last n (>= 1) words of `prefix`, lower-cased; a capitalised 'May' mid-sentence is the
+    month."""
     toks = tokens(prefix)
-    words: list[str] = []
-    for i, t in enumerate(toks):
-        w = t.group(0)
+    words: list[str] = []  # the window backwards: only the last tokens can be in it
+    for i in range(len(toks) - 1, -1, -1):
+        if len(words) >= n:
+            break
+        w = toks[i]
         if w == "May" and not (i == 0 and at_sentence_start):
             continue
-        words.append(w.lower())
         if w.lower().endswith("n't"):
             words.append("n't")
-    return " ".join(words[-n:])
+        words.append(w.lower())
+    return " ".join(reversed(words[:n]))
 
 
 def _sentence_trap(stext: str, ref_year: int | None, traps: Traps) -> tuple[TrapReason, str] | None:
@@ -244,6 +257,13 @@ def trap_for(
     ctx: Context, start: int, end: int, modal: bool = False
 ) -> tuple[TrapReason, str] | None:
     """Why the term at [start, end) does not count, or None when it does."""
+    key = (start, end, modal)
+    if key not in ctx.verdicts:
+        ctx.verdicts[key] = _trap_for(ctx, start, end, modal)
+    return ctx.verdicts[key]
+
+
+def _trap_for(ctx: Context, start: int, end: int, modal: bool) -> tuple[TrapReason, str] | None:
     for a, b, reason, cue in ctx.phrase_traps:
         if a < end and start < b:
             return reason, cue
@@ -265,8 +285,8 @@ def trap_for(
         if (m := traps.hypothetical.search(hyp)) is not None:
             return "hypothetical", m.group(0)
         # a modal verb right after the term, in the same clause: "a strike on X would be ..."
-        rest = re.split(r"[,;:]|\b(?:but|and|while|after)\b", ctx.text[end : sent.end])[0]
-        nxt = " ".join(t.group(0) for t in tokens(rest)[: traps.hypothetical_after_window])
+        rest = _CLAUSE_AFTER.split(ctx.text[end : sent.end], maxsplit=1)[0]
+        nxt = " ".join(tokens(rest)[: traps.hypothetical_after_window])
         if (m := traps.hypothetical_after.search(nxt)) is not None:
             return "hypothetical", m.group(0)
     return None
@@ -326,8 +346,8 @@ def _casualty_count(text: str, start: int, end: int, words: dict[str, int]) -> i
     """The largest number among the six words before the term or the four after it, in its sentence."""
     head = text[max(0, start - 60) : start]
     head = re.split(r"[.!?\n]", head)[-1]
-    near = [t.group(0).lower() for t in tokens(head)][-6:]
-    near += [t.group(0).lower() for t in tokens(re.split(r"[.!?\n]", text[end : end + 40])[0])][:4]
+    near = [t.lower() for t in tokens(head)][-6:]
+    near += [t.lower() for t in tokens(re.split(r"[.!?\n]", text[end : end + 40])[0])][:4]
     best: int | None = None
     for w in near:
         n = int(w.replace(",", "")) if _NUMBER.match(w) else words.get(w)

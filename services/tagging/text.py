@@ -101,14 +101,19 @@ def sentences_of(article: Any, text: str) -> list[Sentence]:
 
 
 def sentence_at(sentences: Sequence[Sentence], offset: int) -> Sentence | None:
+    """The first sentence holding `offset`: found by bisection when the starts are indexed."""
+    starts = sentences.starts if isinstance(sentences, Sentences) else None
+    if starts is not None:
+        k = bisect_right(starts, offset) - 1
+        return sentences[k] if k >= 0 and offset < sentences[k].end else None
     for s in sentences:
         if s.start <= offset < s.end:
             return s
     return None
 
 
-def tokens(text: str) -> list[re.Match[str]]:
-    return list(_TOKEN.finditer(text))
+def tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text)
 
 
 # ---- the phrase language ------------------------------------------------------------------
@@ -142,7 +147,7 @@ def phrase_regex(phrase: str) -> str:
 
 
 # Patterns made by compile_phrases, with the literal starts of their phrases (see sentence_matches).
-_ANCHORS: dict[re.Pattern[str], tuple[str, ...]] = {}
+_ANCHORS: dict[re.Pattern[str], frozenset[str]] = {}
 # Under re.I these match an ASCII letter although their lower() is another one ("ı" ~ "i", "ſ" ~ "s"),
 # and "İ".lower() is two characters (offsets would shift): texts with them take the plain path.
 _FOLD_TRAPS = re.compile("[\u0130\u0131\u017f]")
@@ -156,7 +161,11 @@ def compile_phrases(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
     alts = sorted({phrase_regex(p.strip()) for p in phrases if p.strip()}, key=len, reverse=True)
     if not alts:
         return None
-    pattern = re.compile(r"(?<![\w-])(?:" + "|".join(alts) + r")(?![\w])", re.I)
+    # a look-ahead with every phrase's first character lets a search skip the others; only for
+    # ASCII ones, whose case-folding in a class is the same as in a literal (checked for all)
+    firsts = {p.split()[0][0] for p in phrases if p.strip()}
+    ahead = "(?=[" + re.escape("".join(sorted(firsts))) + "])" if "".join(firsts).isascii() else ""
+    pattern = re.compile(ahead + r"(?<![\w-])(?:" + "|".join(alts) + r")(?![\w])", re.I)
     keys = _anchor_keys(phrases)
     if keys is not None:
         _ANCHORS[pattern] = keys
@@ -171,7 +180,7 @@ def _lower(text: str) -> str:
     return text.lower()
 
 
-def _anchor_keys(phrases: tuple[str, ...]) -> tuple[str, ...] | None:
+def _anchor_keys(phrases: tuple[str, ...]) -> frozenset[str] | None:
     """What a match's start looks like in `_word_starts(text)`: a space (the look-behind's
     non-word character), the first word's literal start, and after a word without `*` a space
     or a hyphen (the phrase's separator or its final look-ahead). None when not plain ASCII."""
@@ -186,7 +195,7 @@ def _anchor_keys(phrases: tuple[str, ...]) -> tuple[str, ...] | None:
             return None
         base = " " + _NOT_WORD.sub(" ", lit)
         keys |= {base} if star else {base + " ", base + "-"}
-    return tuple(sorted(keys))
+    return frozenset(keys)
 
 
 def _anchor(phrase: str) -> str:
@@ -214,12 +223,20 @@ class Phrases:
         return cls(pattern, tuple(sorted({_anchor(p) for p in ps})))
 
     @cached_property
-    def _anchor_re(self) -> re.Pattern[str]:
-        """`any(a in low for a in anchors)` as one scan: the trap cues are long lists."""
-        return re.compile("|".join(re.escape(a) for a in self.anchors))
+    def _anchor_automaton(self) -> ahocorasick.Automaton | None:
+        """`any(a in low for a in anchors)` as one scan: the trap cues are long lists.
+        None when an anchor is empty (a phrase starting with '*'), which every text contains."""
+        if "" in self.anchors:
+            return None
+        auto = ahocorasick.Automaton()
+        for a in self.anchors:
+            auto.add_word(a, a)
+        auto.make_automaton()
+        return auto
 
     def maybe(self, text: str) -> bool:
-        return self._anchor_re.search(_lower(text)) is not None
+        auto = self._anchor_automaton
+        return auto is None or next(auto.iter(_lower(text)), None) is not None
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         return self.pattern.finditer(text) if self.maybe(text) else iter(())
@@ -237,7 +254,8 @@ def sentence_matches(
     regex = phrases.pattern if phrases is not None else pattern
     assert isinstance(regex, re.Pattern)
     anchors = _ANCHORS.get(regex)
-    if anchors is None or _FOLD_TRAPS.search(text):
+    found = _anchor_positions(text, _GENERATION[0]) if anchors is not None else None
+    if anchors is None or found is None:
         if phrases is not None and not phrases.maybe(text):
             return
         for s in sentences:
@@ -245,8 +263,7 @@ def sentence_matches(
         return
     # Every match starts where one of its pattern's anchor keys occurs (see _anchor_keys):
     # a sentence without such an occurrence cannot hold a match and is not scanned.
-    found = _anchor_positions(text, _GENERATION[0])
-    starts = sorted({i for a in anchors for i in found.get(a, ())})
+    starts = sorted({i for a in found.keys() & anchors for i in found[a]})
     if not starts:
         return
     indexed = sentences.starts if isinstance(sentences, Sentences) else None
@@ -256,13 +273,18 @@ def sentence_matches(
             if i < len(starts) and starts[i] < s.end:
                 yield from regex.finditer(text, s.start, s.end)
         return
-    scan: list[int] = []  # sentences holding a candidate, in order (starts are sorted)
+    # finditer over each sentence with a candidate, without scanning it: every match starts at a
+    # candidate, so trying the pattern at each candidate past the last match finds the same ones
+    k, floor = -1, 0
     for p in starts:
-        k = bisect_right(indexed, p) - 1
-        if k >= 0 and (not scan or k > scan[-1]) and p < sentences[k].end:
-            scan.append(k)
-    for k in scan:
-        yield from regex.finditer(text, sentences[k].start, sentences[k].end)
+        at = bisect_right(indexed, p) - 1
+        if at < 0 or p >= sentences[at].end:
+            continue
+        if at != k:
+            k, floor = at, sentences[at].start
+        if p >= floor and (m := regex.match(text, p, sentences[k].end)) is not None:
+            yield m
+            floor = m.end()
 
 
 @lru_cache(maxsize=1)
@@ -275,11 +297,13 @@ def _anchor_automaton() -> ahocorasick.Automaton:
 
 
 @lru_cache(maxsize=8)
-def _anchor_positions(text: str, generation: int) -> dict[str, list[int]]:
+def _anchor_positions(text: str, generation: int) -> dict[str, list[int]] | None:
     """Where each anchor key of every compiled phrase set occurs (as offsets into `text`): one
     pass of an Aho-Corasick automaton per article instead of a regex scan per phrase set and
     sentence. Characters other than word characters and "-" become spaces, lower-cased, with a
-    space before and after, as the keys expect."""
+    space before and after, as the keys expect. None for a text with _FOLD_TRAPS."""
+    if _FOLD_TRAPS.search(text):
+        return None
     found: dict[str, list[int]] = {}
     for end, key in _anchor_automaton().iter(" " + _NOT_WORD.sub(" ", text).lower() + " "):
         found.setdefault(key, []).append(end - len(key) + 1)
@@ -297,28 +321,25 @@ def simhash(text: str, shingle: int = 2) -> int:
     if text.isascii():  # casefold is lower() here and keeps every token's span: one pass
         words = _TOKEN.findall(text.lower())
     else:
-        words = [m.group(0).casefold() for m in _TOKEN.finditer(text)]
+        words = [w.casefold() for w in _TOKEN.findall(text)]
     if shingle == 2 and len(words) >= 2:
         grams = {f"{a} {b}" for a, b in pairwise(words)}
     else:
         grams = {" ".join(words[i : i + shingle]) for i in range(max(1, len(words) - shingle + 1))}
-    bits = [
-        format(int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "big"), "064b")
-        for g in grams
-    ]
-    # column-wise counts of 1s: bit i is set when most shingles have it set
-    half = len(bits) / 2
-    return (
-        int(
-            "".join(
-                "1" if col.count("1") > half else "0"
-                for col in map("".join, zip(*bits, strict=True))
-            ),
-            2,
-        )
-        if bits
-        else 0
-    )
+    digests = b"".join(hashlib.blake2b(g.encode(), digest_size=8).digest() for g in grams)
+    # bit b of the hash is set when most shingles have it set: a byte column's bit counted by
+    # mapping each byte to that bit (bytes.translate) and counting the ones
+    half = len(grams) / 2
+    out = 0
+    for j in range(8):  # byte j of the big-endian digests
+        column = digests[j::8]
+        for bit in range(8):
+            if column.translate(_BIT[bit]).count(1) > half:
+                out |= 1 << (8 * (7 - j) + bit)
+    return out
+
+
+_BIT = [bytes(v >> bit & 1 for v in range(256)) for bit in range(8)]  # byte -> its bit
 
 
 def hamming(a: int, b: int) -> int:

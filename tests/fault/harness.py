@@ -20,13 +20,15 @@ import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
 
-from schemas import Alert, RawArticle
+from schemas import Alert, RawArticle, StageTimes
 from services.alerts.subscribe import SubscriptionStats, alerts
+from services.common.admin import KafkaAdmin, group_id, inputs
 from services.common.dlq import Entry, read_all
 from services.common.kafka import ensure_topics
 from services.common.settings import PROJECT_ROOT, Settings
@@ -58,8 +60,13 @@ def n_articles() -> int:
 
 
 def articles(run: str, n: int) -> list[RawArticle]:
-    """Deterministic, distinct, each raising exactly one `fault-strike` alert."""
+    """Deterministic, distinct, each raising exactly one `fault-strike` alert.
+
+    Each is its own story: alerts go out once per story (issue 4), and near-identical strikes on
+    one city within six hours are one story, so the publication times lie 13 hours apart.
+    """
     places = ("Kharkiv", "Odesa", "Dnipro", "Zaporizhzhia", "Sumy", "Kherson")
+    first = datetime(2020, 1, 1, tzinfo=UTC)
     return [
         RawArticle(  # type: ignore[call-arg]
             title=f"Report {i} of run {run} from {places[i % len(places)]}",
@@ -67,6 +74,7 @@ def articles(run: str, n: int) -> list[RawArticle]:
                 f"A missile strike hit a fuel depot near {places[i % len(places)]} overnight, "
                 f"officials said in statement {i} of run {run}. Repair crews were at work."
             ),
+            times=StageTimes(published=first + timedelta(hours=13 * i)),
         )
         for i in range(n)
     ]
@@ -179,7 +187,7 @@ class Run:
         )
         env = settings_env(self.s)
         env["NEWSWIRE_RULES_FILE"] = str(RULES)
-        env["NEWSWIRE_LOG_LEVEL"] = "WARNING"
+        env["NEWSWIRE_LOG_LEVEL"] = os.environ.get("NEWSWIRE_FAULT_LOG_LEVEL", "WARNING")
         env["NEWSWIRE_METRICS_PORT"] = "0"  # replicas on one host: any free port
         slug = "".join(c if c.isalnum() else "-" for c in scenario.lower()).strip("-")
         self.workers = Workers(env, self.s.state_dir / "logs" / f"{slug}-{tag}")
@@ -256,6 +264,19 @@ class Run:
         records = await read_topic(self.s, Topics.from_settings(self.s).alerts)
         return sum(Alert.model_validate_json(r.value or b"").rule_id == RULE for r in records)
 
+    async def stage_lag(self) -> dict[str, dict[int, str]]:
+        """Committed/end offsets per stage and partition: shows which stage stopped, if one did."""
+        topics = Topics.from_settings(self.s)
+        out: dict[str, dict[int, str]] = {}
+        async with KafkaAdmin.connect(self.s) as admin:
+            for stage in WORKERS:
+                for attr in inputs(stage):
+                    lag = await admin.lag(group_id(self.s, stage), getattr(topics, attr))
+                    out[f"{stage}:{attr}"] = {
+                        p: f"{lag.committed.get(p, '-')}/{e}" for p, e in sorted(lag.end.items())
+                    }
+        return out
+
     async def dead_letters(self) -> list[Entry]:
         return await read_all(self.s)
 
@@ -275,6 +296,9 @@ class Run:
             await fault(self)
             report = await pub
             counts = await self.wait_delivered()
+            if len(set(counts) & {a.id for a in self.articles}) < len(self.articles):
+                with contextlib.suppress(Exception):  # before the workers stop and commit
+                    self.fig.notes["committed/end"] = await self.stage_lag()
             await asyncio.sleep(2)  # late pub/sub messages
         finally:
             pub.cancel()

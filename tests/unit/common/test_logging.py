@@ -55,4 +55,5 @@ def test_faust_gets_the_same_configuration(restore_logging: object) -> None:
     config = nlog.current_config()
     assert config["root"]["level"] == "DEBUG"
     assert "json" in config["formatters"]
-    assert config["loggers"]["faust"]["level"] == logging.WARNING
+    assert config["loggers"]["faust"]["level"] == logging.INFO  # rebalance steps, when debugging
+    assert nlog.dict_config("INFO")["loggers"]["faust"]["level"] == logging.WARNING
