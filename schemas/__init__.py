@@ -27,6 +27,7 @@ from schemas.tagged import (
     TaggedArticle,
     Topic,
 )
+from schemas.trend import TrendTerm
 
 MODELS: dict[str, type[BaseModel]] = {
     "RawArticle": RawArticle,
@@ -34,6 +35,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "TaggedArticle": TaggedArticle,
     "Alert": Alert,
     "DeadLetter": DeadLetter,
+    "TrendTerm": TrendTerm,
 }
 
 __all__ = [
@@ -60,4 +62,5 @@ __all__ = [
     "TimeMention",
     "Tone",
     "Topic",
+    "TrendTerm",
 ]

@@ -8,6 +8,7 @@ worker, whatever the number of replicas.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import statistics
 from collections.abc import Awaitable, Callable, Sequence
@@ -17,13 +18,13 @@ from typing import Any
 
 import faust
 
-from schemas import Alert, Match, StageTimes, TaggedArticle
+from schemas import Alert, Match, TaggedArticle, TrendTerm
 from schemas.base import utcnow
 from schemas.ids import alert_id
 from services.alerts.core import StoryState, article_time
 from services.common.settings import Settings
 from services.common.topics import Topics
-from services.common.worker import retry_until_done, send_acked
+from services.common.worker import retry_until_done, wait_acked
 
 TREND_RULE = "trend"
 
@@ -89,12 +90,11 @@ def trend_alert(
     baseline: Sequence[int],
     window_start: float,
     cfg: TrendConfig,
-    tagged: TaggedArticle,
+    source: TrendTerm,
 ) -> Alert:
     """One alert per (term, window): the id is derived from both, so a replica or replay repeats it."""
     mean = statistics.fmean(baseline) if baseline else 0.0
     kind, _, name = term.partition(":")
-    art = tagged.article
     started = datetime.fromtimestamp(window_start, UTC)
     ratio = current / (mean + 1.0)
     text = (
@@ -108,13 +108,13 @@ def trend_alert(
         severity="medium" if ratio < 2 * cfg.factor else "high",
         score=round(min(10.0, ratio), 2),
         matches=[Match(term=name, sentence=text, start=0, end=0)],
-        article_id=art.id,
+        article_id=source.article_id,
         story_id=f"trend:{term}:{started.isoformat()}",
         title=f"Trending: {name}",
-        url=art.url,
+        url=source.url,
         countries=[name] if kind == "country" else [],
         entities=[name] if kind == "entity" else [],
-        times=StageTimes(**{**art.times.model_dump(), "alerted": utcnow()}),
+        times=source.times.model_copy(update={"alerted": utcnow()}),
     )
 
 
@@ -147,17 +147,25 @@ def install_trends(
                 continue  # the alerts stage dead-letters bad records already
             if not opens_story(tagged, stories):
                 continue
-            for term in trend_terms(tagged):  # acknowledged, retried: this agent must not raise
-                await retry_until_done(
-                    "trends",
-                    functools.partial(
-                        send_acked,
-                        terms_topic,
-                        term.encode(),
-                        value,
-                        timeout=settings.send_timeout_s,
-                    ),
-                )
+            art = tagged.article
+            records = [
+                (t.encode(), TrendTerm(term=t, article_id=art.id, url=art.url, times=art.times))
+                for t in trend_terms(tagged)
+            ]
+            # acknowledged, retried: this agent must not raise
+            await retry_until_done("trends", functools.partial(send_terms, records))
+
+    async def send_terms(records: list[tuple[bytes, TrendTerm]]) -> None:
+        """All terms of an article, then one wait for every acknowledgement."""
+        futures = [
+            await asyncio.wait_for(
+                terms_topic.send(key=key, value=rec.model_dump_json().encode()),
+                settings.send_timeout_s,
+            )
+            for key, rec in records
+        ]
+        if futures:
+            await wait_acked(futures, settings.send_timeout_s)
 
     async def count(stream: Any) -> None:
         async for event in stream.events():
@@ -173,8 +181,8 @@ def install_trends(
             ]
             if is_spike(current, baseline, cfg):
                 alerted[term] = int(window_start)
-                tagged = TaggedArticle.model_validate_json(event.value)
-                await emit(trend_alert(term, current, baseline, window_start, cfg, tagged))
+                source = TrendTerm.model_validate_json(event.value)
+                await emit(trend_alert(term, current, baseline, window_start, cfg, source))
 
     app.agent(
         app.topic(source, key_serializer="raw", value_serializer="raw"),

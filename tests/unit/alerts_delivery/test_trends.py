@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from schemas import EnrichedArticle, Entity, StageTimes, TaggedArticle, Topic
+from schemas import EnrichedArticle, Entity, StageTimes, TaggedArticle, Topic, TrendTerm
 from services.alerts.trends import TrendConfig, is_spike, trend_alert, trend_terms
 
 CFG = TrendConfig(window_s=3600, baseline_windows=24, factor=3.0, min_count=10)
@@ -41,10 +41,12 @@ def test_spike_needs_volume_and_a_jump_over_baseline() -> None:
 
 
 def test_trend_alert_id_is_per_term_and_window() -> None:
-    one = trend_alert("topic:nuclear", 30, [1] * 24, 7200.0, CFG, _tagged())
-    again = trend_alert("topic:nuclear", 31, [1] * 24, 7200.0, CFG, _tagged())
-    later = trend_alert("topic:nuclear", 30, [1] * 24, 10800.0, CFG, _tagged())
+    src = TrendTerm(term="topic:nuclear", article_id="a1", url="https://example.org/a1")
+    one = trend_alert("topic:nuclear", 30, [1] * 24, 7200.0, CFG, src)
+    again = trend_alert("topic:nuclear", 31, [1] * 24, 7200.0, CFG, src)
+    later = trend_alert("topic:nuclear", 30, [1] * 24, 10800.0, CFG, src)
     assert one.id == again.id != later.id
+    assert (one.article_id, one.url) == ("a1", "https://example.org/a1")
     assert one.rule_id == "trend"
     assert "nuclear" in one.title
     assert "30 articles" in one.matches[0].sentence
