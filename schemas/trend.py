@@ -18,3 +18,8 @@ class TrendTerm(Event):
     article_id: str = Field(description="The article that opened the story.")
     url: str | None = None
     times: StageTimes = Field(default_factory=StageTimes)
+
+    @property
+    def partition_key(self) -> str:
+        """Keyed by the term, so one worker counts each term."""
+        return self.term

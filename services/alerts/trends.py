@@ -8,8 +8,6 @@ worker, whatever the number of replicas.
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import statistics
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -24,7 +22,6 @@ from schemas.ids import alert_id
 from services.alerts.core import StoryState, article_time
 from services.common.settings import Settings
 from services.common.topics import Topics
-from services.common.worker import retry_until_done, wait_acked
 
 TREND_RULE = "trend"
 
@@ -75,6 +72,18 @@ def opens_story(tagged: TaggedArticle, stories: StoryState) -> bool:
     return story.id == tagged.article.id
 
 
+def trend_records(tagged: TaggedArticle, stories: StoryState) -> list[TrendTerm]:
+    """What the alerts stage sends to the terms topic for one article: its terms if it opened a
+    story, else nothing (trends count stories, not copies)."""
+    if not opens_story(tagged, stories):
+        return []
+    art = tagged.article
+    return [
+        TrendTerm(term=t, article_id=art.id, url=art.url, times=art.times)
+        for t in trend_terms(tagged)
+    ]
+
+
 def is_spike(current: int, baseline: Sequence[int], cfg: TrendConfig) -> bool:
     """Spike: at least `min_count` this window and `factor` times the baseline mean plus one (the +1
     keeps a term never seen before from trending on its first few mentions)."""
@@ -122,10 +131,10 @@ def install_trends(
     app: faust.App,
     settings: Settings,
     *,
-    source: str,
     emit: Callable[[Alert], Awaitable[None]],
 ) -> None:
-    """Adds the two trend agents and the windowed table to the alerts app."""
+    """Adds the counting agent and its windowed table to the alerts app; the alerts stage itself
+    sends the terms (`trend_records`), so the tagged topic has one reader and is decoded once."""
     cfg = TrendConfig.from_settings(settings)
     terms_topic = (
         app.topic(  # created with the others by ensure_topics: faust may not declare it in time
@@ -136,36 +145,6 @@ def install_trends(
         cfg.window_s, expires=cfg.window_s * (cfg.baseline_windows + 2)
     )
     alerted: dict[str, int] = {}  # term -> start of the window it last alerted in
-
-    stories = StoryState()  # trends count stories: 50 outlets carrying one wire story count once
-
-    async def extract(stream: Any) -> None:
-        async for value in stream:
-            try:
-                tagged = TaggedArticle.model_validate_json(value)
-            except ValueError:
-                continue  # the alerts stage dead-letters bad records already
-            if not opens_story(tagged, stories):
-                continue
-            art = tagged.article
-            records = [
-                (t.encode(), TrendTerm(term=t, article_id=art.id, url=art.url, times=art.times))
-                for t in trend_terms(tagged)
-            ]
-            # acknowledged, retried: this agent must not raise
-            await retry_until_done("trends", functools.partial(send_terms, records))
-
-    async def send_terms(records: list[tuple[bytes, TrendTerm]]) -> None:
-        """All terms of an article, then one wait for every acknowledgement."""
-        futures = [
-            await asyncio.wait_for(
-                terms_topic.send(key=key, value=rec.model_dump_json().encode()),
-                settings.send_timeout_s,
-            )
-            for key, rec in records
-        ]
-        if futures:
-            await wait_acked(futures, settings.send_timeout_s)
 
     async def count(stream: Any) -> None:
         async for event in stream.events():
@@ -184,8 +163,4 @@ def install_trends(
                 source = TrendTerm.model_validate_json(event.value)
                 await emit(trend_alert(term, current, baseline, window_start, cfg, source))
 
-    app.agent(
-        app.topic(source, key_serializer="raw", value_serializer="raw"),
-        name="newswire.trends.extract",
-    )(extract)
     app.agent(terms_topic, name="newswire.trends.count")(count)

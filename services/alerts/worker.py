@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import faust
 
-from schemas import Alert, TaggedArticle
+from schemas import Alert, TaggedArticle, TrendTerm
 from services.alerts.core import StoryState, evaluate
 from services.alerts.delivery import RedisDelivery
 from services.alerts.rules import load_rules
 from services.alerts.subscriptions import FanOut
-from services.alerts.trends import install_trends
+from services.alerts.trends import install_trends, trend_records
 from services.common.redisconn import make_redis
 from services.common.settings import Settings
 from services.common.topics import RedisKeys, Topics
@@ -26,15 +26,17 @@ def build(settings: Settings) -> faust.App:
     )
     fanout = FanOut(client, keys, window_s=settings.digest_window_s)
 
-    async def deliver(alert: Alert) -> None:
-        if await delivery.deliver(alert) is not None:  # first delivery only
+    async def deliver(alert: Alert | TrendTerm) -> None:
+        if isinstance(alert, Alert) and await delivery.deliver(alert) is not None:  # first only
             await fanout.publish(alert)
 
     state = StoryState()  # story index of this process; lost on restart (see core.py)
     taxonomy = load_taxonomy(settings.taxonomy_file)  # its traps also judge rule phrases
 
-    def compute(value: bytes) -> list[Alert]:
-        return evaluate(TaggedArticle.model_validate_json(value), rules, state, taxonomy)
+    def compute(value: bytes) -> list[Alert | TrendTerm]:
+        tagged = TaggedArticle.model_validate_json(value)
+        alerts: list[Alert | TrendTerm] = list(evaluate(tagged, rules, state, taxonomy))
+        return alerts + trend_records(tagged, state)  # the story index of evaluate, reused
 
     app = make_app("alerts", settings)
     t = Topics.from_settings(settings)
@@ -46,9 +48,10 @@ def build(settings: Settings) -> faust.App:
         sink=t.alerts,
         compute=compute,
         deliver=deliver,
+        side_topics={TrendTerm: t.trend_terms},
     )
 
-    install_trends(app, settings, source=t.tagged, emit=stage.output)
+    install_trends(app, settings, emit=stage.output)
 
     async def flush_digests() -> None:
         await fanout.flush_digests()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 import faust
@@ -107,6 +107,7 @@ class Stage(Generic[T]):
         sink: str,
         compute: Callable[[bytes], Sequence[T]],
         deliver: Callable[[T], Awaitable[object]] | None = None,
+        side_topics: Mapping[type, str] | None = None,
     ) -> None:
         self.app = app
         self.name = name
@@ -116,6 +117,9 @@ class Stage(Generic[T]):
         self.topics = Topics.from_settings(settings)
         self.source = app.topic(source)
         self.sink = app.topic(sink)
+        # Outputs of these types go to their own topic (not delivered, not counted as outputs):
+        # e.g. the alerts stage's trend terms, so no second agent has to decode its input again.
+        self.side = {t: app.topic(name) for t, name in (side_topics or {}).items()}
         self.dlq = app.topic(self.topics.deadletter)
         self.batch_max = settings.worker_batch_max
         self.processed = 0
@@ -155,24 +159,27 @@ class Stage(Generic[T]):
             started.append(began)
         if outputs:
             await self._retry(functools.partial(self.send_all, outputs))
+            main = [out for out in outputs if type(out) not in self.side]
             if self.deliver is not None:
-                for out in outputs:
+                for out in main:
                     await self._retry(functools.partial(self._deliver, out))
-            for out in outputs:
+            for out in main:
                 metrics.output_written(self.name, out)
         self.processed += len(started)
         for began in started:
             metrics.record_done(self.name, began)
 
     async def send_all(self, outs: Sequence[T]) -> None:
-        """Every output to the sink, then one wait for all acknowledgements; a retry sends the
+        """Every output to its topic, then one wait for all acknowledgements; a retry sends the
         whole batch again (consumers drop the repeats by id)."""
         futures = []
         for out in outs:
             model: Any = out
+            topic = self.side.get(type(out), self.sink)
+            key = getattr(model, "partition_key", None) or model.id
             payload = model.model_dump_json().encode()
             fut = await asyncio.wait_for(
-                self.sink.send(key=model.id.encode(), value=payload), self.send_timeout_s
+                topic.send(key=key.encode(), value=payload), self.send_timeout_s
             )
             futures.append(fut)
         await wait_acked(futures, self.send_timeout_s)
