@@ -154,6 +154,8 @@ def run(service: str) -> None:
         from services.enrichment.worker import build
     elif service == "tagging":
         from services.tagging.worker import build
+    elif service == "trends":
+        from services.trends.worker import build
     else:
         from services.alerts.worker import build
     sys.argv = [sys.argv[0]]  # faust's worker reads argv
@@ -183,7 +185,7 @@ def _run_webhooks(s: Settings) -> None:
 
 @main.command("up")
 def up() -> None:
-    """Start the stack and all four services in the foreground; Ctrl-C stops everything."""
+    """Start the stack and all five services in the foreground; Ctrl-C stops everything."""
     s = _settings()
     st = LocalStack(s)
     started: list[str] = []
@@ -803,7 +805,7 @@ def analyze(paths: tuple[str, ...], fmt: str, rules_file: Path | None) -> None:
 @click.option("--timeout", type=float, default=120.0, help="Seconds to wait for alerts.")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 def demo(timeout: float, paths: tuple[Path, ...]) -> None:
-    """Start a fresh stack and the four services, subscribe, replay seeds/, print the alerts, stop."""
+    """Start a fresh stack and the five services, subscribe, replay seeds/, print the alerts, stop."""
     from schemas import Alert
     from services.alerts.subscribe import alerts, format_alert
     from services.ingest.replay import replay as do_replay

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from schemas import Alert, Severity
 from schemas.base import utcnow
+from services.common.settings import Settings
 from services.common.topics import RedisKeys
 
 SEVERITY_ORDER: dict[str, int] = {"low": 0, "medium": 1, "high": 2, "critical": 3}
@@ -168,3 +169,24 @@ class FanOut:
             await self.client.publish(self.keys.subscription(sub.name), digest.model_dump_json())
             out.append(digest)
         return out
+
+
+class AlertSink:
+    """Everything a subscriber sees of one alert: the stream and the all-alerts channel once
+    (Lua dedupe), then the filtered and named-subscription channels. Shared by the alerts and
+    trends workers."""
+
+    def __init__(self, settings: Settings) -> None:
+        from services.alerts.delivery import RedisDelivery
+        from services.common.redisconn import make_redis
+
+        client = make_redis(settings)
+        keys = RedisKeys(settings.redis_prefix)
+        self.delivery = RedisDelivery(
+            client, keys, ttl_s=settings.alert_dedupe_ttl_s, maxlen=settings.alerts_stream_maxlen
+        )
+        self.fanout = FanOut(client, keys, window_s=settings.digest_window_s)
+
+    async def deliver(self, alert: Alert) -> None:
+        if await self.delivery.deliver(alert) is not None:  # first delivery only
+            await self.fanout.publish(alert)

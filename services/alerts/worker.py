@@ -1,4 +1,5 @@
-"""Alerts worker: tagged topic -> `evaluate()` -> alerts topic and Redis (pub/sub + stream)."""
+"""Alerts worker: tagged topic -> `evaluate()` -> alerts topic and Redis (pub/sub + stream), and
+each story-opening article's terms to the trend-terms topic (counted by the trends worker)."""
 
 from __future__ import annotations
 
@@ -6,29 +7,22 @@ import faust
 
 from schemas import Alert, TaggedArticle, TrendTerm
 from services.alerts.core import StoryState, evaluate
-from services.alerts.delivery import RedisDelivery
 from services.alerts.rules import load_rules
-from services.alerts.subscriptions import FanOut
-from services.alerts.trends import install_trends, trend_records
-from services.common.redisconn import make_redis
+from services.alerts.subscriptions import AlertSink
 from services.common.settings import Settings
-from services.common.topics import RedisKeys, Topics
+from services.common.topics import Topics
 from services.common.worker import Stage, make_app
 from services.tagging.core import load_taxonomy
+from services.trends.core import trend_records
 
 
 def build(settings: Settings) -> faust.App:
     rules = load_rules(settings.rules_file)  # fails at start-up with file and field named
-    client = make_redis(settings)
-    keys = RedisKeys(settings.redis_prefix)
-    delivery = RedisDelivery(
-        client, keys, ttl_s=settings.alert_dedupe_ttl_s, maxlen=settings.alerts_stream_maxlen
-    )
-    fanout = FanOut(client, keys, window_s=settings.digest_window_s)
+    sink = AlertSink(settings)
 
-    async def deliver(alert: Alert | TrendTerm) -> None:
-        if isinstance(alert, Alert) and await delivery.deliver(alert) is not None:  # first only
-            await fanout.publish(alert)
+    async def deliver(out: Alert | TrendTerm) -> None:
+        if isinstance(out, Alert):  # trend terms only go to their topic
+            await sink.deliver(out)
 
     state = StoryState()  # story index of this process; lost on restart (see core.py)
     taxonomy = load_taxonomy(settings.taxonomy_file)  # its traps also judge rule phrases
@@ -40,7 +34,7 @@ def build(settings: Settings) -> faust.App:
 
     app = make_app("alerts", settings)
     t = Topics.from_settings(settings)
-    stage = Stage(
+    Stage(
         app=app,
         settings=settings,
         name="alerts",
@@ -51,10 +45,8 @@ def build(settings: Settings) -> faust.App:
         side_topics={TrendTerm: t.trend_terms},
     )
 
-    install_trends(app, settings, emit=stage.output)
-
     async def flush_digests() -> None:
-        await fanout.flush_digests()
+        await sink.fanout.flush_digests()
 
     app.timer(interval=settings.digest_window_s)(flush_digests)
     return app

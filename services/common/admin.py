@@ -27,9 +27,9 @@ from services.common.topics import Topics
 
 DAY_MS = 24 * 3600 * 1000
 # Which stage consumes which topic; a stage's consumer group is faust's app id.
-CONSUMES = {"enrichment": "raw", "tagging": "enriched", "alerts": "tagged"}
-# Further inputs in the same consumer group: the alerts app's trend agents.
-ALSO_CONSUMES = {"alerts": ("trend_terms",)}
+CONSUMES = {"enrichment": "raw", "tagging": "enriched", "alerts": "tagged", "trends": "trend_terms"}
+# Further inputs in the same consumer group (none at present).
+ALSO_CONSUMES: dict[str, tuple[str, ...]] = {}
 
 
 def inputs(stage: str) -> tuple[str, ...]:
@@ -74,11 +74,11 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
             rf,
             {**common, "cleanup.policy": "compact,delete", "retention.ms": long_lived},
         ),
-        # State of the alerts stage's trend detector (faust): the terms stream it re-keys by term,
-        # and the windowed count table's changelog, compacted and expiring with the windows.
+        # Trend counting: the terms the alerts stage re-keys by term, and the trends worker's
+        # (faust) windowed count table's changelog, compacted and expiring with the windows.
         TopicSpec(t.trend_terms, settings.partitions, rf, article),
         TopicSpec(
-            f"{settings.topic_prefix}-alerts-trend-counts-changelog",
+            f"{settings.topic_prefix}-trends-trend-counts-changelog",
             settings.partitions,
             rf,
             {

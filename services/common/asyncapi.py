@@ -35,7 +35,7 @@ KAFKA_CHANNELS: dict[str, tuple[str, str, str, str, list[str]]] = {
     "articlesTagged": ("tagged", "TaggedArticle", "TaggedArticle", "tagging", ["alerts"]),
     "alerts": ("alerts", "Alert", "Alert", "alerts", []),
     "deadletter": ("deadletter", "DeadLetter", "DeadLetter", "anyStage", []),
-    "trendTerms": ("trend_terms", "TrendTerm", "TrendTerm", "alertsTrends", ["alertsTrends"]),
+    "trendTerms": ("trend_terms", "TrendTerm", "TrendTerm", "alerts", ["trends"]),
 }
 KEYS = {
     "RawArticle": "Article id (deterministic from canonical URL, else normalised content).",

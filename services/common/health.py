@@ -26,7 +26,7 @@ from services.common.stack import kafka_ready, redis_ready
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PORTS = {"enrichment": 9101, "tagging": 9102, "alerts": 9103}
+DEFAULT_PORTS = {"enrichment": 9101, "tagging": 9102, "alerts": 9103, "trends": 9104}
 HEARTBEAT_TTL_FACTOR = 3  # a service missing three heartbeats disappears from `newswire status`
 
 

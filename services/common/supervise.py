@@ -13,7 +13,7 @@ from pathlib import Path
 
 from services.common.settings import Settings
 
-SERVICES = ("ingest", "enrichment", "tagging", "alerts")
+SERVICES = ("ingest", "enrichment", "tagging", "alerts", "trends")
 
 
 def service_command(name: str) -> list[str]:

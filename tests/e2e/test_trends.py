@@ -1,4 +1,4 @@
-"""Trend alerts from the alerts worker's windowed table, on the real stack."""
+"""Trend alerts from the trends worker's windowed table (fed by the alerts stage), on the real stack."""
 
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ async def test_a_term_spiking_over_its_baseline_raises_one_trend_alert(
         await producer.stop()
 
     got: list[Alert] = []
-    with running_services(("alerts",), env=env, log_dir=tmp_path) as procs:
+    with running_services(("alerts", "trends"), env=env, log_dir=tmp_path) as procs:
         deadline = time.monotonic() + 120
         while not got and time.monotonic() < deadline:  # the first trend alert
             check_alive(procs)

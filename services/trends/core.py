@@ -1,27 +1,22 @@
-"""Trends: per-window counts of stories mentioning a term (topics, event types, entities, countries) in a faust windowed
-table, and a trend alert when a term spikes well above its own recent baseline.
+"""Trends, the pure part: which terms an article counts for, when a count is a spike, the alert.
 
-The pure parts (`trend_terms`, `is_spike`, `trend_alert`) are separate from the faust wiring
-(`install_trends`): terms are re-keyed onto an internal topic so each term is counted by exactly one
-worker, whatever the number of replicas.
+The alerts stage sends `trend_records` (re-keyed by term, so each term is counted by exactly one
+worker); the trends worker (services/trends/worker.py) counts them in a faust windowed table.
 """
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-
-import faust
 
 from schemas import Alert, Match, TaggedArticle, TrendTerm
 from schemas.base import utcnow
 from schemas.ids import alert_id
 from services.alerts.core import StoryState, article_time
 from services.common.settings import Settings
-from services.common.topics import Topics
 
 TREND_RULE = "trend"
 
@@ -125,42 +120,3 @@ def trend_alert(
         entities=[name] if kind == "entity" else [],
         times=source.times.model_copy(update={"alerted": utcnow()}),
     )
-
-
-def install_trends(
-    app: faust.App,
-    settings: Settings,
-    *,
-    emit: Callable[[Alert], Awaitable[None]],
-) -> None:
-    """Adds the counting agent and its windowed table to the alerts app; the alerts stage itself
-    sends the terms (`trend_records`), so the tagged topic has one reader and is decoded once."""
-    cfg = TrendConfig.from_settings(settings)
-    terms_topic = (
-        app.topic(  # created with the others by ensure_topics: faust may not declare it in time
-            Topics.from_settings(settings).trend_terms, key_serializer="raw", value_serializer="raw"
-        )
-    )
-    counts = app.Table("trend-counts", default=int, partitions=settings.partitions).tumbling(
-        cfg.window_s, expires=cfg.window_s * (cfg.baseline_windows + 2)
-    )
-    alerted: dict[str, int] = {}  # term -> start of the window it last alerted in
-
-    async def count(stream: Any) -> None:
-        async for event in stream.events():
-            term = event.key.decode()
-            counts[term] += 1
-            current = counts[term].current()
-            ts = event.message.timestamp
-            window_start = ts - (ts % cfg.window_s)
-            if alerted.get(term) == int(window_start):
-                continue
-            baseline = [
-                counts[term].delta(cfg.window_s * k) for k in range(1, cfg.baseline_windows + 1)
-            ]
-            if is_spike(current, baseline, cfg):
-                alerted[term] = int(window_start)
-                source = TrendTerm.model_validate_json(event.value)
-                await emit(trend_alert(term, current, baseline, window_start, cfg, source))
-
-    app.agent(terms_topic, name="newswire.trends.count")(count)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from schemas import EnrichedArticle, Entity, StageTimes, TaggedArticle, Topic, TrendTerm
-from services.alerts.trends import TrendConfig, is_spike, trend_alert, trend_terms
+from services.trends.core import TrendConfig, is_spike, trend_alert, trend_terms
 
 CFG = TrendConfig(window_s=3600, baseline_windows=24, factor=3.0, min_count=10)
 
@@ -55,7 +55,7 @@ def test_trend_alert_id_is_per_term_and_window() -> None:
 def test_only_the_first_article_of_a_story_feeds_trends() -> None:
     from services.alerts.core import StoryState
     from services.alerts.offline import tagged_from
-    from services.alerts.trends import opens_story
+    from services.trends.core import opens_story
 
     body = (
         "Russian forces shelled Kherson on Monday, damaging homes near the river, officials said."
