@@ -128,11 +128,11 @@ class Stage(Generic[T]):
         app.agent(self.source, name=f"{settings.topic_prefix}.{name}", concurrency=1)(self._agent)
 
     async def _agent(self, stream: Any) -> None:
-        """With `worker_batch_max` > 1 (experimental: docs/faults.md), acks by hand, so records are processed in batches of what is already buffered (one when
+        """Acks by hand (with `worker_batch_max` > 1), so records are processed in batches of what is already buffered (one when
         the stream is quiet, up to `batch_max` under load) with one wait for all the broker's acks.
         An event is acked only after every output of its batch is durable: a crash or a
         cancellation mid-batch leaves the whole batch uncommitted, to be processed again."""
-        if self.batch_max <= 1:  # the default: faust acks each event when the next is asked for
+        if self.batch_max <= 1:  # one at a time: faust acks each event when the next is asked for
             async for event in stream.events():
                 await self.handle([event.message])
             return

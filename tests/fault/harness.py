@@ -63,16 +63,17 @@ def articles(run: str, n: int) -> list[RawArticle]:
     """Deterministic, distinct, each raising exactly one `fault-strike` alert.
 
     Each is its own story: alerts go out once per story (issue 4), and near-identical strikes on
-    one city within six hours are one story, so the publication times lie 13 hours apart.
+    one city within six hours are one story, so the publication times lie 13 hours apart. Numbers
+    have five digits: "statement 1850" would read as a year and the strike as history (suppressed).
     """
     places = ("Kharkiv", "Odesa", "Dnipro", "Zaporizhzhia", "Sumy", "Kherson")
     first = datetime(2020, 1, 1, tzinfo=UTC)
     return [
         RawArticle(  # type: ignore[call-arg]
-            title=f"Report {i} of run {run} from {places[i % len(places)]}",
+            title=f"Report {i:05d} of run {run} from {places[i % len(places)]}",
             body=(
                 f"A missile strike hit a fuel depot near {places[i % len(places)]} overnight, "
-                f"officials said in statement {i} of run {run}. Repair crews were at work."
+                f"officials said in statement {i:05d} of run {run}. Repair crews were at work."
             ),
             times=StageTimes(published=first + timedelta(hours=13 * i)),
         )
