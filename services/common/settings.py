@@ -98,7 +98,7 @@ class Settings(BaseSettings):
         None,
         ge=0,
         description="Worker health/metrics port; unset: 9101 enrichment, 9102 tagging, "
-        "9103 alerts (ingest serves them on its HTTP port); 0: any free port.",
+        "9103 alerts, 9104 trends (ingest serves them on its HTTP port); 0: any free port.",
     )
     status_interval_s: float = Field(
         10.0, gt=0, description="How often a service refreshes its heartbeat and lag gauge."
