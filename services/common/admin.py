@@ -28,13 +28,11 @@ from services.common.topics import Topics
 DAY_MS = 24 * 3600 * 1000
 # Which stage consumes which topic; a stage's consumer group is faust's app id.
 CONSUMES = {"enrichment": "raw", "tagging": "enriched", "alerts": "tagged", "trends": "trend_terms"}
-# Further inputs in the same consumer group (none at present).
-ALSO_CONSUMES: dict[str, tuple[str, ...]] = {}
 
 
 def inputs(stage: str) -> tuple[str, ...]:
     """The Topics attributes a stage's consumer group reads, its main input first."""
-    return (CONSUMES[stage], *ALSO_CONSUMES.get(stage, ()))
+    return (CONSUMES[stage],)
 
 
 def group_id(settings: Settings, stage: str) -> str:

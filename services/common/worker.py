@@ -128,9 +128,9 @@ class Stage(Generic[T]):
         app.agent(self.source, name=f"{settings.topic_prefix}.{name}", concurrency=1)(self._agent)
 
     async def _agent(self, stream: Any) -> None:
-        """Acks by hand (with `worker_batch_max` > 1), so records are processed in batches of what is already buffered (one when
-        the stream is quiet, up to `batch_max` under load) with one wait for all the broker's acks.
-        An event is acked only after every output of its batch is durable: a crash or a
+        """With `worker_batch_max` > 1, acks by hand: a batch is what is already buffered (one record
+        when the stream is quiet, up to `batch_max` under load), with one wait for all the broker's
+        acks. An event is acked only after every output of its batch is durable: a crash or a
         cancellation mid-batch leaves the whole batch uncommitted, to be processed again."""
         if self.batch_max <= 1:  # one at a time: faust acks each event when the next is asked for
             async for event in stream.events():
@@ -163,11 +163,13 @@ class Stage(Generic[T]):
             started.append(began)
         if outputs:
             await self._retry(functools.partial(self.send_all, outputs))
-            main = [out for out in outputs if type(out) not in self.side]
-            if self.deliver is not None:
-                for out in main:
+            for out in outputs:
+                if type(out) in self.side:
+                    continue
+                model: Any = out
+                nlog.add_ids(story_id=getattr(model, "story_id", None), alert_id=_alert_id(model))
+                if self.deliver is not None:  # separate retries: Kafka is not re-sent for Redis
                     await self._retry(functools.partial(self._deliver, out))
-            for out in main:
                 metrics.output_written(self.name, out)
         self.processed += len(started)
         for began in started:
@@ -187,20 +189,6 @@ class Stage(Generic[T]):
             )
             futures.append(fut)
         await wait_acked(futures, self.send_timeout_s)
-
-    async def output(self, out: T) -> None:
-        """Write one output: sink topic, then the extra delivery, each retried until durable.
-
-        Separate retries, so a Redis outage does not re-send the Kafka record on every attempt.
-        Also used for outputs produced outside the agent loop (e.g. a trend alert).
-        """
-        model: Any = out
-        nlog.add_ids(story_id=getattr(model, "story_id", None), alert_id=_alert_id(model))
-        payload = model.model_dump_json().encode()
-        await self._retry(functools.partial(self.send, self.sink, model.id, payload))
-        if self.deliver is not None:
-            await self._retry(functools.partial(self._deliver, out))
-        metrics.output_written(self.name, out)
 
     async def _deliver(self, out: T) -> None:
         assert self.deliver is not None

@@ -13,6 +13,7 @@ import faust
 
 from schemas import Alert, TrendTerm
 from services.alerts.subscriptions import AlertSink
+from services.common import metrics
 from services.common.settings import Settings
 from services.common.topics import Topics
 from services.common.worker import make_app, retry_until_done, send_acked
@@ -46,6 +47,7 @@ def install_trends(app: faust.App, settings: Settings, sink: AlertSink) -> None:
         )
         await retry_until_done("trends", send)
         await retry_until_done("trends", functools.partial(sink.deliver, alert))
+        metrics.output_written("trends", alert)
 
     async def count(stream: Any) -> None:
         async for event in stream.events():
