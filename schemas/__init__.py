@@ -27,7 +27,7 @@ from schemas.tagged import (
     TaggedArticle,
     Topic,
 )
-from schemas.trend import TrendTerm
+from schemas.trend import StoryTerms
 
 MODELS: dict[str, type[BaseModel]] = {
     "RawArticle": RawArticle,
@@ -35,7 +35,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "TaggedArticle": TaggedArticle,
     "Alert": Alert,
     "DeadLetter": DeadLetter,
-    "TrendTerm": TrendTerm,
+    "StoryTerms": StoryTerms,
 }
 
 __all__ = [
@@ -57,10 +57,10 @@ __all__ = [
     "Severity",
     "Span",
     "StageTimes",
+    "StoryTerms",
     "Suppressed",
     "TaggedArticle",
     "TimeMention",
     "Tone",
     "Topic",
-    "TrendTerm",
 ]

@@ -1,4 +1,4 @@
-"""`TrendTerm`: one term of an article that opened a story, re-keyed by the term for counting."""
+"""`StoryTerms`: the terms of one article that opened a story, for the trends worker to count."""
 
 from __future__ import annotations
 
@@ -9,17 +9,20 @@ from pydantic import Field
 from schemas.base import Event, StageTimes
 
 
-class TrendTerm(Event):
-    """Only what a trend alert quotes: the whole tagged article per term would multiply the bytes
-    on the topic by the number of terms (tens per article)."""
+class StoryTerms(Event):
+    """One record per story-opening article, not one per term: an article has ~50 terms, and a
+    record per term (plus a table changelog record per count) was most of Kafka's work
+    (docs/benchmarks.md). Counting is shared by all trends replicas in Redis, so nothing needs
+    re-keying by term."""
 
     schema_version: Literal[1] = 1
-    term: str = Field(description="`topic:`, `event:`, `country:` or `entity:` and a name.")
-    article_id: str = Field(description="The article that opened the story.")
+    article_id: str = Field(description="The article that opened the story; the record key.")
     url: str | None = None
+    terms: list[str] = Field(
+        description="`topic:`, `event:`, `country:` or `entity:` and a name; each once, sorted."
+    )
     times: StageTimes = Field(default_factory=StageTimes)
 
     @property
-    def partition_key(self) -> str:
-        """Keyed by the term, so one worker counts each term."""
-        return self.term
+    def id(self) -> str:
+        return self.article_id

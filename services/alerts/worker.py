@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import faust
 
-from schemas import Alert, TaggedArticle, TrendTerm
+from schemas import Alert, StoryTerms, TaggedArticle
 from services.alerts.core import StoryState, evaluate
 from services.alerts.rules import load_rules
 from services.alerts.subscriptions import AlertSink
@@ -20,16 +20,16 @@ def build(settings: Settings) -> faust.App:
     rules = load_rules(settings.rules_file)  # fails at start-up with file and field named
     sink = AlertSink(settings)
 
-    async def deliver(out: Alert | TrendTerm) -> None:
+    async def deliver(out: Alert | StoryTerms) -> None:
         if isinstance(out, Alert):  # trend terms only go to their topic
             await sink.deliver(out)
 
     state = StoryState()  # story index of this process; lost on restart (see core.py)
     taxonomy = load_taxonomy(settings.taxonomy_file)  # its traps also judge rule phrases
 
-    def compute(value: bytes) -> list[Alert | TrendTerm]:
+    def compute(value: bytes) -> list[Alert | StoryTerms]:
         tagged = TaggedArticle.model_validate_json(value)
-        alerts: list[Alert | TrendTerm] = list(evaluate(tagged, rules, state, taxonomy))
+        alerts: list[Alert | StoryTerms] = list(evaluate(tagged, rules, state, taxonomy))
         return alerts + trend_records(tagged, state)  # the story index of evaluate, reused
 
     app = make_app("alerts", settings)
@@ -42,7 +42,7 @@ def build(settings: Settings) -> faust.App:
         sink=t.alerts,
         compute=compute,
         deliver=deliver,
-        side_topics={TrendTerm: t.trend_terms},
+        side_topics={StoryTerms: t.trend_terms},
     )
 
     async def flush_digests() -> None:

@@ -50,8 +50,8 @@ class TopicSpec:
 
 def topic_specs(settings: Settings) -> list[TopicSpec]:
     """Article topics are a replayable log (delete after `retention_days`); the alerts topic is keyed by
-    the deterministic alert id, so compaction keeps one record per alert (compact,delete); the trend
-    table's changelog is compacted state; dead letters are kept longer for operators.
+    the deterministic alert id, so compaction keeps one record per alert (compact,delete); dead
+    letters are kept longer for operators.
     min.insync.replicas is 2 once there are 3 replicas."""
     t = Topics.from_settings(settings)
     rf = settings.replication_factor
@@ -72,21 +72,8 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
             rf,
             {**common, "cleanup.policy": "compact,delete", "retention.ms": long_lived},
         ),
-        # Trend counting: the terms the alerts stage re-keys by term, and the trends worker's
-        # (faust) windowed count table's changelog, compacted and expiring with the windows.
+        # Trend counting: one record of terms per story-opening article (counts live in Redis).
         TopicSpec(t.trend_terms, settings.partitions, rf, article),
-        TopicSpec(
-            f"{settings.topic_prefix}-trends-trend-counts-changelog",
-            settings.partitions,
-            rf,
-            {
-                **common,
-                "cleanup.policy": "compact,delete",
-                "retention.ms": str(
-                    int(settings.trend_window_s * (settings.trend_baseline_windows + 2) * 1000)
-                ),
-            },
-        ),
         TopicSpec(
             t.deadletter,
             settings.partitions,

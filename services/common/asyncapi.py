@@ -35,7 +35,7 @@ KAFKA_CHANNELS: dict[str, tuple[str, str, str, str, list[str]]] = {
     "articlesTagged": ("tagged", "TaggedArticle", "TaggedArticle", "tagging", ["alerts"]),
     "alerts": ("alerts", "Alert", "Alert", "alerts", []),
     "deadletter": ("deadletter", "DeadLetter", "DeadLetter", "anyStage", []),
-    "trendTerms": ("trend_terms", "TrendTerm", "TrendTerm", "alerts", ["trends"]),
+    "trendTerms": ("trend_terms", "StoryTerms", "StoryTerms", "alerts", ["trends"]),
 }
 KEYS = {
     "RawArticle": "Article id (deterministic from canonical URL, else normalised content).",
@@ -43,8 +43,7 @@ KEYS = {
     "TaggedArticle": "Article id.",
     "Alert": "Alert id (deterministic from article or story id and rule id).",
     "DeadLetter": "The original record's key, unchanged.",
-    "TrendTerm": "The counted term (`topic:`, `event:`, `country:` or `entity:` and a name), so "
-    "one worker counts each term.",
+    "StoryTerms": "Article id of the story-opening article.",
 }
 DEAD_LETTER_HEADERS = [
     "newswire.stage",

@@ -25,7 +25,7 @@ class Topics:
             tagged=f"{p}.articles.tagged.v1",
             alerts=f"{p}.alerts.v1",
             deadletter=f"{p}.deadletter.v1",
-            trend_terms=f"{p}.trends.terms.v1",
+            trend_terms=f"{p}.trends.terms.v2",
         )
 
     def all(self) -> list[str]:
@@ -86,3 +86,12 @@ class RedisKeys:
 
     def digest(self, name: str) -> str:
         return f"{self.prefix}:digest:{name}"
+
+    def trend_counts(self, window: int) -> str:
+        """Term -> count of one trend window; one hash tag for all, so one script reads them all
+        (Redis Cluster needs a script's keys in one slot)."""
+        return f"{{{self.prefix}:trends}}:counts:{window}"
+
+    def trend_seen(self, window: int) -> str:
+        """Articles already counted in a window: a redelivered record is not counted twice."""
+        return f"{{{self.prefix}:trends}}:seen:{window}"

@@ -25,6 +25,7 @@ from services.common.topics import Topics
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 def broker_credentials(settings: Settings) -> Any:
@@ -195,34 +196,8 @@ class Stage(Generic[T]):
         await self.deliver(out)
 
     async def _dead_letter(self, msg: Any, exc: BaseException) -> None:
-        dl = dead_letter(
-            stage=self.name,
-            topic=msg.topic,
-            partition=msg.partition,
-            offset=msg.offset,
-            timestamp_ms=int(msg.timestamp * 1000) if msg.timestamp is not None else None,
-            key=msg.key,
-            value=msg.value,
-            error=exc,
-            attempts=attempts_of(_headers(msg)) + 1,
-        )
-        log.warning(
-            "%s: dead-lettering %s[%s]@%s (%s): %s",
-            self.name,
-            msg.topic,
-            msg.partition,
-            msg.offset,
-            dl.error_class,
-            dl.error[:200],
-        )
         await self._retry(
-            functools.partial(
-                self.send,
-                self.dlq,
-                msg.key,
-                dl.model_dump_json().encode(),
-                dead_letter_headers(dl),
-            )
+            functools.partial(send_dead_letter, self.dlq, self.name, msg, exc, self.send_timeout_s)
         )
         self.dead_lettered += 1
         metrics.dead_lettered(self.name, exc)
@@ -242,6 +217,34 @@ class Stage(Generic[T]):
             metrics.error(self.name, exc)
 
         await retry_until_done(self.name, op, on_error=failed)
+
+
+async def send_dead_letter(
+    dlq: Any, stage: str, msg: Any, exc: BaseException, timeout: float
+) -> None:
+    """The record as it came, with where it came from and why it failed, to the dead-letter topic."""
+    dl = dead_letter(
+        stage=stage,
+        topic=msg.topic,
+        partition=msg.partition,
+        offset=msg.offset,
+        timestamp_ms=int(msg.timestamp * 1000) if msg.timestamp is not None else None,
+        key=msg.key,
+        value=msg.value,
+        error=exc,
+        attempts=attempts_of(_headers(msg)) + 1,
+    )
+    log.warning(
+        "%s: dead-lettering %s[%s]@%s (%s): %s",
+        stage,
+        msg.topic,
+        msg.partition,
+        msg.offset,
+        dl.error_class,
+        dl.error[:200],
+    )
+    payload = dl.model_dump_json().encode()
+    await send_acked(dlq, msg.key, payload, dead_letter_headers(dl), timeout=timeout)
 
 
 async def send_acked(
@@ -271,16 +274,15 @@ async def wait_acked(futures: Sequence[Any], timeout: float) -> None:
 
 async def retry_until_done(
     name: str,
-    op: Callable[[], Awaitable[None]],
+    op: Callable[[], Awaitable[R]],
     on_error: Callable[[Exception], None] | None = None,
-) -> None:
+) -> R:
     """Transient errors (broker or Redis away) are retried with backoff for as long as it takes:
     an exception escaping a faust agent would drop or wedge its event."""
     delay = 0.2
     while True:
         try:
-            await op()
-            return
+            return await op()
         except asyncio.CancelledError:
             raise
         except Exception as exc:

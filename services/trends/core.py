@@ -1,7 +1,9 @@
-"""Trends, the pure part: which terms an article counts for, when a count is a spike, the alert.
+"""Trends, the pure part: which terms an article counts for, its window, when a count is a spike,
+the alert.
 
-The alerts stage sends `trend_records` (re-keyed by term, so each term is counted by exactly one
-worker); the trends worker (services/trends/worker.py) counts them in a faust windowed table.
+The alerts stage sends `trend_records` (one `StoryTerms` per story-opening article); the trends
+worker (services/trends/worker.py) counts its terms per tumbling window in Redis
+(services/trends/counter.py), shared by every replica, and raises an alert for each spike.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from schemas import Alert, Match, TaggedArticle, TrendTerm
+from schemas import Alert, Match, StoryTerms, TaggedArticle
 from schemas.base import utcnow
 from schemas.ids import alert_id
 from services.alerts.core import StoryState, article_time
@@ -67,16 +69,19 @@ def opens_story(tagged: TaggedArticle, stories: StoryState) -> bool:
     return story.id == tagged.article.id
 
 
-def trend_records(tagged: TaggedArticle, stories: StoryState) -> list[TrendTerm]:
+def trend_records(tagged: TaggedArticle, stories: StoryState) -> list[StoryTerms]:
     """What the alerts stage sends to the terms topic for one article: its terms if it opened a
     story, else nothing (trends count stories, not copies)."""
     if not opens_story(tagged, stories):
         return []
     art = tagged.article
-    return [
-        TrendTerm(term=t, article_id=art.id, url=art.url, times=art.times)
-        for t in trend_terms(tagged)
-    ]
+    return [StoryTerms(article_id=art.id, url=art.url, terms=trend_terms(tagged), times=art.times)]
+
+
+def window_of(timestamp_s: float, cfg: TrendConfig) -> int:
+    """The tumbling window a record falls in, by its Kafka timestamp (when the alerts stage sent
+    it), as epoch seconds."""
+    return int(timestamp_s - timestamp_s % cfg.window_s)
 
 
 def is_spike(current: int, baseline: Sequence[int], cfg: TrendConfig) -> bool:
@@ -94,7 +99,7 @@ def trend_alert(
     baseline: Sequence[int],
     window_start: float,
     cfg: TrendConfig,
-    source: TrendTerm,
+    source: StoryTerms,
 ) -> Alert:
     """One alert per (term, window): the id is derived from both, so a replica or replay repeats it."""
     mean = statistics.fmean(baseline) if baseline else 0.0

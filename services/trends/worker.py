@@ -1,7 +1,8 @@
-"""Trends worker: the trend-terms topic -> a faust tumbling-window count table -> trend alerts.
+"""Trends worker: the trend-terms topic -> counts per window in Redis -> trend alerts.
 
-Its own process and consumer group, so the table's changelog recovery after a restart or
-rebalance never holds up the alerts stage (in one app it did: docs/faults.md).
+Its own process and consumer group: counting never holds up the alerts stage, and since the
+counts live in Redis (services/trends/counter.py) the worker keeps no state and replicas share
+one count per term.
 """
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ from typing import Any
 
 import faust
 
-from schemas import Alert, TrendTerm
+from schemas import Alert, StoryTerms
 from services.alerts.subscriptions import AlertSink
 from services.common import metrics
+from services.common.redisconn import make_redis
 from services.common.settings import Settings
-from services.common.topics import Topics
-from services.common.worker import make_app, retry_until_done, send_acked
-from services.trends.core import TrendConfig, is_spike, trend_alert
+from services.common.topics import RedisKeys, Topics
+from services.common.worker import make_app, retry_until_done, send_acked, send_dead_letter
+from services.trends.core import TrendConfig, is_spike, trend_alert, window_of
+from services.trends.counter import TrendCounter
 
 
 def build(settings: Settings) -> faust.App:
@@ -27,43 +30,43 @@ def build(settings: Settings) -> faust.App:
 
 
 def install_trends(app: faust.App, settings: Settings, sink: AlertSink) -> None:
-    """The counting agent and its windowed table; a spike becomes an alert on the alerts topic
-    and in Redis, each step retried until durable (an agent must not raise)."""
+    """The counting agent; a spike becomes an alert on the alerts topic and in Redis, each step
+    retried until durable (an agent must not raise), a record that does not parse goes to the
+    dead-letter topic."""
     cfg = TrendConfig.from_settings(settings)
     topics = Topics.from_settings(settings)
-    terms_topic = app.topic(  # created with the others by ensure_topics
-        topics.trend_terms, key_serializer="raw", value_serializer="raw"
-    )
+    counter = TrendCounter(make_redis(settings), RedisKeys(settings.redis_prefix), cfg)
+    terms_topic = app.topic(topics.trend_terms, key_serializer="raw", value_serializer="raw")
     alerts_topic = app.topic(topics.alerts, key_serializer="raw", value_serializer="raw")
-    counts = app.Table("trend-counts", default=int, partitions=settings.partitions).tumbling(
-        cfg.window_s, expires=cfg.window_s * (cfg.baseline_windows + 2)
-    )
-    alerted: dict[str, int] = {}  # term -> start of the window it last alerted in
+    dlq = app.topic(topics.deadletter, key_serializer="raw", value_serializer="raw")
+    timeout = settings.send_timeout_s
+    alerted: dict[str, int] = {}  # term -> the window it last alerted in (ids dedupe the rest)
 
     async def emit(alert: Alert) -> None:
         payload = alert.model_dump_json().encode()
-        send = functools.partial(
-            send_acked, alerts_topic, alert.id, payload, timeout=settings.send_timeout_s
-        )
+        send = functools.partial(send_acked, alerts_topic, alert.id, payload, timeout=timeout)
         await retry_until_done("trends", send)
         await retry_until_done("trends", functools.partial(sink.deliver, alert))
         metrics.output_written("trends", alert)
 
     async def count(stream: Any) -> None:
         async for event in stream.events():
-            term = event.key.decode()
-            counts[term] += 1
-            current = counts[term].current()
-            ts = event.message.timestamp
-            window_start = ts - (ts % cfg.window_s)
-            if alerted.get(term) == int(window_start):
+            msg = event.message
+            began = metrics.record_in("trends")
+            try:
+                story = StoryTerms.model_validate_json(msg.value)
+            except Exception as exc:  # permanent: the record itself is bad
+                dead = functools.partial(send_dead_letter, dlq, "trends", msg, exc, timeout)
+                await retry_until_done("trends", dead)
+                metrics.dead_lettered("trends", exc)
                 continue
-            baseline = [
-                counts[term].delta(cfg.window_s * k) for k in range(1, cfg.baseline_windows + 1)
-            ]
-            if is_spike(current, baseline, cfg):
-                alerted[term] = int(window_start)
-                source = TrendTerm.model_validate_json(event.value)
-                await emit(trend_alert(term, current, baseline, window_start, cfg, source))
+            window = window_of(msg.timestamp, cfg)
+            skip = frozenset(t for t, w in alerted.items() if w == window)
+            op = functools.partial(counter.count, story.article_id, window, story.terms, skip)
+            for c in await retry_until_done("trends", op):
+                if is_spike(c.current, c.baseline, cfg):
+                    alerted[c.term] = window
+                    await emit(trend_alert(c.term, c.current, c.baseline, window, cfg, story))
+            metrics.record_done("trends", began)
 
     app.agent(terms_topic, name="newswire.trends.count")(count)

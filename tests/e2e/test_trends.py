@@ -1,4 +1,4 @@
-"""Trend alerts from the trends worker's windowed table (fed by the alerts stage), on the real stack."""
+"""Trend alerts from the trends worker's counts in Redis (fed by the alerts stage), on the real stack."""
 
 from __future__ import annotations
 

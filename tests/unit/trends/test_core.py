@@ -1,7 +1,15 @@
 from __future__ import annotations
 
-from schemas import EnrichedArticle, Entity, StageTimes, TaggedArticle, Topic, TrendTerm
-from services.trends.core import TrendConfig, is_spike, trend_alert, trend_terms
+from schemas import EnrichedArticle, Entity, StageTimes, StoryTerms, TaggedArticle, Topic
+from services.alerts.core import StoryState
+from services.trends.core import (
+    TrendConfig,
+    is_spike,
+    trend_alert,
+    trend_records,
+    trend_terms,
+    window_of,
+)
 
 CFG = TrendConfig(window_s=3600, baseline_windows=24, factor=3.0, min_count=10)
 
@@ -33,6 +41,20 @@ def test_terms_are_counted_once_per_article() -> None:
     ]
 
 
+def test_an_opening_article_sends_one_record_with_all_its_terms() -> None:
+    state = StoryState()
+    [rec] = trend_records(_tagged(), state)
+    assert rec.terms == trend_terms(_tagged())
+    assert (rec.id, rec.article_id) == ("a1", "a1")  # keyed by the article, not by the term
+    assert StoryTerms.model_validate_json(rec.model_dump_json()) == rec
+
+
+def test_window_is_the_tumbling_window_of_the_record_time() -> None:
+    assert window_of(7200.0, CFG) == 7200
+    assert window_of(10799.9, CFG) == 7200
+    assert window_of(10800.0, CFG) == 10800
+
+
 def test_spike_needs_volume_and_a_jump_over_baseline() -> None:
     assert not is_spike(9, [0] * 24, CFG)  # too few
     assert is_spike(10, [0] * 24, CFG)  # new term with volume
@@ -41,7 +63,7 @@ def test_spike_needs_volume_and_a_jump_over_baseline() -> None:
 
 
 def test_trend_alert_id_is_per_term_and_window() -> None:
-    src = TrendTerm(term="topic:nuclear", article_id="a1", url="https://example.org/a1")
+    src = StoryTerms(article_id="a1", url="https://example.org/a1", terms=["topic:nuclear"])
     one = trend_alert("topic:nuclear", 30, [1] * 24, 7200.0, CFG, src)
     again = trend_alert("topic:nuclear", 31, [1] * 24, 7200.0, CFG, src)
     later = trend_alert("topic:nuclear", 30, [1] * 24, 10800.0, CFG, src)
@@ -53,7 +75,6 @@ def test_trend_alert_id_is_per_term_and_window() -> None:
 
 
 def test_only_the_first_article_of_a_story_feeds_trends() -> None:
-    from services.alerts.core import StoryState
     from services.alerts.offline import tagged_from
     from services.trends.core import opens_story
 
