@@ -12,7 +12,7 @@ from schemas.base import Event, utcnow
 
 class DeadLetter(Event):
     schema_version: Literal[1] = 1
-    stage: str = Field(description="ingest, enrichment, tagging or alerts.")
+    stage: str = Field(description="ingest, enrichment, tagging, alerts or trends.")
     topic: str
     partition: int | None = None
     offset: int | None = None

@@ -11,14 +11,14 @@ import pytest
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
 
-from schemas import Alert, RawArticle
+from schemas import Alert, DeadLetter, RawArticle
 from services.common.kafka import ensure_topics
 from services.common.settings import Settings
 from services.common.supervise import check_alive, running_services
 from services.common.topics import RedisKeys, Topics
 from services.enrichment.core import enrich
 from services.tagging.core import tag
-from tests.conftest import settings_env
+from tests.conftest import read_topic, settings_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -74,7 +74,9 @@ async def test_a_term_spiking_over_its_baseline_raises_one_trend_alert(
     window_start = now_ms - now_ms % (WINDOW * 1000)
     producer = AIOKafkaProducer(bootstrap_servers=s.bootstrap, acks="all")
     await producer.start()
+    poison = b'{"article_id": "x", "terms": "not a list"}'
     try:
+        await producer.send_and_wait(Topics.from_settings(s).trend_terms, poison, key=b"x")
         n = 0
         for k in (3, 2, 1):  # one article per baseline window
             n += 1
@@ -91,6 +93,7 @@ async def test_a_term_spiking_over_its_baseline_raises_one_trend_alert(
     finally:
         await producer.stop()
 
+    t = Topics.from_settings(s)
     got: list[Alert] = []
     with running_services(("alerts", "trends"), env=env, log_dir=tmp_path) as procs:
         deadline = time.monotonic() + 120
@@ -105,6 +108,9 @@ async def test_a_term_spiking_over_its_baseline_raises_one_trend_alert(
                 got.append(Alert.model_validate_json(msg["data"]))
     await sub.aclose()
     await client.aclose()
+    dead = [DeadLetter.model_validate_json(r.value) for r in await read_topic(s, t.deadletter)]
+    assert [(d.stage, d.topic) for d in dead] == [("trends", t.trend_terms)]
+    assert "terms" in dead[0].error  # the field to fix is named
     terms = [a.story_id.split(":")[1] + ":" + a.story_id.split(":")[2] for a in got]
     assert "topic:sanctions-economy" in terms, (tmp_path / "alerts.log").read_text()[-3000:]
     assert len(terms) == len(set(terms)), "one trend alert per term and window"
