@@ -97,6 +97,27 @@ class Traps:
     peaceful: Pattern
     peaceful_context: Pattern
 
+    @cached_property
+    def window_checks(self) -> tuple[re.Pattern[str] | None, ...]:
+        """For negation, hypothetical and hypothetical_after: a pattern that finds every place of
+        an ASCII sentence where one of the cue phrases could start in a window of its words."""
+        return tuple(
+            _start_check(p) for p in (self.negation, self.hypothetical, self.hypothetical_after)
+        )
+
+
+def _start_check(phrases: Pattern) -> re.Pattern[str] | None:
+    """A phrase match in a window starts at a window word (a lower-cased token of the sentence,
+    possibly cut short, or the "n't" added after one) or after an apostrophe inside one: the
+    literal start of the phrase's first word is then at a word start of the lower-cased sentence
+    (or inside its "n't"). A sentence where none occurs cannot set off the trap. None when an
+    anchor is empty or not plain ASCII letters (no such check)."""
+    anchors = phrases.anchors
+    if not anchors or any(not a or not a.isascii() or not a[0].isalnum() for a in anchors):
+        return None
+    alts = "|".join(re.escape(a) for a in sorted(anchors, key=len, reverse=True))
+    return re.compile(r"(?<!\w)(?:" + alts + r")")
+
 
 @dataclass(frozen=True)
 class Taxonomy:
@@ -186,6 +207,9 @@ class Context:
     traps: Traps
     # the traps that depend on the sentence alone, by sentence start: many terms share a sentence
     sentence_traps: dict[int, tuple[TrapReason, str] | None] = field(default_factory=dict)
+    # by sentence start: whether the negation, hypothetical and hypothetical-after windows of a
+    # term in it can hold a cue at all (see _start_check)
+    window_cues: dict[int, tuple[bool, bool, bool]] = field(default_factory=dict)
     # trap_for's answer by (start, end, modal): topics, events and casualties share terms
     verdicts: dict[tuple[int, int, bool], tuple[TrapReason, str] | None] = field(
         default_factory=dict
@@ -253,6 +277,18 @@ def _sentence_trap(stext: str, ref_year: int | None, traps: Traps) -> tuple[Trap
     return None
 
 
+def _window_cues(stext: str, traps: Traps) -> tuple[bool, bool, bool]:
+    """Whether each window trap can fire anywhere in the sentence (True when not known)."""
+    if not stext.isascii():
+        return True, True, True
+    low = stext.lower()
+    if "n't" in low:  # _window adds a word "n't" after such a token
+        low += " n't"
+    return tuple(  # type: ignore[return-value]
+        check is None or check.search(low) is not None for check in traps.window_checks
+    )
+
+
 def trap_for(
     ctx: Context, start: int, end: int, modal: bool = False
 ) -> tuple[TrapReason, str] | None:
@@ -275,15 +311,22 @@ def _trap_for(ctx: Context, start: int, end: int, modal: bool) -> tuple[TrapReas
         ctx.sentence_traps[sent.start] = _sentence_trap(sent.text, ctx.ref_year, traps)
     if (found := ctx.sentence_traps[sent.start]) is not None:
         return found
+    cues = ctx.window_cues.get(sent.start)
+    if cues is None:
+        cues = ctx.window_cues[sent.start] = _window_cues(sent.text, traps)
     before = ctx.text[sent.start : start]
-    clause = _CLAUSE.split(before)[-1]
-    neg = _window(clause, traps.negation_window, clause is before)
-    if (m := traps.negation.search(neg)) is not None:
-        return "negated", m.group(0)
+    if cues[0]:
+        clause = _CLAUSE.split(before)[-1]
+        neg = _window(clause, traps.negation_window, clause is before)
+        if (m := traps.negation.search(neg)) is not None:
+            return "negated", m.group(0)
     if not modal:
-        hyp = _window(before, traps.hypothetical_window, True)
-        if (m := traps.hypothetical.search(hyp)) is not None:
-            return "hypothetical", m.group(0)
+        if cues[1]:
+            hyp = _window(before, traps.hypothetical_window, True)
+            if (m := traps.hypothetical.search(hyp)) is not None:
+                return "hypothetical", m.group(0)
+        if not cues[2]:
+            return None
         # a modal verb right after the term, in the same clause: "a strike on X would be ..."
         rest = _CLAUSE_AFTER.split(ctx.text[end : sent.end], maxsplit=1)[0]
         nxt = " ".join(tokens(rest)[: traps.hypothetical_after_window])
