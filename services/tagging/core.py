@@ -116,7 +116,9 @@ def _start_check(phrases: Pattern) -> re.Pattern[str] | None:
     if not anchors or any(not a or not a.isascii() or not a[0].isalnum() for a in anchors):
         return None
     alts = "|".join(re.escape(a) for a in sorted(anchors, key=len, reverse=True))
-    return re.compile(r"(?<!\w)(?:" + alts + r")")
+    # (the look-ahead holds every anchor's first character: it lets the scan skip the others)
+    firsts = re.escape("".join(sorted({a[0] for a in anchors})))
+    return re.compile(r"(?=[" + firsts + r"])(?<!\w)(?:" + alts + r")")
 
 
 @dataclass(frozen=True)
