@@ -52,6 +52,7 @@ _BY = re.compile(r"(?:\W+\w+){0,3}?\W+(?:by|from|blamed on|attributed to)\s+(?:t
 _CLAUSE_AFTER = re.compile(r"[,;:]|\b(?:but|and|while|after)\b")
 _BY_INSIDE = re.compile(r"\b(?:by|from)\s+(?:the\s+)?$", re.I)
 _NUMBER = re.compile(r"^\d[\d,]*$")
+_NT = re.compile("n't")
 
 Pattern = Phrases
 Kept = Callable[..., bool]  # tag()'s test of one match against the traps
@@ -209,9 +210,9 @@ class Context:
     traps: Traps
     # the traps that depend on the sentence alone, by sentence start: many terms share a sentence
     sentence_traps: dict[int, tuple[TrapReason, str] | None] = field(default_factory=dict)
-    # by sentence start: whether the negation, hypothetical and hypothetical-after windows of a
-    # term in it can hold a cue at all (see _start_check)
-    window_cues: dict[int, tuple[bool, bool, bool]] = field(default_factory=dict)
+    # by sentence start: where (from the sentence start) a negation, hypothetical and
+    # hypothetical-after cue could start, None when not known (see _start_check)
+    window_cues: dict[int, tuple[list[int] | None, ...]] = field(default_factory=dict)
     # trap_for's answer by (start, end, modal): topics, events and casualties share terms
     verdicts: dict[tuple[int, int, bool], tuple[TrapReason, str] | None] = field(
         default_factory=dict
@@ -279,16 +280,24 @@ def _sentence_trap(stext: str, ref_year: int | None, traps: Traps) -> tuple[Trap
     return None
 
 
-def _window_cues(stext: str, traps: Traps) -> tuple[bool, bool, bool]:
-    """Whether each window trap can fire anywhere in the sentence (True when not known)."""
+def _window_cues(stext: str, traps: Traps) -> tuple[list[int] | None, ...]:
+    """Where in the sentence each window trap's cue could start (None when not known): a window
+    of words before the term holds a cue only if one starts before the term, one after it only
+    if one starts after it."""
     if not stext.isascii():
-        return True, True, True
+        return None, None, None
     low = stext.lower()
-    if "n't" in low:  # _window adds a word "n't" after such a token
-        low += " n't"
-    return tuple(  # type: ignore[return-value]
-        check is None or check.search(low) is not None for check in traps.window_checks
-    )
+    out: list[list[int] | None] = []
+    for check in traps.window_checks:
+        if check is None:
+            out.append(None)
+            continue
+        at = [m.start() for m in check.finditer(low)]
+        # _window adds a word "n't" after a token ending so: a cue in it starts at that "n't"
+        if "n't" in low and check.search(" n't") is not None:
+            at = sorted(at + [m.start() for m in _NT.finditer(low)])
+        out.append(at)
+    return tuple(out)
 
 
 def trap_for(
@@ -316,18 +325,20 @@ def _trap_for(ctx: Context, start: int, end: int, modal: bool) -> tuple[TrapReas
     cues = ctx.window_cues.get(sent.start)
     if cues is None:
         cues = ctx.window_cues[sent.start] = _window_cues(sent.text, traps)
+    at = start - sent.start
+    negation, hypothetical, after = cues
     before = ctx.text[sent.start : start]
-    if cues[0]:
+    if negation is None or (negation and negation[0] < at):
         clause = _CLAUSE.split(before)[-1]
         neg = _window(clause, traps.negation_window, clause is before)
         if (m := traps.negation.search(neg)) is not None:
             return "negated", m.group(0)
     if not modal:
-        if cues[1]:
+        if hypothetical is None or (hypothetical and hypothetical[0] < at):
             hyp = _window(before, traps.hypothetical_window, True)
             if (m := traps.hypothetical.search(hyp)) is not None:
                 return "hypothetical", m.group(0)
-        if not cues[2]:
+        if after is not None and not (after and after[-1] >= end - sent.start):
             return None
         # a modal verb right after the term, in the same clause: "a strike on X would be ..."
         rest = _CLAUSE_AFTER.split(ctx.text[end : sent.end], maxsplit=1)[0]
