@@ -52,6 +52,7 @@ _BY = re.compile(r"(?:\W+\w+){0,3}?\W+(?:by|from|blamed on|attributed to)\s+(?:t
 _CLAUSE_AFTER = re.compile(r"[,;:]|\b(?:but|and|while|after)\b")
 _BY_INSIDE = re.compile(r"\b(?:by|from)\s+(?:the\s+)?$", re.I)
 _NUMBER = re.compile(r"^\d[\d,]*$")
+_NT = re.compile("n't")
 
 Pattern = Phrases
 Kept = Callable[..., bool]  # tag()'s test of one match against the traps
@@ -96,6 +97,29 @@ class Traps:
     metaphor_hard: Pattern
     peaceful: Pattern
     peaceful_context: Pattern
+
+    @cached_property
+    def window_checks(self) -> tuple[re.Pattern[str] | None, ...]:
+        """For negation, hypothetical and hypothetical_after: a pattern that finds every place of
+        an ASCII sentence where one of the cue phrases could start in a window of its words."""
+        return tuple(
+            _start_check(p) for p in (self.negation, self.hypothetical, self.hypothetical_after)
+        )
+
+
+def _start_check(phrases: Pattern) -> re.Pattern[str] | None:
+    """A phrase match in a window starts at a window word (a lower-cased token of the sentence,
+    possibly cut short, or the "n't" added after one) or after an apostrophe inside one: the
+    literal start of the phrase's first word is then at a word start of the lower-cased sentence
+    (or inside its "n't"). A sentence where none occurs cannot set off the trap. None when an
+    anchor is empty or not plain ASCII letters (no such check)."""
+    anchors = phrases.anchors
+    if not anchors or any(not a or not a.isascii() or not a[0].isalnum() for a in anchors):
+        return None
+    alts = "|".join(re.escape(a) for a in sorted(anchors, key=len, reverse=True))
+    # (the look-ahead holds every anchor's first character: it lets the scan skip the others)
+    firsts = re.escape("".join(sorted({a[0] for a in anchors})))
+    return re.compile(r"(?=[" + firsts + r"])(?<!\w)(?:" + alts + r")")
 
 
 @dataclass(frozen=True)
@@ -186,6 +210,9 @@ class Context:
     traps: Traps
     # the traps that depend on the sentence alone, by sentence start: many terms share a sentence
     sentence_traps: dict[int, tuple[TrapReason, str] | None] = field(default_factory=dict)
+    # by sentence start: where (from the sentence start) a negation, hypothetical and
+    # hypothetical-after cue could start, None when not known (see _start_check)
+    window_cues: dict[int, tuple[list[int] | None, ...]] = field(default_factory=dict)
     # trap_for's answer by (start, end, modal): topics, events and casualties share terms
     verdicts: dict[tuple[int, int, bool], tuple[TrapReason, str] | None] = field(
         default_factory=dict
@@ -253,6 +280,26 @@ def _sentence_trap(stext: str, ref_year: int | None, traps: Traps) -> tuple[Trap
     return None
 
 
+def _window_cues(stext: str, traps: Traps) -> tuple[list[int] | None, ...]:
+    """Where in the sentence each window trap's cue could start (None when not known): a window
+    of words before the term holds a cue only if one starts before the term, one after it only
+    if one starts after it."""
+    if not stext.isascii():
+        return None, None, None
+    low = stext.lower()
+    out: list[list[int] | None] = []
+    for check in traps.window_checks:
+        if check is None:
+            out.append(None)
+            continue
+        at = [m.start() for m in check.finditer(low)]
+        # _window adds a word "n't" after a token ending so: a cue in it starts at that "n't"
+        if "n't" in low and check.search(" n't") is not None:
+            at = sorted(at + [m.start() for m in _NT.finditer(low)])
+        out.append(at)
+    return tuple(out)
+
+
 def trap_for(
     ctx: Context, start: int, end: int, modal: bool = False
 ) -> tuple[TrapReason, str] | None:
@@ -275,15 +322,24 @@ def _trap_for(ctx: Context, start: int, end: int, modal: bool) -> tuple[TrapReas
         ctx.sentence_traps[sent.start] = _sentence_trap(sent.text, ctx.ref_year, traps)
     if (found := ctx.sentence_traps[sent.start]) is not None:
         return found
+    cues = ctx.window_cues.get(sent.start)
+    if cues is None:
+        cues = ctx.window_cues[sent.start] = _window_cues(sent.text, traps)
+    at = start - sent.start
+    negation, hypothetical, after = cues
     before = ctx.text[sent.start : start]
-    clause = _CLAUSE.split(before)[-1]
-    neg = _window(clause, traps.negation_window, clause is before)
-    if (m := traps.negation.search(neg)) is not None:
-        return "negated", m.group(0)
+    if negation is None or (negation and negation[0] < at):
+        clause = _CLAUSE.split(before)[-1]
+        neg = _window(clause, traps.negation_window, clause is before)
+        if (m := traps.negation.search(neg)) is not None:
+            return "negated", m.group(0)
     if not modal:
-        hyp = _window(before, traps.hypothetical_window, True)
-        if (m := traps.hypothetical.search(hyp)) is not None:
-            return "hypothetical", m.group(0)
+        if hypothetical is None or (hypothetical and hypothetical[0] < at):
+            hyp = _window(before, traps.hypothetical_window, True)
+            if (m := traps.hypothetical.search(hyp)) is not None:
+                return "hypothetical", m.group(0)
+        if after is not None and not (after and after[-1] >= end - sent.start):
+            return None
         # a modal verb right after the term, in the same clause: "a strike on X would be ..."
         rest = _CLAUSE_AFTER.split(ctx.text[end : sent.end], maxsplit=1)[0]
         nxt = " ".join(tokens(rest)[: traps.hypothetical_after_window])

@@ -323,10 +323,11 @@ def simhash(text: str, shingle: int = 2) -> int:
     else:
         words = [w.casefold() for w in _TOKEN.findall(text)]
     if shingle == 2 and len(words) >= 2:
-        grams = {f"{a} {b}" for a, b in pairwise(words)}
+        grams = set(map(" ".join, pairwise(words)))
     else:
         grams = {" ".join(words[i : i + shingle]) for i in range(max(1, len(words) - shingle + 1))}
-    digests = b"".join(hashlib.blake2b(g.encode(), digest_size=8).digest() for g in grams)
+    blake2b = hashlib.blake2b
+    digests = b"".join([blake2b(g.encode(), digest_size=8).digest() for g in grams])
     # bit b of the hash is set when most shingles have it set: a byte column's bit counted by
     # mapping each byte to that bit (bytes.translate) and counting the ones
     half = len(grams) / 2
