@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -41,19 +42,33 @@ class RedisDelivery:
 
     async def deliver(self, alert: Alert) -> str | None:
         """Returns the stream entry id, or None when this alert id was delivered before."""
-        payload = alert.model_dump_json()
-        result = await self._script(
-            keys=[self.keys.dedupe(alert.id), self.keys.stream],
-            args=[
+        return _entry_id(await self._script(**self._call(alert)))
+
+    async def deliver_many(self, alerts: Sequence[Alert]) -> list[str | None]:
+        """`deliver` for each alert in one round trip (a pipeline of script calls, in order)."""
+        if len(alerts) <= 1:
+            return [await self.deliver(a) for a in alerts]
+        async with self.client.pipeline(transaction=False) as pipe:
+            for alert in alerts:
+                await self._script(**self._call(alert), client=pipe)
+            return [_entry_id(r) for r in await pipe.execute()]
+
+    def _call(self, alert: Alert) -> dict[str, Any]:
+        return {
+            "keys": [self.keys.dedupe(alert.id), self.keys.stream],
+            "args": [
                 self.ttl_s,
                 self.maxlen,
-                payload,
+                alert.model_dump_json(),
                 alert.id,
                 alert.severity,
                 alert.rule_id,
                 *channels_for(alert, self.keys),
             ],
-        )
-        if not result:
-            return None
-        return result.decode() if isinstance(result, bytes) else str(result)
+        }
+
+
+def _entry_id(result: Any) -> str | None:
+    if not result:
+        return None
+    return result.decode() if isinstance(result, bytes) else str(result)

@@ -188,5 +188,10 @@ class AlertSink:
         self.fanout = FanOut(client, keys, window_s=settings.digest_window_s)
 
     async def deliver(self, alert: Alert) -> None:
-        if await self.delivery.deliver(alert) is not None:  # first delivery only
-            await self.fanout.publish(alert)
+        await self.deliver_many([alert])
+
+    async def deliver_many(self, alerts: Sequence[Alert]) -> None:
+        """One round trip for the stream and channels of all; then each first delivery's fan-out."""
+        for alert, entry in zip(alerts, await self.delivery.deliver_many(alerts), strict=True):
+            if entry is not None:  # first delivery only
+                await self.fanout.publish(alert)

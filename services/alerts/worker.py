@@ -3,6 +3,8 @@ each story-opening article's terms to the trend-terms topic (counted by the tren
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import faust
 
 from schemas import Alert, StoryTerms, TaggedArticle
@@ -20,9 +22,8 @@ def build(settings: Settings) -> faust.App:
     rules = load_rules(settings.rules_file)  # fails at start-up with file and field named
     sink = AlertSink(settings)
 
-    async def deliver(out: Alert | StoryTerms) -> None:
-        if isinstance(out, Alert):  # trend terms only go to their topic
-            await sink.deliver(out)
+    async def deliver(outs: Sequence[Alert | StoryTerms]) -> None:
+        await sink.deliver_many([o for o in outs if isinstance(o, Alert)])
 
     state = StoryState()  # story index of this process; lost on restart (see core.py)
     taxonomy = load_taxonomy(settings.taxonomy_file)  # its traps also judge rule phrases

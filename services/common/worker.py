@@ -107,7 +107,7 @@ class Stage(Generic[T]):
         source: str,
         sink: str,
         compute: Callable[[bytes], Sequence[T]],
-        deliver: Callable[[T], Awaitable[object]] | None = None,
+        deliver: Callable[[Sequence[T]], Awaitable[object]] | None = None,
         side_topics: Mapping[type, str] | None = None,
     ) -> None:
         self.app = app
@@ -164,13 +164,10 @@ class Stage(Generic[T]):
             started.append(began)
         if outputs:
             await self._retry(functools.partial(self.send_all, outputs))
-            for out in outputs:
-                if type(out) in self.side:
-                    continue
-                model: Any = out
-                nlog.add_ids(story_id=getattr(model, "story_id", None), alert_id=_alert_id(model))
-                if self.deliver is not None:  # separate retries: Kafka is not re-sent for Redis
-                    await self._retry(functools.partial(self._deliver, out))
+            main = [out for out in outputs if type(out) not in self.side]
+            if self.deliver is not None and main:  # separate retries: Kafka is not re-sent
+                await self._retry(functools.partial(self._deliver, main))
+            for out in main:
                 metrics.output_written(self.name, out)
         self.processed += len(started)
         for began in started:
@@ -191,9 +188,14 @@ class Stage(Generic[T]):
             futures.append(fut)
         await wait_acked(futures, self.send_timeout_s)
 
-    async def _deliver(self, out: T) -> None:
+    async def _deliver(self, outs: Sequence[T]) -> None:
+        """All of a batch's outputs at once (one Redis round trip); a retry repeats them all,
+        which the delivery's dedupe by id absorbs."""
         assert self.deliver is not None
-        await self.deliver(out)
+        if len(outs) == 1:  # the ids of what is being delivered, for the log lines of a failure
+            model: Any = outs[0]
+            nlog.add_ids(story_id=getattr(model, "story_id", None), alert_id=_alert_id(model))
+        await self.deliver(outs)
 
     async def _dead_letter(self, msg: Any, exc: BaseException) -> None:
         await self._retry(

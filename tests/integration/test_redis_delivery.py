@@ -60,3 +60,17 @@ async def test_stream_is_capped(stack: Settings) -> None:
         await delivery.deliver(_alert())
     assert await client.xlen(keys.stream) < 500
     await client.aclose()
+
+
+async def test_a_batch_is_delivered_in_order_once_per_alert(stack: Settings) -> None:
+    """deliver_many: one pipeline; repeats in the batch or from an earlier batch are dropped."""
+    client = aioredis.Redis.from_url(stack.redis)
+    keys = RedisKeys(f"{stack.redis_prefix}-m{uuid.uuid4().hex[:6]}")
+    delivery = RedisDelivery(client, keys, ttl_s=60, maxlen=1000)
+    a, b = _alert("missile-strike"), _alert("drone-attack")
+    assert await delivery.deliver(a) is not None
+    got = await delivery.deliver_many([a, b, b])
+    assert got[0] is None and got[1] is not None and got[2] is None
+    entries = await client.xrange(keys.stream)
+    assert [e[1][b"id"] for e in entries] == [a.id.encode(), b.id.encode()]
+    await client.aclose()
