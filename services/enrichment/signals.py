@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 import re
+import string
 import zlib
 from collections import Counter
 from functools import lru_cache
@@ -46,82 +47,172 @@ def detect_language(text: str) -> tuple[str, float]:
 def _vader() -> Any:
     from vaderSentiment.vaderSentiment import (
         BOOSTER_DICT,
+        C_INCR,
         N_SCALAR,
         NEGATE,
+        SPECIAL_CASES,
         SentimentIntensityAnalyzer,
-        SentiText,
+        allcap_differential,
+        normalize,
     )
 
-    idioms = SentimentIntensityAnalyzer._special_idioms_check
     negate = frozenset(NEGATE)
+    punctuation = string.punctuation
 
-    def negated(word: str) -> bool:
-        """VADER's `negated([word])`, which scans its NEGATE list for every call."""
-        low = word.lower()
-        return low in negate or "n't" in low
+    class FastVader(SentimentIntensityAnalyzer):  # type: ignore[misc]
+        """`polarity_scores(text)["compound"]`, the same number to the last bit, cheaper.
 
-    class WindowedVader(SentimentIntensityAnalyzer):  # type: ignore[misc]
-        """VADER with identical scores, faster: its negation and idiom checks lower-case the whole
-        sentence for every sentiment word (quadratic); they only look at i-3..i+2, so hand them
-        that window (negative indices wrap around, as in VADER)."""
-
-        @staticmethod
-        def _negation_check(valence: float, words: list[str], start_i: int, i: int) -> float:
-            """VADER's own check, reading only the three words before i."""
-
-            def w(k: int) -> str:
-                return str(words[i - k]).lower()
-
-            if start_i == 0:
-                if negated(w(1)):
-                    valence = valence * N_SCALAR
-            elif start_i == 1:
-                if w(2) == "never" and (w(1) == "so" or w(1) == "this"):
-                    valence = valence * 1.25
-                elif w(2) == "without" and w(1) == "doubt":
-                    pass
-                elif negated(w(2)):
-                    valence = valence * N_SCALAR
-            elif start_i == 2:
-                if (w(3) == "never" and (w(2) == "so" or w(2) == "this")) or (
-                    w(1) == "so" or w(1) == "this"
-                ):
-                    valence = valence * 1.25
-                elif w(3) == "without" and (w(2) == "doubt" or w(1) == "doubt"):
-                    pass
-                elif negated(w(3)):
-                    valence = valence * N_SCALAR
-            return float(valence)
-
-        @staticmethod
-        def _special_idioms_check(valence: float, words: list[str], i: int) -> float:
-            return float(idioms(valence, words[i - 3 : i + 3], 3))  # only called with i >= 3
+        VADER lower-cases every neighbouring word again for each check of each sentiment word, and
+        its negation and idiom checks lower-case the whole sentence per sentiment word (quadratic).
+        Here each word is lower-cased once and the checks read only the words VADER reads (i-3 ..
+        i+2); the arithmetic is VADER's, in VADER's order. A sentence without a lexicon word
+        scores 0.0 (every valence is 0), and VADER's emoji rewrite runs only when there is one.
+        """
 
         def compound(self, text: str) -> float:
-            """`polarity_scores(text)["compound"]`, the same number, cheaper: VADER rebuilds the
-            text one character at a time to replace emojis (skipped when there is none), and a
-            sentence without a lexicon word scores 0.0 (every valence is 0)."""
             if not self.emoji_chars.isdisjoint(text):
                 return float(self.polarity_scores(text)["compound"])
             text = text.strip()
-            sentitext = SentiText(text)
-            words = sentitext.words_and_emoticons
+            # SentiText._words_and_emoticons: punctuation stripped unless 2 characters or fewer
+            words = [w if len(w := t.strip(punctuation)) > 2 else t for t in text.split()]
+            lows = [w.lower() for w in words]
             lexicon = self.lexicon
-            if not any(w.lower() in lexicon for w in words):
+            if lexicon.keys().isdisjoint(lows):
                 return 0.0
-            # the rest of VADER's polarity_scores, unchanged
+            n = len(words)
+            cap_diff: list[bool] = []  # SentiText.is_cap_diff, computed when first needed
+
+            def is_cap_diff() -> bool:
+                if not cap_diff:
+                    cap_diff.append(allcap_differential(words))
+                return cap_diff[0]
+
             sentiments: list[float] = []
-            for i, item in enumerate(words):
-                if item.lower() in BOOSTER_DICT or (
-                    i < len(words) - 1 and item.lower() == "kind" and words[i + 1].lower() == "of"
-                ):
+            for i, low in enumerate(lows):
+                if low in BOOSTER_DICT or (i < n - 1 and low == "kind" and lows[i + 1] == "of"):
                     sentiments.append(0)
                     continue
-                sentiments = self.sentiment_valence(0, sentitext, item, i, sentiments)
-            sentiments = self._but_check(words, sentiments)
-            return float(self.score_valence(sentiments, text)["compound"])
+                if low not in lexicon:  # sentiment_valence leaves such a word at 0
+                    sentiments.append(0)
+                    continue
+                # VADER's sentiment_valence
+                valence = lexicon[low]
+                if low == "no" and i != n - 1 and lows[i + 1] in lexicon:
+                    valence = 0.0
+                if (
+                    (i > 0 and lows[i - 1] == "no")
+                    or (i > 1 and lows[i - 2] == "no")
+                    or (i > 2 and lows[i - 3] == "no" and lows[i - 1] in ("or", "nor"))
+                ):
+                    valence = lexicon[low] * N_SCALAR
+                item = words[i]
+                if item.isupper() and is_cap_diff():
+                    if valence > 0:
+                        valence += C_INCR
+                    else:
+                        valence -= C_INCR
+                for start_i in range(3):
+                    if i > start_i and lows[i - (start_i + 1)] not in lexicon:
+                        # scalar_inc_dec
+                        prev_low = lows[i - (start_i + 1)]
+                        s = 0.0
+                        if prev_low in BOOSTER_DICT:
+                            s = BOOSTER_DICT[prev_low]
+                            if valence < 0:
+                                s *= -1
+                            if words[i - (start_i + 1)].isupper() and is_cap_diff():
+                                if valence > 0:
+                                    s += C_INCR
+                                else:
+                                    s -= C_INCR
+                        if start_i == 1 and s != 0:
+                            s = s * 0.95
+                        if start_i == 2 and s != 0:
+                            s = s * 0.9
+                        valence = valence + s
+                        valence = _negation_check(valence, lows, start_i, i)
+                        if start_i == 2:
+                            valence = _special_idioms_check(valence, lows, i)
+                # _least_check
+                if i > 1 and lows[i - 1] not in lexicon and lows[i - 1] == "least":
+                    if lows[i - 2] != "at" and lows[i - 2] != "very":
+                        valence = valence * N_SCALAR
+                elif i > 0 and lows[i - 1] not in lexicon and lows[i - 1] == "least":
+                    valence = valence * N_SCALAR
+                sentiments.append(valence)
+            # _but_check, with its quirks (index() finds the first equal score)
+            if "but" in lows:
+                bi = lows.index("but")
+                for sentiment in sentiments:
+                    si = sentiments.index(sentiment)
+                    if si < bi:
+                        sentiments.pop(si)
+                        sentiments.insert(si, sentiment * 0.5)
+                    elif si > bi:
+                        sentiments.pop(si)
+                        sentiments.insert(si, sentiment * 1.5)
+            # score_valence, the compound only
+            sum_s = float(sum(sentiments))
+            punct_emph_amplifier = self._punctuation_emphasis(text)
+            if sum_s > 0:
+                sum_s += punct_emph_amplifier
+            elif sum_s < 0:
+                sum_s -= punct_emph_amplifier
+            return float(round(normalize(sum_s), 4))
 
-    vader = WindowedVader()
+    def negated(low: str) -> bool:
+        """VADER's `negated([word])` of a lower-cased word, without scanning the NEGATE list."""
+        return low in negate or "n't" in low
+
+    def _negation_check(valence: float, lows: list[str], start_i: int, i: int) -> float:
+        """VADER's `_negation_check`, on the lower-cased words."""
+        if start_i == 0:
+            if negated(lows[i - 1]):
+                valence = valence * N_SCALAR
+        elif start_i == 1:
+            if lows[i - 2] == "never" and (lows[i - 1] == "so" or lows[i - 1] == "this"):
+                valence = valence * 1.25
+            elif lows[i - 2] == "without" and lows[i - 1] == "doubt":
+                pass
+            elif negated(lows[i - 2]):
+                valence = valence * N_SCALAR
+        elif start_i == 2:
+            if (lows[i - 3] == "never" and (lows[i - 2] == "so" or lows[i - 2] == "this")) or (
+                lows[i - 1] == "so" or lows[i - 1] == "this"
+            ):
+                valence = valence * 1.25
+            elif lows[i - 3] == "without" and (lows[i - 2] == "doubt" or lows[i - 1] == "doubt"):
+                pass
+            elif negated(lows[i - 3]):
+                valence = valence * N_SCALAR
+        return valence
+
+    def _special_idioms_check(valence: float, lows: list[str], i: int) -> float:
+        """VADER's `_special_idioms_check` (called with i >= 3), on the lower-cased words."""
+        w3, w2, w1, w0 = lows[i - 3], lows[i - 2], lows[i - 1], lows[i]
+        onezero = f"{w1} {w0}"
+        twoonezero = f"{w2} {w1} {w0}"
+        twoone = f"{w2} {w1}"
+        threetwoone = f"{w3} {w2} {w1}"
+        threetwo = f"{w3} {w2}"
+        for seq in (onezero, twoonezero, twoone, threetwoone, threetwo):
+            if seq in SPECIAL_CASES:
+                valence = SPECIAL_CASES[seq]
+                break
+        if len(lows) - 1 > i:
+            zeroone = f"{w0} {lows[i + 1]}"
+            if zeroone in SPECIAL_CASES:
+                valence = SPECIAL_CASES[zeroone]
+        if len(lows) - 1 > i + 1:
+            zeroonetwo = f"{w0} {lows[i + 1]} {lows[i + 2]}"
+            if zeroonetwo in SPECIAL_CASES:
+                valence = SPECIAL_CASES[zeroonetwo]
+        for n_gram in (threetwoone, threetwo, twoone):
+            if n_gram in BOOSTER_DICT:
+                valence = valence + BOOSTER_DICT[n_gram]
+        return valence
+
+    vader = FastVader()
     vader.emoji_chars = frozenset(k for k in vader.emojis if len(k) == 1)
     return vader
 
