@@ -11,9 +11,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from schemas import KeyPhrase, Sentence, Tone
 
 DATA = Path(__file__).parent / "data"
+_SENTENCES = TypeAdapter(list[Sentence])  # one validation per article, not a model per sentence
 LANGUAGE_SAMPLE = 400  # characters: plenty for fastText, whose cost grows with length
 
 # A word for counts, tone and fingerprints: letters with inner apostrophes or hyphens; no numbers.
@@ -222,9 +225,11 @@ def sentences_with_polarity(
 ) -> list[Sentence]:
     """VADER per sentence (its lexicon is English; other languages get 0.0)."""
     if not english:
-        return [Sentence(start=a, end=b) for a, b in spans]
-    vader = _vader()
-    return [Sentence(start=a, end=b, polarity=vader.compound(text[a:b])) for a, b in spans]
+        return _SENTENCES.validate_python([{"start": a, "end": b} for a, b in spans])
+    compound = _vader().compound
+    return _SENTENCES.validate_python(
+        [{"start": a, "end": b, "polarity": compound(text[a:b])} for a, b in spans]
+    )
 
 
 def tone(words: list[str], sentences: list[Sentence], english: bool) -> Tone | None:
