@@ -5,7 +5,9 @@ from __future__ import annotations
 import heapq
 import re
 import string
+import sys
 import zlib
+from array import array
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
@@ -232,19 +234,19 @@ def sentences_with_polarity(
     )
 
 
-def tone(words: list[str], sentences: list[Sentence], english: bool) -> Tone | None:
-    """GDELT-style tone from VADER's lexicon; the score is the sentence mean, which cannot saturate."""
+def tone(
+    words: list[str], sentences: list[Sentence], english: bool, lows: list[str] | None = None
+) -> Tone | None:
+    """GDELT-style tone from VADER's lexicon; the score is the sentence mean, which cannot saturate.
+    `lows`: `lower_words(words)`, if at hand."""
     if not english or not words:
         return None
     lexicon: dict[str, float] = _vader().lexicon
-    pos = neg = 0
-    for w in words:
-        v = lexicon.get(w.lower())
-        if v is not None:
-            if v > 0:
-                pos += 1
-            elif v < 0:
-                neg += 1
+    if lows is None:
+        lows = lower_words(words)
+    valences = list(map(lexicon.__getitem__, filter(lexicon.__contains__, lows)))
+    pos = sum(1 for v in valences if v > 0)
+    neg = sum(1 for v in valences if v < 0)
     p = 100.0 * pos / len(words)
     n = 100.0 * neg / len(words)
     mean = sum(s.polarity for s in sentences) / len(sentences) if sentences else 0.0
@@ -301,25 +303,55 @@ def key_phrases(text: str, limit: int = 10) -> list[KeyPhrase]:
 
 
 _MASK = 0xFFFFFFFF
+_LOW32 = b"\xff\xff\xff\xff\0\0\0\0"  # one 64-bit lane (little-endian) with its low 32 bits set
+_BIG_ENDIAN = sys.byteorder == "big"
+assert array("Q").itemsize == 8
 
 
-def fingerprint(words: list[str], k: int = 64) -> list[int]:
+def lower_words(words: list[str]) -> list[str]:
+    """`[w.lower() for w in words]` with one `lower()` call: a word holds no space, no character
+    lower-cases to a space, and the one context rule of `lower()` (a final sigma) stops at a
+    space, so lower-casing the words joined by spaces gives the same words."""
+    return " ".join(words).lower().split(" ") if words else []
+
+
+def fingerprint(words: list[str], k: int = 64, lows: list[str] | None = None) -> list[int]:
     """Bottom-k MinHash of word 3-shingles: one cheap hash per shingle instead of k permutations.
 
     Words are hashed once with CRC-32 (stable across processes, unlike `hash()`); a shingle's hash
-    is a multiply-xor-shift mix of its three word hashes.
+    is a multiply-xor-shift mix of its three word hashes a, b, c (lower-cased words):
+
+        h = a * 0x9E3779B1 ^ b * 0x85EBCA77 ^ c * 0xC2B2AE3D;  ((h >> 31) ^ h) & 0xFFFFFFFF
+
+    The shift and the mask distribute over xor, so that is the xor of each word's own mix
+    (`((p >> 31) ^ p) & 0xFFFFFFFF` of p = a * 0x9E3779B1, ...). The words' mixes are computed
+    all at once on one big integer with a 64-bit lane per word (a 32-bit hash times a 32-bit
+    constant fills a lane and never carries into the next; the mask drops what the shift moves
+    in from the next lane), and a shingle is the xor of lanes i, i+1 and i+2: the same numbers
+    as per shingle in Python, several times faster. `lows`: `lower_words(words)`, if at hand.
     """
     if not words:
         return []
-    crc = {w: zlib.crc32(w.encode()) for w in {w.lower() for w in words}}
-    hw = [crc[w.lower()] for w in words]
-    if len(hw) < 3:
+    if lows is None:
+        lows = lower_words(words)
+    n = len(lows)
+    if n < 3:
         return [zlib.crc32(" ".join(words).lower().encode())]
-    mixed = {
-        (a * 0x9E3779B1 ^ b * 0x85EBCA77 ^ c * 0xC2B2AE3D)
-        for a, b, c in zip(hw, hw[1:], hw[2:], strict=False)
-    }
-    return sorted(heapq.nsmallest(k, {((h >> 31) ^ h) & _MASK for h in mixed}))
+    lanes = array("Q", map(zlib.crc32, map(str.encode, lows)))
+    if _BIG_ENDIAN:
+        lanes.byteswap()
+    h = int.from_bytes(lanes.tobytes(), "little")
+    low32 = int.from_bytes(_LOW32 * n, "little")
+    a, b, c = h * 0x9E3779B1, h * 0x85EBCA77, h * 0xC2B2AE3D
+    mixed = (
+        (((a >> 31) ^ a) & low32)
+        ^ ((((b >> 31) ^ b) & low32) >> 64)
+        ^ ((((c >> 31) ^ c) & low32) >> 128)
+    )
+    shingles = array("Q", mixed.to_bytes(8 * n, "little"))
+    if _BIG_ENDIAN:
+        shingles.byteswap()
+    return sorted(set(shingles[: n - 2]))[:k]  # lanes n-2 and n-1 hold no whole shingle
 
 
 def similarity(a: list[int], b: list[int], k: int = 64) -> float:
