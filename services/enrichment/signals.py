@@ -286,20 +286,25 @@ def key_phrases(text: str, limit: int = 10) -> list[KeyPhrase]:
             run.append(tok)
     if run and len(run) <= 4:
         phrases.append(tuple(run))
-    freq: Counter[str] = Counter()
-    degree: Counter[str] = Counter()
-    for p in phrases:
-        for w in p:
-            freq[w] += 1
-            degree[w] += len(p)
+    # Each distinct phrase once, weighted by its count (the same integer sums).
     counts = Counter(phrases)
-    scored = [
-        (sum(degree[w] / freq[w] for w in p) * (1 + 0.5 * (n - 1)), p, n)
+    freq: dict[str, int] = {}
+    degree: dict[str, int] = {}
+    for p, n in counts.items():
+        d = len(p) * n
+        for w in p:
+            freq[w] = freq.get(w, 0) + n
+            degree[w] = degree.get(w, 0) + d
+    ratio = {w: degree[w] / f for w, f in freq.items()}
+    # (-score, phrase, count): sorted as (-score, phrase), as phrases are distinct
+    scored = sorted(
+        (-sum(map(ratio.__getitem__, p)) * (1 + 0.5 * (n - 1)), p, n)
         for p, n in counts.items()
         if len(p) > 1 or n > 1
+    )
+    return [
+        KeyPhrase(phrase=" ".join(p), score=round(-s, 3), count=n) for s, p, n in scored[:limit]
     ]
-    scored.sort(key=lambda x: (-x[0], x[1]))
-    return [KeyPhrase(phrase=" ".join(p), score=round(s, 3), count=n) for s, p, n in scored[:limit]]
 
 
 _MASK = 0xFFFFFFFF
