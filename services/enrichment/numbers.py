@@ -203,14 +203,17 @@ _CASUALTY_TRIGGER = re.compile(
     r"(?=[kdiwhmcp])\b(?:kill|dead|died|injur|wound|hurt|missing|captured|prisoner|displaced|hostage|death toll)",
     re.I,
 )
+# (the look-ahead holds the first letters of every alternative: the verbs, the qualifiers, the
+# numbers and "death toll"; it lets the scan of a window skip other characters)
 _CASUALTY = re.compile(
+    r"(?=[acdefhijklmnorstuwz\d])(?:"
     rf"\b(?P<v1>killed|killing|kills|injuring|wounding|injured|wounded)\s+(?:(?P<q1>{_QUAL})\s+)?"
     rf"(?:at least\s+)?(?P<n1>{NUM})\b"
     rf"|(?:(?P<q2>{_QUAL})\s+)?(?P<n2>{NUM})\s+(?:(?:{_CASUALTY_NOUNS}|[a-z]+s|[a-z]+men)\s+)?(?:(?:were|have been|had "
     r"been|are|was|been)\s+(?:reportedly\s+|also\s+)?)?(?P<v2>killed|dead|died|injured|wounded|hurt|"
     r"missing|captured|taken prisoner|displaced|taken hostage)\b"
     rf"|\bdeath toll\s+(?:\w+\s+){{0,2}}?(?:to|of|at|reached|hit)\s+(?:(?P<q3>{_QUAL})\s+)?"
-    rf"(?P<n3>{NUM})\b",
+    rf"(?P<n3>{NUM})\b)",
     re.I,
 )
 _KIND = {
