@@ -22,7 +22,10 @@ _SENTENCES = TypeAdapter(list[Sentence])  # one validation per article, not a mo
 LANGUAGE_SAMPLE = 400  # characters: plenty for fastText, whose cost grows with length
 
 # A word for counts, tone and fingerprints: letters with inner apostrophes or hyphens; no numbers.
-WORD = re.compile(r"[^\W\d_](?:[\w'’-]*\w)?")
+# (`[^\W\d_](?:[\w'’-]*\w)?`, which backtracks at the end of every word; possessive runs of word
+# characters and of inner apostrophes/hyphens end at the same place without backtracking)
+_WORD = r"[^\W\d_]\w*+(?:['’-]++\w++)*+"
+WORD = re.compile(_WORD)
 
 
 @lru_cache(maxsize=1)
@@ -74,13 +77,16 @@ def _vader() -> Any:
         scores 0.0 (every valence is 0), and VADER's emoji rewrite runs only when there is one.
         """
 
-        def compound(self, text: str) -> float:
-            if not self.emoji_chars.isdisjoint(text):
+        def compound(self, text: str, emoji_free: bool = False) -> float:
+            """`emoji_free`: the caller knows that `text` holds no emoji."""
+            if not emoji_free and not self.emoji_chars.isdisjoint(text):
                 return float(self.polarity_scores(text)["compound"])
             text = text.strip()
             # SentiText._words_and_emoticons: punctuation stripped unless 2 characters or fewer
             words = [w if len(w := t.strip(punctuation)) > 2 else t for t in text.split()]
-            lows = [w.lower() for w in words]
+            if not words:
+                return 0.0
+            lows = " ".join(words).lower().split(" ")  # as lower_words(): no word holds a space
             lexicon = self.lexicon
             if lexicon.keys().isdisjoint(lows):
                 return 0.0
@@ -228,9 +234,11 @@ def sentences_with_polarity(
     """VADER per sentence (its lexicon is English; other languages get 0.0)."""
     if not english:
         return _SENTENCES.validate_python([{"start": a, "end": b} for a, b in spans])
-    compound = _vader().compound
+    vader = _vader()
+    compound = vader.compound
+    emoji_free = vader.emoji_chars.isdisjoint(text)  # once for the article, not per sentence
     return _SENTENCES.validate_python(
-        [{"start": a, "end": b, "polarity": compound(text[a:b])} for a, b in spans]
+        [{"start": a, "end": b, "polarity": compound(text[a:b], emoji_free)} for a, b in spans]
     )
 
 
@@ -268,7 +276,7 @@ def stopwords() -> frozenset[str]:
 
 
 # Words, and the punctuation/newlines that end a phrase, in one pass over the lower-cased text.
-_PHRASE_TOKEN = re.compile(r"[^\W\d_](?:[\w'’-]*\w)?|[^\w\s'’-]|\s[-–—]\s|\n")
+_PHRASE_TOKEN = re.compile(rf"{_WORD}|[^\w\s'’-]|\s[-–—]\s|\n")
 
 
 def key_phrases(text: str, limit: int = 10) -> list[KeyPhrase]:
