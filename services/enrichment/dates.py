@@ -7,8 +7,11 @@ import re
 from functools import lru_cache
 
 import ahocorasick
+from pydantic import TypeAdapter
 
 from schemas import TimeMention
+
+_MENTIONS = TypeAdapter(list[TimeMention])  # one validation per article, not a model per mention
 
 _MONTHS = {
     m: i
@@ -114,7 +117,7 @@ def _near_year(month: int, day: int, ref: dt.date) -> int:
 
 def time_mentions(text: str, published: dt.datetime | None) -> list[TimeMention]:
     ref = published.date() if published else None
-    out: list[TimeMention] = []
+    out: list[dict[str, object]] = []
     last = -1
     for pos in _starts(text):
         if pos < last:
@@ -165,12 +168,12 @@ def time_mentions(text: str, published: dt.datetime | None) -> list[TimeMention]
             kind = "year"
         last = m.end()
         out.append(
-            TimeMention(
-                text=text[span[0] : span[1]],
-                start=span[0],
-                end=span[1],
-                kind=kind,
-                date=when,
-            )
+            {
+                "text": text[span[0] : span[1]],
+                "start": span[0],
+                "end": span[1],
+                "kind": kind,
+                "date": when,
+            }
         )
-    return out
+    return _MENTIONS.validate_python(out)

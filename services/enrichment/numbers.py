@@ -9,10 +9,14 @@ from functools import lru_cache
 from pathlib import Path
 
 import ahocorasick
+from pydantic import TypeAdapter
 
 from schemas import Casualty, Quantity
 
 DATA = Path(__file__).parent / "data"
+# Plain dicts validated once per article: cheaper than a model per match, the same models.
+_QUANTITIES = TypeAdapter(list[Quantity])
+_CASUALTIES = TypeAdapter(list[Casualty])
 
 _SMALL = {
     w: i
@@ -260,7 +264,7 @@ def _is_year(num: str, m: re.Match[str]) -> bool:
 
 def quantities(text: str, taken: list[tuple[int, int]]) -> list[Quantity]:
     """Numbers with what they count; spans in `taken` (dates) are skipped."""
-    out: list[Quantity] = []
+    out: list[dict[str, object]] = []
     table = units()
     pattern = _quantity_re()
     last = -1
@@ -302,21 +306,21 @@ def quantities(text: str, taken: list[tuple[int, int]]) -> list[Quantity]:
         )
         end = end or max(m.end("num"), m.end("scale"), m.end("outof"), m.end("unit"))
         out.append(
-            Quantity(
-                text=text[start:end],
-                start=start,
-                end=end,
-                value=value,
-                unit=unit.unit if unit else None,
-                counted=counted,
-                normalized_value=round(value * unit.factor, 3) if unit else None,
-                normalized_unit=unit.normalized if unit else None,
-                approximate=bool(qual),
-                qualifier=qual.lower() if qual else None,
-                out_of=parse_number(outof) if outof else None,
-            )
+            {
+                "text": text[start:end],
+                "start": start,
+                "end": end,
+                "value": value,
+                "unit": unit.unit if unit else None,
+                "counted": counted,
+                "normalized_value": round(value * unit.factor, 3) if unit else None,
+                "normalized_unit": unit.normalized if unit else None,
+                "approximate": bool(qual),
+                "qualifier": qual.lower() if qual else None,
+                "out_of": parse_number(outof) if outof else None,
+            }
         )
-    return out
+    return _QUANTITIES.validate_python(out)
 
 
 def _counted(m: re.Match[str], unit_s: str | None) -> str | None:
@@ -353,7 +357,7 @@ def _casualty_matches(text: str) -> list[re.Match[str]]:
 
 
 def casualties(text: str) -> list[Casualty]:
-    out: list[Casualty] = []
+    out: list[dict[str, object]] = []
     for m in _casualty_matches(text):
         num = m.group("n1") or m.group("n2") or m.group("n3")
         verb = (m.group("v1") or m.group("v2") or "killed").lower()
@@ -363,13 +367,13 @@ def casualties(text: str) -> list[Casualty]:
             continue
         kind = _KIND.get(verb, "killed")
         out.append(
-            Casualty(
-                kind=kind,
-                count=int(value),
-                text=m.group(0),
-                start=m.start(),
-                end=m.end(),
-                approximate=bool(qual) or "at least" in m.group(0).lower(),
-            )
+            {
+                "kind": kind,
+                "count": int(value),
+                "text": m.group(0),
+                "start": m.start(),
+                "end": m.end(),
+                "approximate": bool(qual) or "at least" in m.group(0).lower(),
+            }
         )
-    return out
+    return _CASUALTIES.validate_python(out)

@@ -19,6 +19,7 @@ from schemas import KeyPhrase, Sentence, Tone
 
 DATA = Path(__file__).parent / "data"
 _SENTENCES = TypeAdapter(list[Sentence])  # one validation per article, not a model per sentence
+_PHRASES = TypeAdapter(list[KeyPhrase])
 LANGUAGE_SAMPLE = 400  # characters: plenty for fastText, whose cost grows with length
 
 # A word for counts, tone and fingerprints: letters with inner apostrophes or hyphens; no numbers.
@@ -310,9 +311,9 @@ def key_phrases(text: str, limit: int = 10) -> list[KeyPhrase]:
         for p, n in counts.items()
         if len(p) > 1 or n > 1
     )
-    return [
-        KeyPhrase(phrase=" ".join(p), score=round(-s, 3), count=n) for s, p, n in scored[:limit]
-    ]
+    return _PHRASES.validate_python(
+        [{"phrase": " ".join(p), "score": round(-s, 3), "count": n} for s, p, n in scored[:limit]]
+    )
 
 
 _MASK = 0xFFFFFFFF
