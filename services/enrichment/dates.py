@@ -57,7 +57,9 @@ _TIME = re.compile(
 )
 _REL_BEFORE = re.compile(r"\b(?P<rel>[Ll]ast|[Nn]ext|[Tt]his|[Oo]n|[Ss]ince|[Uu]ntil|[Bb]y)\s+$")
 _YEAR_BEFORE = re.compile(r"\b(?:in|by|since|until|of|before|after|early|late|mid-?)\s*$", re.I)
-_DIGITS = re.compile(r"\d+")
+# `(?<![\w.,])\d`, written to start with the digit: the scan skips to digits, and the look-behind
+# then checks the character before it (a look-behind first is tried at every character).
+_DIGIT = re.compile(r"\d(?<![\w.,]\d)\d*")
 
 
 @lru_cache(maxsize=1)
@@ -71,21 +73,8 @@ def _words() -> ahocorasick.Automaton:
     return a
 
 
-def _digit_starts(text: str) -> list[int]:
-    r"""The starts of `(?<![\w.,])\d` matches: the first digit of each run of digits, unless after
-    a word character, "." or ","; a scan for the runs is cheaper than the look-behind at every
-    character (`\w` is what `str.isalnum()` accepts, and "_")."""
-    out = []
-    for m in _DIGITS.finditer(text):
-        p = m.start()
-        if p and (text[p - 1] in ".,_" or text[p - 1].isalnum()):
-            continue
-        out.append(p)
-    return out
-
-
 def _starts(text: str) -> list[int]:
-    starts = _digit_starts(text)
+    starts = [m.start() for m in _DIGIT.finditer(text)]
     for end, n in _words().iter(text):
         st = end - n + 1
         if st == 0 or not text[st - 1].isalnum():

@@ -150,7 +150,9 @@ def _number_words() -> ahocorasick.Automaton:
     return a
 
 
-_DIGIT_RUN = re.compile(r"\d+")
+# A run of digits not after a digit, "." or ",": the regex starts with the digit, so the scan
+# skips to digits, and the look-behind then checks the character before it.
+_DIGIT_RUN = re.compile(r"\d(?<![\d.,]\d)\d*")
 
 
 def _digit_starts(text: str) -> list[int]:
@@ -160,8 +162,6 @@ def _digit_starts(text: str) -> list[int]:
     out = []
     for m in _DIGIT_RUN.finditer(text):
         p = m.start()
-        if p and text[p - 1] in ".,":
-            continue
         if p >= 3 and text.startswith("US$", p - 3):
             p -= 3
         elif p and text[p - 1] in "$€£":
