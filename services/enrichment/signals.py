@@ -226,9 +226,9 @@ def _vader() -> Any:
 
     vader = FastVader()
     vader.emoji_chars = frozenset(k for k in vader.emojis if len(k) == 1)
-    # one character class: `re` scans a text for it far faster than a set lookup per character
-    emoji = re.compile("[" + "".join(map(re.escape, sorted(vader.emoji_chars))) + "]")
-    vader.has_emoji = lambda text: not text.isascii() and emoji.search(text) is not None
+    emoji_chars = vader.emoji_chars  # none is ASCII: an ASCII text (checked in C) holds none
+    assert all(not c.isascii() for c in emoji_chars)
+    vader.has_emoji = lambda text: not text.isascii() and not emoji_chars.isdisjoint(text)
     return vader
 
 
