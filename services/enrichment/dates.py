@@ -57,8 +57,9 @@ _TIME = re.compile(
 )
 _REL_BEFORE = re.compile(r"\b(?P<rel>[Ll]ast|[Nn]ext|[Tt]his|[Oo]n|[Ss]ince|[Uu]ntil|[Bb]y)\s+$")
 _YEAR_BEFORE = re.compile(r"\b(?:in|by|since|until|of|before|after|early|late|mid-?)\s*$", re.I)
-# `(?<![\w.,])\d`, written to start with the digit: the scan skips to digits, and the look-behind
-# then checks the character before it (a look-behind first is tried at every character).
+# The starts of `(?<![\w.,])\d`, written to start with the digit: the scan skips to digits, the
+# look-behind then checks the character before it (a look-behind first is tried at every
+# character), and `\d*` takes the rest of the run, whose digits never start a match.
 _DIGIT = re.compile(r"\d(?<![\w.,]\d)\d*")
 
 
