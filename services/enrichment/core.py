@@ -39,6 +39,7 @@ def enrich(raw: RawArticle) -> EnrichedArticle:
     english = lang == "en"
     spans = split_sentences(text)
     words = signals.WORD.findall(text)
+    lows = signals.lower_words(words)
     entities = gazetteer.find_entities(text)
     published = raw.times.published
     times = dates.time_mentions(text, published) if english else []
@@ -66,8 +67,8 @@ def enrich(raw: RawArticle) -> EnrichedArticle:
         quantities=numbers.quantities(text, taken) if english else [],
         casualties=numbers.casualties(text) if english else [],
         time_mentions=times,
-        tone=signals.tone(words, sentences, english),
+        tone=signals.tone(words, sentences, english, lows),
         key_phrases=signals.key_phrases(text) if english else [],
-        fingerprint=signals.fingerprint(words),
+        fingerprint=signals.fingerprint(words, lows=lows),
         times=StageTimes(**{**raw.times.model_dump(), "enriched": utcnow()}),
     )

@@ -7,8 +7,11 @@ import re
 from functools import lru_cache
 
 import ahocorasick
+from pydantic import TypeAdapter
 
 from schemas import TimeMention
+
+_MENTIONS = TypeAdapter(list[TimeMention])  # one validation per article, not a model per mention
 
 _MONTHS = {
     m: i
@@ -54,7 +57,10 @@ _TIME = re.compile(
 )
 _REL_BEFORE = re.compile(r"\b(?P<rel>[Ll]ast|[Nn]ext|[Tt]his|[Oo]n|[Ss]ince|[Uu]ntil|[Bb]y)\s+$")
 _YEAR_BEFORE = re.compile(r"\b(?:in|by|since|until|of|before|after|early|late|mid-?)\s*$", re.I)
-_DIGIT = re.compile(r"(?<![\w.,])\d")
+# The starts of `(?<![\w.,])\d`, written to start with the digit: the scan skips to digits, the
+# look-behind then checks the character before it (a look-behind first is tried at every
+# character), and `\d*` takes the rest of the run, whose digits never start a match.
+_DIGIT = re.compile(r"\d(?<![\w.,]\d)\d*")
 
 
 @lru_cache(maxsize=1)
@@ -101,7 +107,7 @@ def _near_year(month: int, day: int, ref: dt.date) -> int:
 
 def time_mentions(text: str, published: dt.datetime | None) -> list[TimeMention]:
     ref = published.date() if published else None
-    out: list[TimeMention] = []
+    out: list[dict[str, object]] = []
     last = -1
     for pos in _starts(text):
         if pos < last:
@@ -152,12 +158,12 @@ def time_mentions(text: str, published: dt.datetime | None) -> list[TimeMention]
             kind = "year"
         last = m.end()
         out.append(
-            TimeMention(
-                text=text[span[0] : span[1]],
-                start=span[0],
-                end=span[1],
-                kind=kind,
-                date=when,
-            )
+            {
+                "text": text[span[0] : span[1]],
+                "start": span[0],
+                "end": span[1],
+                "kind": kind,
+                "date": when,
+            }
         )
-    return out
+    return _MENTIONS.validate_python(out)

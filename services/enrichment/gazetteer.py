@@ -21,13 +21,15 @@ from pathlib import Path
 from typing import Literal
 
 import ahocorasick
+from pydantic import TypeAdapter
 
-from schemas import Entity, Span
+from schemas import Entity
 from services.enrichment.text import ascii_fold
 
 DATA = Path(__file__).parent / "data"
 
 EntityType = Literal["person", "organisation", "place", "weapon", "other"]
+_ENTITIES = TypeAdapter(list[Entity])
 
 
 @dataclass(frozen=True)
@@ -610,21 +612,25 @@ def _group(
         t = Target("person", name, f"text:{name}", kind="detected")
         targets.setdefault(t.ref, t)
         spans[t.ref].append((start, end, text[start:end]))
+    # Plain dicts validated in one go: about twice as fast as an Entity and a Span model per
+    # mention, the same models and the same JSON.
     out = [
-        Entity(
-            type=t.type,
-            name=t.name,
-            aliases=sorted({s for _, _, s in found}),
-            mentions=len(found),
-            spans=[Span(start=a, end=b) for a, b, _ in found],
-            country=t.country,
-            lat=t.lat,
-            lon=t.lon,
-            kind=t.kind,
-            admin1=t.admin1,
-            ref=t.ref,
+        {
+            "type": t.type,
+            "name": t.name,
+            "aliases": sorted({s for _, _, s in found}),
+            "mentions": len(found),
+            "spans": [{"start": a, "end": b} for a, b, _ in found],
+            "country": t.country,
+            "lat": t.lat,
+            "lon": t.lon,
+            "kind": t.kind,
+            "admin1": t.admin1,
+            "ref": t.ref,
+        }
+        for t, found in sorted(
+            ((targets[ref], sorted(f)) for ref, f in spans.items()),
+            key=lambda tf: (-len(tf[1]), tf[1][0][0]),  # most mentions, then first mention
         )
-        for t, found in ((targets[ref], sorted(f)) for ref, f in spans.items())
     ]
-    out.sort(key=lambda e: (-e.mentions, e.spans[0].start))
-    return out
+    return _ENTITIES.validate_python(out)

@@ -9,10 +9,14 @@ from functools import lru_cache
 from pathlib import Path
 
 import ahocorasick
+from pydantic import TypeAdapter
 
 from schemas import Casualty, Quantity
 
 DATA = Path(__file__).parent / "data"
+# Plain dicts validated once per article: cheaper than a model per match, the same models.
+_QUANTITIES = TypeAdapter(list[Quantity])
+_CASUALTIES = TypeAdapter(list[Casualty])
 
 _SMALL = {
     w: i
@@ -146,7 +150,9 @@ def _number_words() -> ahocorasick.Automaton:
     return a
 
 
-_DIGIT_RUN = re.compile(r"\d+")
+# A run of digits not after a digit, "." or ",": the regex starts with the digit, so the scan
+# skips to digits, and the look-behind then checks the character before it.
+_DIGIT_RUN = re.compile(r"\d(?<![\d.,]\d)\d*")
 
 
 def _digit_starts(text: str) -> list[int]:
@@ -156,8 +162,6 @@ def _digit_starts(text: str) -> list[int]:
     out = []
     for m in _DIGIT_RUN.finditer(text):
         p = m.start()
-        if p and text[p - 1] in ".,":
-            continue
         if p >= 3 and text.startswith("US$", p - 3):
             p -= 3
         elif p and text[p - 1] in "$€£":
@@ -203,14 +207,17 @@ _CASUALTY_TRIGGER = re.compile(
     r"(?=[kdiwhmcp])\b(?:kill|dead|died|injur|wound|hurt|missing|captured|prisoner|displaced|hostage|death toll)",
     re.I,
 )
+# (the look-ahead holds the first letters of every alternative: the verbs, the qualifiers, the
+# numbers and "death toll"; it lets the scan of a window skip other characters)
 _CASUALTY = re.compile(
+    r"(?=[acdefhijklmnorstuwz\d])(?:"
     rf"\b(?P<v1>killed|killing|kills|injuring|wounding|injured|wounded)\s+(?:(?P<q1>{_QUAL})\s+)?"
     rf"(?:at least\s+)?(?P<n1>{NUM})\b"
     rf"|(?:(?P<q2>{_QUAL})\s+)?(?P<n2>{NUM})\s+(?:(?:{_CASUALTY_NOUNS}|[a-z]+s|[a-z]+men)\s+)?(?:(?:were|have been|had "
     r"been|are|was|been)\s+(?:reportedly\s+|also\s+)?)?(?P<v2>killed|dead|died|injured|wounded|hurt|"
     r"missing|captured|taken prisoner|displaced|taken hostage)\b"
     rf"|\bdeath toll\s+(?:\w+\s+){{0,2}}?(?:to|of|at|reached|hit)\s+(?:(?P<q3>{_QUAL})\s+)?"
-    rf"(?P<n3>{NUM})\b",
+    rf"(?P<n3>{NUM})\b)",
     re.I,
 )
 _KIND = {
@@ -257,7 +264,7 @@ def _is_year(num: str, m: re.Match[str]) -> bool:
 
 def quantities(text: str, taken: list[tuple[int, int]]) -> list[Quantity]:
     """Numbers with what they count; spans in `taken` (dates) are skipped."""
-    out: list[Quantity] = []
+    out: list[dict[str, object]] = []
     table = units()
     pattern = _quantity_re()
     last = -1
@@ -299,21 +306,21 @@ def quantities(text: str, taken: list[tuple[int, int]]) -> list[Quantity]:
         )
         end = end or max(m.end("num"), m.end("scale"), m.end("outof"), m.end("unit"))
         out.append(
-            Quantity(
-                text=text[start:end],
-                start=start,
-                end=end,
-                value=value,
-                unit=unit.unit if unit else None,
-                counted=counted,
-                normalized_value=round(value * unit.factor, 3) if unit else None,
-                normalized_unit=unit.normalized if unit else None,
-                approximate=bool(qual),
-                qualifier=qual.lower() if qual else None,
-                out_of=parse_number(outof) if outof else None,
-            )
+            {
+                "text": text[start:end],
+                "start": start,
+                "end": end,
+                "value": value,
+                "unit": unit.unit if unit else None,
+                "counted": counted,
+                "normalized_value": round(value * unit.factor, 3) if unit else None,
+                "normalized_unit": unit.normalized if unit else None,
+                "approximate": bool(qual),
+                "qualifier": qual.lower() if qual else None,
+                "out_of": parse_number(outof) if outof else None,
+            }
         )
-    return out
+    return _QUANTITIES.validate_python(out)
 
 
 def _counted(m: re.Match[str], unit_s: str | None) -> str | None:
@@ -350,7 +357,7 @@ def _casualty_matches(text: str) -> list[re.Match[str]]:
 
 
 def casualties(text: str) -> list[Casualty]:
-    out: list[Casualty] = []
+    out: list[dict[str, object]] = []
     for m in _casualty_matches(text):
         num = m.group("n1") or m.group("n2") or m.group("n3")
         verb = (m.group("v1") or m.group("v2") or "killed").lower()
@@ -360,13 +367,13 @@ def casualties(text: str) -> list[Casualty]:
             continue
         kind = _KIND.get(verb, "killed")
         out.append(
-            Casualty(
-                kind=kind,
-                count=int(value),
-                text=m.group(0),
-                start=m.start(),
-                end=m.end(),
-                approximate=bool(qual) or "at least" in m.group(0).lower(),
-            )
+            {
+                "kind": kind,
+                "count": int(value),
+                "text": m.group(0),
+                "start": m.start(),
+                "end": m.end(),
+                "approximate": bool(qual) or "at least" in m.group(0).lower(),
+            }
         )
-    return out
+    return _CASUALTIES.validate_python(out)

@@ -4,19 +4,29 @@ from __future__ import annotations
 
 import heapq
 import re
+import string
+import sys
 import zlib
+from array import array
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from schemas import KeyPhrase, Sentence, Tone
 
 DATA = Path(__file__).parent / "data"
+_SENTENCES = TypeAdapter(list[Sentence])  # one validation per article, not a model per sentence
+_PHRASES = TypeAdapter(list[KeyPhrase])
 LANGUAGE_SAMPLE = 400  # characters: plenty for fastText, whose cost grows with length
 
 # A word for counts, tone and fingerprints: letters with inner apostrophes or hyphens; no numbers.
-WORD = re.compile(r"[^\W\d_](?:[\w'’-]*\w)?")
+# (`[^\W\d_](?:[\w'’-]*\w)?`, which backtracks at the end of every word; possessive runs of word
+# characters and of inner apostrophes/hyphens end at the same place without backtracking)
+_WORD = r"[^\W\d_]\w*+(?:['’-]++\w++)*+"
+WORD = re.compile(_WORD)
 
 
 @lru_cache(maxsize=1)
@@ -46,83 +56,179 @@ def detect_language(text: str) -> tuple[str, float]:
 def _vader() -> Any:
     from vaderSentiment.vaderSentiment import (
         BOOSTER_DICT,
+        C_INCR,
         N_SCALAR,
         NEGATE,
+        SPECIAL_CASES,
         SentimentIntensityAnalyzer,
-        SentiText,
+        allcap_differential,
+        normalize,
     )
 
-    idioms = SentimentIntensityAnalyzer._special_idioms_check
     negate = frozenset(NEGATE)
+    punctuation = string.punctuation
 
-    def negated(word: str) -> bool:
-        """VADER's `negated([word])`, which scans its NEGATE list for every call."""
-        low = word.lower()
-        return low in negate or "n't" in low
+    class FastVader(SentimentIntensityAnalyzer):  # type: ignore[misc]
+        """`polarity_scores(text)["compound"]`, the same number to the last bit, cheaper.
 
-    class WindowedVader(SentimentIntensityAnalyzer):  # type: ignore[misc]
-        """VADER with identical scores, faster: its negation and idiom checks lower-case the whole
-        sentence for every sentiment word (quadratic); they only look at i-3..i+2, so hand them
-        that window (negative indices wrap around, as in VADER)."""
+        VADER lower-cases every neighbouring word again for each check of each sentiment word, and
+        its negation and idiom checks lower-case the whole sentence per sentiment word (quadratic).
+        Here each word is lower-cased once and the checks read only the words VADER reads (i-3 ..
+        i+2); the arithmetic is VADER's, in VADER's order. A sentence without a lexicon word
+        scores 0.0 (every valence is 0), and VADER's emoji rewrite runs only when there is one.
+        """
 
-        @staticmethod
-        def _negation_check(valence: float, words: list[str], start_i: int, i: int) -> float:
-            """VADER's own check, reading only the three words before i."""
-
-            def w(k: int) -> str:
-                return str(words[i - k]).lower()
-
-            if start_i == 0:
-                if negated(w(1)):
-                    valence = valence * N_SCALAR
-            elif start_i == 1:
-                if w(2) == "never" and (w(1) == "so" or w(1) == "this"):
-                    valence = valence * 1.25
-                elif w(2) == "without" and w(1) == "doubt":
-                    pass
-                elif negated(w(2)):
-                    valence = valence * N_SCALAR
-            elif start_i == 2:
-                if (w(3) == "never" and (w(2) == "so" or w(2) == "this")) or (
-                    w(1) == "so" or w(1) == "this"
-                ):
-                    valence = valence * 1.25
-                elif w(3) == "without" and (w(2) == "doubt" or w(1) == "doubt"):
-                    pass
-                elif negated(w(3)):
-                    valence = valence * N_SCALAR
-            return float(valence)
-
-        @staticmethod
-        def _special_idioms_check(valence: float, words: list[str], i: int) -> float:
-            return float(idioms(valence, words[i - 3 : i + 3], 3))  # only called with i >= 3
-
-        def compound(self, text: str) -> float:
-            """`polarity_scores(text)["compound"]`, the same number, cheaper: VADER rebuilds the
-            text one character at a time to replace emojis (skipped when there is none), and a
-            sentence without a lexicon word scores 0.0 (every valence is 0)."""
-            if not self.emoji_chars.isdisjoint(text):
+        def compound(self, text: str, emoji_free: bool = False) -> float:
+            """`emoji_free`: the caller knows that `text` holds no emoji."""
+            if not emoji_free and self.has_emoji(text):
                 return float(self.polarity_scores(text)["compound"])
             text = text.strip()
-            sentitext = SentiText(text)
-            words = sentitext.words_and_emoticons
-            lexicon = self.lexicon
-            if not any(w.lower() in lexicon for w in words):
+            # SentiText._words_and_emoticons: punctuation stripped unless 2 characters or fewer
+            words = [w if len(w := t.strip(punctuation)) > 2 else t for t in text.split()]
+            if not words:
                 return 0.0
-            # the rest of VADER's polarity_scores, unchanged
+            lows = " ".join(words).lower().split(" ")  # as lower_words(): no word holds a space
+            lexicon = self.lexicon
+            if lexicon.keys().isdisjoint(lows):
+                return 0.0
+            n = len(words)
+            cap_diff: list[bool] = []  # SentiText.is_cap_diff, computed when first needed
+
+            def is_cap_diff() -> bool:
+                if not cap_diff:
+                    cap_diff.append(allcap_differential(words))
+                return cap_diff[0]
+
             sentiments: list[float] = []
-            for i, item in enumerate(words):
-                if item.lower() in BOOSTER_DICT or (
-                    i < len(words) - 1 and item.lower() == "kind" and words[i + 1].lower() == "of"
-                ):
+            for i, low in enumerate(lows):
+                if low in BOOSTER_DICT or (i < n - 1 and low == "kind" and lows[i + 1] == "of"):
                     sentiments.append(0)
                     continue
-                sentiments = self.sentiment_valence(0, sentitext, item, i, sentiments)
-            sentiments = self._but_check(words, sentiments)
-            return float(self.score_valence(sentiments, text)["compound"])
+                if low not in lexicon:  # sentiment_valence leaves such a word at 0
+                    sentiments.append(0)
+                    continue
+                # VADER's sentiment_valence
+                valence = lexicon[low]
+                if low == "no" and i != n - 1 and lows[i + 1] in lexicon:
+                    valence = 0.0
+                if (
+                    (i > 0 and lows[i - 1] == "no")
+                    or (i > 1 and lows[i - 2] == "no")
+                    or (i > 2 and lows[i - 3] == "no" and lows[i - 1] in ("or", "nor"))
+                ):
+                    valence = lexicon[low] * N_SCALAR
+                item = words[i]
+                if item.isupper() and is_cap_diff():
+                    if valence > 0:
+                        valence += C_INCR
+                    else:
+                        valence -= C_INCR
+                for start_i in range(3):
+                    if i > start_i and lows[i - (start_i + 1)] not in lexicon:
+                        # scalar_inc_dec
+                        prev_low = lows[i - (start_i + 1)]
+                        s = 0.0
+                        if prev_low in BOOSTER_DICT:
+                            s = BOOSTER_DICT[prev_low]
+                            if valence < 0:
+                                s *= -1
+                            if words[i - (start_i + 1)].isupper() and is_cap_diff():
+                                if valence > 0:
+                                    s += C_INCR
+                                else:
+                                    s -= C_INCR
+                        if start_i == 1 and s != 0:
+                            s = s * 0.95
+                        if start_i == 2 and s != 0:
+                            s = s * 0.9
+                        valence = valence + s
+                        valence = _negation_check(valence, lows, start_i, i)
+                        if start_i == 2:
+                            valence = _special_idioms_check(valence, lows, i)
+                # _least_check
+                if i > 1 and lows[i - 1] not in lexicon and lows[i - 1] == "least":
+                    if lows[i - 2] != "at" and lows[i - 2] != "very":
+                        valence = valence * N_SCALAR
+                elif i > 0 and lows[i - 1] not in lexicon and lows[i - 1] == "least":
+                    valence = valence * N_SCALAR
+                sentiments.append(valence)
+            # _but_check, with its quirks (index() finds the first equal score)
+            if "but" in lows:
+                bi = lows.index("but")
+                for sentiment in sentiments:
+                    si = sentiments.index(sentiment)
+                    if si < bi:
+                        sentiments.pop(si)
+                        sentiments.insert(si, sentiment * 0.5)
+                    elif si > bi:
+                        sentiments.pop(si)
+                        sentiments.insert(si, sentiment * 1.5)
+            # score_valence, the compound only
+            sum_s = float(sum(sentiments))
+            punct_emph_amplifier = self._punctuation_emphasis(text)
+            if sum_s > 0:
+                sum_s += punct_emph_amplifier
+            elif sum_s < 0:
+                sum_s -= punct_emph_amplifier
+            return float(round(normalize(sum_s), 4))
 
-    vader = WindowedVader()
+    def negated(low: str) -> bool:
+        """VADER's `negated([word])` of a lower-cased word, without scanning the NEGATE list."""
+        return low in negate or "n't" in low
+
+    def _negation_check(valence: float, lows: list[str], start_i: int, i: int) -> float:
+        """VADER's `_negation_check`, on the lower-cased words."""
+        if start_i == 0:
+            if negated(lows[i - 1]):
+                valence = valence * N_SCALAR
+        elif start_i == 1:
+            if lows[i - 2] == "never" and (lows[i - 1] == "so" or lows[i - 1] == "this"):
+                valence = valence * 1.25
+            elif lows[i - 2] == "without" and lows[i - 1] == "doubt":
+                pass
+            elif negated(lows[i - 2]):
+                valence = valence * N_SCALAR
+        elif start_i == 2:
+            if (lows[i - 3] == "never" and (lows[i - 2] == "so" or lows[i - 2] == "this")) or (
+                lows[i - 1] == "so" or lows[i - 1] == "this"
+            ):
+                valence = valence * 1.25
+            elif lows[i - 3] == "without" and (lows[i - 2] == "doubt" or lows[i - 1] == "doubt"):
+                pass
+            elif negated(lows[i - 3]):
+                valence = valence * N_SCALAR
+        return valence
+
+    def _special_idioms_check(valence: float, lows: list[str], i: int) -> float:
+        """VADER's `_special_idioms_check` (called with i >= 3), on the lower-cased words."""
+        w3, w2, w1, w0 = lows[i - 3], lows[i - 2], lows[i - 1], lows[i]
+        onezero = f"{w1} {w0}"
+        twoonezero = f"{w2} {w1} {w0}"
+        twoone = f"{w2} {w1}"
+        threetwoone = f"{w3} {w2} {w1}"
+        threetwo = f"{w3} {w2}"
+        for seq in (onezero, twoonezero, twoone, threetwoone, threetwo):
+            if seq in SPECIAL_CASES:
+                valence = SPECIAL_CASES[seq]
+                break
+        if len(lows) - 1 > i:
+            zeroone = f"{w0} {lows[i + 1]}"
+            if zeroone in SPECIAL_CASES:
+                valence = SPECIAL_CASES[zeroone]
+        if len(lows) - 1 > i + 1:
+            zeroonetwo = f"{w0} {lows[i + 1]} {lows[i + 2]}"
+            if zeroonetwo in SPECIAL_CASES:
+                valence = SPECIAL_CASES[zeroonetwo]
+        for n_gram in (threetwoone, threetwo, twoone):
+            if n_gram in BOOSTER_DICT:
+                valence = valence + BOOSTER_DICT[n_gram]
+        return valence
+
+    vader = FastVader()
     vader.emoji_chars = frozenset(k for k in vader.emojis if len(k) == 1)
+    emoji_chars = vader.emoji_chars  # none is ASCII: an ASCII text (checked in C) holds none
+    assert all(not c.isascii() for c in emoji_chars)
+    vader.has_emoji = lambda text: not text.isascii() and not emoji_chars.isdisjoint(text)
     return vader
 
 
@@ -131,24 +237,28 @@ def sentences_with_polarity(
 ) -> list[Sentence]:
     """VADER per sentence (its lexicon is English; other languages get 0.0)."""
     if not english:
-        return [Sentence(start=a, end=b) for a, b in spans]
+        return _SENTENCES.validate_python([{"start": a, "end": b} for a, b in spans])
     vader = _vader()
-    return [Sentence(start=a, end=b, polarity=vader.compound(text[a:b])) for a, b in spans]
+    compound = vader.compound
+    emoji_free = not vader.has_emoji(text)  # once for the article, not per sentence
+    return _SENTENCES.validate_python(
+        [{"start": a, "end": b, "polarity": compound(text[a:b], emoji_free)} for a, b in spans]
+    )
 
 
-def tone(words: list[str], sentences: list[Sentence], english: bool) -> Tone | None:
-    """GDELT-style tone from VADER's lexicon; the score is the sentence mean, which cannot saturate."""
+def tone(
+    words: list[str], sentences: list[Sentence], english: bool, lows: list[str] | None = None
+) -> Tone | None:
+    """GDELT-style tone from VADER's lexicon; the score is the sentence mean, which cannot saturate.
+    `lows`: `lower_words(words)`, if at hand."""
     if not english or not words:
         return None
     lexicon: dict[str, float] = _vader().lexicon
-    pos = neg = 0
-    for w in words:
-        v = lexicon.get(w.lower())
-        if v is not None:
-            if v > 0:
-                pos += 1
-            elif v < 0:
-                neg += 1
+    if lows is None:
+        lows = lower_words(words)
+    valences = list(map(lexicon.__getitem__, filter(lexicon.__contains__, lows)))
+    pos = sum(1 for v in valences if v > 0)
+    neg = sum(1 for v in valences if v < 0)
     p = 100.0 * pos / len(words)
     n = 100.0 * neg / len(words)
     mean = sum(s.polarity for s in sentences) / len(sentences) if sentences else 0.0
@@ -170,7 +280,7 @@ def stopwords() -> frozenset[str]:
 
 
 # Words, and the punctuation/newlines that end a phrase, in one pass over the lower-cased text.
-_PHRASE_TOKEN = re.compile(r"[^\W\d_](?:[\w'’-]*\w)?|[^\w\s'’-]|\s[-–—]\s|\n")
+_PHRASE_TOKEN = re.compile(rf"{_WORD}|[^\w\s'’-]|\s[-–—]\s|\n")
 
 
 def key_phrases(text: str, limit: int = 10) -> list[KeyPhrase]:
@@ -188,42 +298,77 @@ def key_phrases(text: str, limit: int = 10) -> list[KeyPhrase]:
             run.append(tok)
     if run and len(run) <= 4:
         phrases.append(tuple(run))
-    freq: Counter[str] = Counter()
-    degree: Counter[str] = Counter()
-    for p in phrases:
-        for w in p:
-            freq[w] += 1
-            degree[w] += len(p)
+    # Each distinct phrase once, weighted by its count (the same integer sums).
     counts = Counter(phrases)
-    scored = [
-        (sum(degree[w] / freq[w] for w in p) * (1 + 0.5 * (n - 1)), p, n)
+    freq: dict[str, int] = {}
+    degree: dict[str, int] = {}
+    for p, n in counts.items():
+        d = len(p) * n
+        for w in p:
+            freq[w] = freq.get(w, 0) + n
+            degree[w] = degree.get(w, 0) + d
+    ratio = {w: degree[w] / f for w, f in freq.items()}
+    # (-score, phrase, count): sorted as (-score, phrase), as phrases are distinct
+    scored = sorted(
+        (-sum(map(ratio.__getitem__, p)) * (1 + 0.5 * (n - 1)), p, n)
         for p, n in counts.items()
         if len(p) > 1 or n > 1
-    ]
-    scored.sort(key=lambda x: (-x[0], x[1]))
-    return [KeyPhrase(phrase=" ".join(p), score=round(s, 3), count=n) for s, p, n in scored[:limit]]
+    )
+    return _PHRASES.validate_python(
+        [{"phrase": " ".join(p), "score": round(-s, 3), "count": n} for s, p, n in scored[:limit]]
+    )
 
 
 _MASK = 0xFFFFFFFF
+_LOW32 = b"\xff\xff\xff\xff\0\0\0\0"  # one 64-bit lane (little-endian) with its low 32 bits set
+_BIG_ENDIAN = sys.byteorder == "big"
+assert array("Q").itemsize == 8
 
 
-def fingerprint(words: list[str], k: int = 64) -> list[int]:
+def lower_words(words: list[str]) -> list[str]:
+    """`[w.lower() for w in words]` with one `lower()` call: a word holds no space, no character
+    lower-cases to a space, and the one context rule of `lower()` (a final sigma) stops at a
+    space, so lower-casing the words joined by spaces gives the same words."""
+    return " ".join(words).lower().split(" ") if words else []
+
+
+def fingerprint(words: list[str], k: int = 64, lows: list[str] | None = None) -> list[int]:
     """Bottom-k MinHash of word 3-shingles: one cheap hash per shingle instead of k permutations.
 
     Words are hashed once with CRC-32 (stable across processes, unlike `hash()`); a shingle's hash
-    is a multiply-xor-shift mix of its three word hashes.
+    is a multiply-xor-shift mix of its three word hashes a, b, c (lower-cased words):
+
+        h = a * 0x9E3779B1 ^ b * 0x85EBCA77 ^ c * 0xC2B2AE3D;  ((h >> 31) ^ h) & 0xFFFFFFFF
+
+    The shift and the mask distribute over xor, so that is the xor of each word's own mix
+    (`((p >> 31) ^ p) & 0xFFFFFFFF` of p = a * 0x9E3779B1, ...). The words' mixes are computed
+    all at once on one big integer with a 64-bit lane per word (a 32-bit hash times a 32-bit
+    constant fills a lane and never carries into the next; the mask drops what the shift moves
+    in from the next lane), and a shingle is the xor of lanes i, i+1 and i+2: the same numbers
+    as per shingle in Python, several times faster. `lows`: `lower_words(words)`, if at hand.
     """
     if not words:
         return []
-    crc = {w: zlib.crc32(w.encode()) for w in {w.lower() for w in words}}
-    hw = [crc[w.lower()] for w in words]
-    if len(hw) < 3:
+    if lows is None:
+        lows = lower_words(words)
+    n = len(lows)
+    if n < 3:
         return [zlib.crc32(" ".join(words).lower().encode())]
-    mixed = {
-        (a * 0x9E3779B1 ^ b * 0x85EBCA77 ^ c * 0xC2B2AE3D)
-        for a, b, c in zip(hw, hw[1:], hw[2:], strict=False)
-    }
-    return sorted(heapq.nsmallest(k, {((h >> 31) ^ h) & _MASK for h in mixed}))
+    lanes = array("Q", map(zlib.crc32, map(str.encode, lows)))
+    if _BIG_ENDIAN:
+        lanes.byteswap()
+    h = int.from_bytes(lanes.tobytes(), "little")
+    low32 = int.from_bytes(_LOW32 * n, "little")
+    a, b, c = h * 0x9E3779B1, h * 0x85EBCA77, h * 0xC2B2AE3D
+    mixed = (
+        (((a >> 31) ^ a) & low32)
+        ^ ((((b >> 31) ^ b) & low32) >> 64)
+        ^ ((((c >> 31) ^ c) & low32) >> 128)
+    )
+    shingles = array("Q", mixed.to_bytes(8 * n, "little"))
+    if _BIG_ENDIAN:
+        shingles.byteswap()
+    return sorted(set(shingles[: n - 2]))[:k]  # lanes n-2 and n-1 hold no whole shingle
 
 
 def similarity(a: list[int], b: list[int], k: int = 64) -> float:
