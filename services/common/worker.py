@@ -122,7 +122,7 @@ def guard_stale_fetches() -> None:
     assignment's positions pass as the new generation's. `_drain_messages` (:1208-1223) moves the
     read offset past them, the re-fetch from the committed offset is then dropped as already read,
     and `_new_offset` commits past the records never processed: through the gap `_add_gap` opened
-    (:1113-1125), or because its head check (:1138) is skipped while nothing is committed yet.
+    (:1113-1125), or because its head check (:1139) is skipped while nothing is committed yet.
     Dropping them is safe: aiokafka reads on from the new assignment's own position.
     """
     global _guarded
