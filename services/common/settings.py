@@ -75,10 +75,10 @@ class Settings(BaseSettings):
     max_batch: int = Field(1000, ge=1, description="Most articles in one POST /articles.")
     send_timeout_s: float = Field(10.0, gt=0, description="Bound on one Kafka send.")
     worker_batch_max: int = Field(
-        1,
+        200,
         ge=1,
-        description="Records a worker takes into one batch; 1 = one at a time. Above 1 is "
-        "experimental: a Kafka-freeze fault run lost records with it (docs/faults.md).",
+        description="Records a worker takes into one batch (what is already buffered, no timer); "
+        "1 = one at a time.",
     )
     rules_file: Path = Field(
         PROJECT_ROOT / "services" / "alerts" / "data" / "rules.yaml", description="Alert rules."

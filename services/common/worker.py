@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -70,7 +71,11 @@ def make_app(service: str, settings: Settings) -> faust.App:
         store="memory://",
         datadir=str(datadir),
         topic_partitions=settings.partitions,
-        broker_commit_every=100,
+        # Offsets are committed by the timer only (every second). faust's fetcher also commits
+        # inline every N acks; that commit can block it across a whole rebalance, after which it
+        # passes on the record it held from before and sets the read offset to it, so the re-fetch
+        # from the committed offset below it is dropped (faust/transport/consumer.py:1216-1223).
+        broker_commit_every=sys.maxsize,
         broker_commit_interval=1.0,
         broker_session_timeout=session,
         broker_heartbeat_interval=max(1.0, session / 3),
@@ -80,8 +85,67 @@ def make_app(service: str, settings: Settings) -> faust.App:
         # committed, and is processed again. Waiting could last forever while its send is retried.
         stream_wait_empty=False,
     )
+    guard_stale_fetches()  # faust hands out records fetched before a rebalance (see there)
     attach_to_faust(app, service, settings)  # /livez /readyz /metrics, heartbeat, lag gauge
     return app
+
+
+def stale_fetched(consumer: Any, records: Mapping[Any, Sequence[Any]]) -> set[Any]:
+    """Partitions whose fetched records lie at or past aiokafka's current position for them.
+
+    aiokafka fetches in the consumer thread and checks its records against the assignment there;
+    faust's main loop gets them later. After a fetch the position is past the last record; if a
+    rebalance replaced the assignment in between (a new `Assignment`, positioned at the committed
+    offset) or faust's `perform_seek` moved it back, the records are from the old position.
+    """
+    client = getattr(getattr(consumer, "_thread", None), "_consumer", None)
+    subscription = client._subscription.subscription if client is not None else None
+    assignment = subscription.assignment if subscription is not None else None
+    stale = set()
+    for tp, recs in records.items():
+        state: Any = assignment.state_value(tp) if assignment is not None else None
+        if state is None or not state.has_valid_position:
+            stale.add(tp)  # no longer assigned, or a new assignment still awaiting its offset
+        elif recs and state.position <= recs[-1].offset:
+            stale.add(tp)  # the position went back: fetched before a seek or a new assignment
+    return stale
+
+
+_guarded = False
+
+
+def guard_stale_fetches() -> None:
+    """Drop fetched records that a rebalance made stale before faust's fetcher sees them.
+
+    aiokafka fetches in the consumer thread; faust's main loop receives the records later and
+    stamps them with the generation current then (faust/transport/consumer.py:739-740 reads
+    `consumer_generation_id` after `_wait_next_records`), so records fetched at the replaced
+    assignment's positions pass as the new generation's. `_drain_messages` (:1208-1223) moves the
+    read offset past them, the re-fetch from the committed offset is then dropped as already read,
+    and `_new_offset` commits past the records never processed: through the gap `_add_gap` opened
+    (:1113-1125), or because its head check (:1139) is skipped while nothing is committed yet.
+    Dropping them is safe: aiokafka reads on from the new assignment's own position.
+    """
+    global _guarded
+    if _guarded:
+        return
+    from faust.transport.consumer import ThreadDelegateConsumer
+
+    original = ThreadDelegateConsumer._getmany
+
+    async def _getmany(self: Any, active_partitions: Any, timeout: float) -> Any:
+        records = await original(self, active_partitions, timeout)
+        stale = stale_fetched(self, records) if records else set()
+        if stale:
+            log.info(
+                "dropping records fetched before a rebalance: %s",
+                {f"{tp.topic}[{tp.partition}]": len(records[tp]) for tp in stale},
+            )
+            records = {tp: recs for tp, recs in records.items() if tp not in stale}
+        return records
+
+    ThreadDelegateConsumer._getmany = _getmany  # type: ignore[method-assign]
+    _guarded = True
 
 
 def _headers(msg: Any) -> list[tuple[str, bytes]]:
@@ -132,7 +196,8 @@ class Stage(Generic[T]):
         """With `worker_batch_max` > 1, acks by hand: a batch is what is already buffered (one record
         when the stream is quiet, up to `batch_max` under load), with one wait for all the broker's
         acks. An event is acked only after every output of its batch is durable: a crash or a
-        cancellation mid-batch leaves the whole batch uncommitted, to be processed again."""
+        cancellation mid-batch leaves the whole batch uncommitted, to be processed again, and so
+        does a rebalance (`_ack`)."""
         if self.batch_max <= 1:  # one at a time: faust acks each event when the next is asked for
             async for event in stream.events():
                 await self.handle([event.message])
@@ -145,9 +210,21 @@ class Stage(Generic[T]):
             if len(batch) < self.batch_max and queue is not None and not queue.empty():
                 continue  # more is already here: take it into this batch
             await self.handle([e.message for e in batch])
-            for e in batch:
-                await stream.ack(e)
+            await self._ack(stream, batch)
             batch.clear()
+
+    async def _ack(self, stream: Any, batch: Sequence[Any]) -> None:
+        """Ack only the events of the current consumer generation, and none while a rebalance is
+        under way (flow stopped) -- what faust's stream applies before it hands out an event. A
+        rebalance pops the partitions' ack state; an older event acked afterwards would land in the
+        new generation's state before `perform_seek` sets the committed offset it is checked
+        against. Unacked, it is read again from the committed offset (processing is idempotent)."""
+        if not self.app.flow_control.is_active():
+            return
+        current = self.app.consumer_generation_id
+        for e in batch:  # stream.ack never awaits: no rebalance step runs in between
+            if e.message.generation_id == current:
+                await stream.ack(e)
 
     async def handle(self, msgs: Sequence[Any]) -> None:
         """Process records to the end: every output durable, or the record's dead letter durable."""
