@@ -254,17 +254,21 @@ class Stage(Generic[T]):
     async def send_all(self, outs: Sequence[T]) -> None:
         """Every output to its topic, then one wait for all acknowledgements; a retry sends the
         whole batch again (consumers drop the repeats by id)."""
+        futures = await asyncio.wait_for(self._enqueue(outs), self.send_timeout_s)
+        await wait_acked(futures, self.send_timeout_s)
+
+    async def _enqueue(self, outs: Sequence[T]) -> list[Any]:
+        """Hands every output to the producer without yielding to its sender in between (one
+        `wait_for` around all, not one each: each would be a task switch, and the sender would
+        make a produce request of every record), so a batch goes out in one request per broker."""
         futures = []
         for out in outs:
             model: Any = out
             topic = self.side.get(type(out), self.sink)
             key = getattr(model, "partition_key", None) or model.id
             payload = model.model_dump_json().encode()
-            fut = await asyncio.wait_for(
-                topic.send(key=key.encode(), value=payload), self.send_timeout_s
-            )
-            futures.append(fut)
-        await wait_acked(futures, self.send_timeout_s)
+            futures.append(await topic.send(key=key.encode(), value=payload))
+        return futures
 
     async def _deliver(self, outs: Sequence[T]) -> None:
         """All of a batch's outputs at once (one Redis round trip); a retry repeats them all,
