@@ -72,6 +72,7 @@ def execute(
 
     progress = progress or run.Progress()
     asyncio.run(ensure_topics(settings))
+    warmed = asyncio.run(baselines.warm_broker(settings, opts.broker_warmup_s))
     names = (*SERVICES, *("enrichment",) * (enrichment_replicas - 1)) if start_services else ()
     load_before = run.load_average()
     with running_services(names, env=settings_env(settings), log_dir=log_dir) as procs:
@@ -101,6 +102,7 @@ def execute(
         "via": opts.via,
         "replicas": {"enrichment": enrichment_replicas},
         "partitions": settings.partitions,
+        "broker_warmup": {"seconds": opts.broker_warmup_s, "records": warmed},
         "load_before": load_before,
         "load_after": load_after,
         "hardware": run.hardware(),
@@ -126,6 +128,13 @@ def execute(
 @click.option("--via", type=click.Choice(["http", "kafka"]), default="http", show_default=True)
 @click.option("--batch", type=click.IntRange(1), default=100, show_default=True)
 @click.option("--warmup", type=click.IntRange(0), default=20, show_default=True)
+@click.option(
+    "--broker-warmup",
+    type=click.FloatRange(0),
+    default=15.0,
+    show_default=True,
+    help="Seconds of small requests to the broker before the services start (JIT warm-up).",
+)
 @click.option("--enrichment-replicas", type=click.IntRange(1, 8), default=1, show_default=True)
 @click.option(
     "--use-running",
@@ -146,6 +155,7 @@ def bench(
     via: str,
     batch: int,
     warmup: int,
+    broker_warmup: float,
     enrichment_replicas: int,
     use_running: bool,
     reuse_stack: bool,
@@ -170,6 +180,7 @@ def bench(
         via="kafka" if via == "kafka" else "http",
         batch=batch,
         warmup=warmup,
+        broker_warmup_s=broker_warmup,
         timeout=timeout,
         core_sample=core_sample,
         passthrough=not no_passthrough,

@@ -45,6 +45,7 @@ class Options:
     batch: int = 100  # articles per POST when publishing as fast as possible
     concurrency: int = 4  # POSTs in flight
     warmup: int = 20
+    broker_warmup_s: float = 15.0  # small requests to the broker before the services start
     timeout: float = 600.0
     sample_interval: float = 0.5
     core_sample: int = 300

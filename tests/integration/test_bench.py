@@ -32,6 +32,8 @@ def report(stack: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
                 str(COUNT),
                 "--warmup",
                 "5",
+                "--broker-warmup",
+                "1",
                 "--core-sample",
                 "10",
                 "--json",
@@ -63,6 +65,10 @@ def test_tiny_run_gives_a_complete_report(report: dict[str, object]) -> None:
     for path, p in latency.items():
         assert p["count"] > 0, path
         assert p["p50"] <= p["p95"] <= p["p99"] <= p["max"], path
+
+    meta = r["meta"]
+    assert isinstance(meta, dict)
+    assert meta["broker_warmup"]["records"] > 0  # the broker saw requests before the run
 
     processes = r["processes"]
     assert isinstance(processes, dict)
