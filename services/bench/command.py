@@ -75,7 +75,9 @@ def execute(
     warmed = asyncio.run(baselines.warm_broker(settings, opts.broker_warmup_s))
     names = (*SERVICES, *("enrichment",) * (enrichment_replicas - 1)) if start_services else ()
     load_before = run.load_average()
-    with running_services(names, env=settings_env(settings), log_dir=log_dir) as procs:
+    # The bench is ingest's only client here: its per-client rate limit would measure the limiter.
+    env = {**settings_env(settings), "NEWSWIRE_RATE_LIMIT_PER_S": "0"}
+    with running_services(names, env=env, log_dir=log_dir) as procs:
         if procs:
             wait_healthy(settings, procs)
         pids = {**run.run_services_pids(procs), **run.stack_pids(settings)}

@@ -264,7 +264,13 @@ class Sender:
                         return
                     text = await resp.text()
                 if resp.status != 503:
-                    raise RuntimeError(f"ingest answered {resp.status}: {text[:300]}")
+                    hint = (
+                        " (ingest's rate limit, NEWSWIRE_RATE_LIMIT_PER_S, is below the bench's "
+                        "request rate: raise it or publish larger --batch lists)"
+                        if resp.status == 429
+                        else ""
+                    )
+                    raise RuntimeError(f"ingest answered {resp.status}: {text[:300]}{hint}")
                 await asyncio.sleep(0.2 * (attempt + 1))
             raise RuntimeError("ingest kept answering 503")
         from services.ingest.parse import from_mapping
