@@ -225,11 +225,17 @@ async def test_worker_probes_metrics_status_and_json_logs(
         lambda: _has_lag(url), timeout=30
     ), "the lag gauge was never set"
 
-    proc = await asyncio.to_thread(_cli, stack, "status", "--json")
-    assert proc.returncode == 0, proc.stderr
-    rows = {r["service"]: r for r in json.loads(proc.stdout)}
+    rows: dict[str, Any] = {}
+
+    async def error_in_status() -> bool:
+        """The heartbeat is written every second: the first read may predate the dead letter."""
+        proc = await asyncio.to_thread(_cli, stack, "status", "--json")
+        assert proc.returncode == 0, proc.stderr
+        rows.update({r["service"]: r for r in json.loads(proc.stdout)})
+        return "ValidationError" in rows["enrichment"]["last_error"]
+
+    assert await _wait_until(error_in_status, timeout=20), rows.get("enrichment")
     assert rows["enrichment"]["state"] == "up" and rows["enrichment"]["replicas"] >= 1
-    assert "ValidationError" in rows["enrichment"]["last_error"]
     assert isinstance(rows["enrichment"]["lag"], int)
     assert url in rows["enrichment"]["endpoints"]
     assert rows["tagging"]["state"] == "not running"
