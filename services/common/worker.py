@@ -286,15 +286,6 @@ class Stage(Generic[T]):
         self.dead_lettered += 1
         metrics.dead_lettered(self.name, exc)
 
-    async def send(
-        self,
-        topic: Any,
-        key: bytes | str | None,
-        value: bytes,
-        headers: list[tuple[str, bytes]] | None = None,
-    ) -> None:
-        await send_acked(topic, key, value, headers, timeout=self.send_timeout_s)
-
     async def _retry(self, op: Callable[[], Awaitable[None]]) -> None:
         def failed(exc: Exception) -> None:
             self.retries += 1
