@@ -61,7 +61,7 @@ def install_trends(app: faust.App, settings: Settings, sink: AlertSink) -> None:
                 metrics.dead_lettered("trends", exc)
                 continue
             window = window_of(msg.timestamp, cfg)
-            skip = frozenset(t for t, w in alerted.items() if w == window)
+            skip = frozenset(t for t in story.terms if alerted.get(t) == window)
             op = functools.partial(counter.count, story.article_id, window, story.terms, skip)
             for c in await retry_until_done("trends", op):
                 if is_spike(c.current, c.baseline, cfg):
