@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import socket
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.enrichment import signals
 from services.enrichment.text import split_sentences
@@ -106,6 +109,31 @@ def test_windowed_vader_scores_exactly_like_vader() -> None:
         for a, b in split_sentences(text):
             assert fast.polarity_scores(text[a:b]) == stock.polarity_scores(text[a:b])
             assert fast.compound(text[a:b]) == stock.polarity_scores(text[a:b])["compound"]
+
+
+_VADER_WORDS = [
+    *("good", "bad", "great", "terrible", "killed", "attack", "hope", "peace", "war", "love"),
+    *("not", "no", "never", "without", "doubt", "isn't", "nor", "or", "so", "this", "but"),
+    *("very", "extremely", "barely", "kind", "of", "least", "at", "the", "sort", "shit"),
+    *("hell", "a", "bomb", "yeah", "right", "cut", "me", "some", "slack", "GOOD", "BAD", "VERY"),
+    *("WAR", "!", "?", "!!", "good!", "bad?", ":)", "ok", "...", "'", "-", "don't"),
+]
+
+
+@functools.lru_cache(maxsize=1)
+def _stock_vader() -> Any:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()
+
+
+@given(st.lists(st.sampled_from(_VADER_WORDS), min_size=1, max_size=14))
+@settings(max_examples=1500, deadline=None)
+def test_fast_vader_matches_vader_on_random_word_mixes(words: list[str]) -> None:
+    """Negations, boosters, idioms, caps, 'but', 'least', 'kind of', punctuation: the rewrite
+    follows VADER's arithmetic, so any mix of them must score the same to the last bit."""
+    text = " ".join(words)
+    assert signals._vader().compound(text) == _stock_vader().polarity_scores(text)["compound"]
 
 
 def test_all_caps_text_is_still_english() -> None:
