@@ -1,1 +1,1 @@
-"""Trends: per-window counts of stories per term in a faust windowed table, and spike alerts."""
+"""Trends: per-window counts of stories per term in Redis, and spike alerts."""
