@@ -98,6 +98,8 @@ def execute(
         base["passthrough_per_message"] = asyncio.run(
             baselines.passthrough(settings, offsets, True)
         )
+    if opts.relay:
+        base["faust_relay"] = relay_baseline(settings, window, env)
     meta = {
         "corpus": "files" if opts.files else f"generated, seed {opts.seed}",
         "rate": opts.rate,
@@ -111,6 +113,19 @@ def execute(
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(window["started"])),
     }
     return report.build(obs, window, count=opts.count, peaks_kb=peaks, baselines=base, meta=meta)
+
+
+def relay_baseline(settings: Settings, window: Mapping[str, Any], env: Mapping[str, str]) -> Any:
+    """The same records through three worker shells that do no work (services/bench/relay.py)."""
+    from services.bench import relay, run
+    from services.common.kafka import ensure_topics
+
+    names = [relay.topic(settings.topic_prefix, hop) for hop in range(relay.HOPS + 1)]
+    asyncio.run(ensure_topics(settings, extra=names))
+    with relay.running(env) as procs:
+        pids = {**run.run_services_pids(procs), **run.stack_pids(settings)}
+        offsets = list(run.iter_raw_offsets(window))
+        return asyncio.run(relay.measure(settings, offsets, pids, lambda: check_alive(procs)))
 
 
 @click.command("bench")
@@ -145,6 +160,7 @@ def execute(
 )
 @click.option("--reuse-stack", is_flag=True, help="Use the local stack instead of a private one.")
 @click.option("--no-passthrough", is_flag=True, help="Skip the aiokafka pass-through baseline.")
+@click.option("--no-relay", is_flag=True, help="Skip the no-work worker relay baseline.")
 @click.option("--core-sample", type=click.IntRange(1), default=300, show_default=True)
 @click.option("--timeout", type=float, default=600.0, show_default=True)
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write the report here.")
@@ -162,6 +178,7 @@ def bench(
     use_running: bool,
     reuse_stack: bool,
     no_passthrough: bool,
+    no_relay: bool,
     core_sample: int,
     timeout: float,
     json_path: Path | None,
@@ -186,6 +203,7 @@ def bench(
         timeout=timeout,
         core_sample=core_sample,
         passthrough=not no_passthrough,
+        relay=not no_relay,
         tag=tag,
     )
     console = Console(stderr=True)

@@ -116,6 +116,9 @@ def build(
     pt1 = baselines.get("passthrough_per_message", {}).get("per_s")
     if pt1:
         ratios["pipeline_vs_passthrough_ack_per_message"] = _round(e2e / pt1, 3)
+    relay = baselines.get("faust_relay", {}).get("per_s")
+    if relay:
+        ratios["pipeline_vs_faust_relay"] = _round(e2e / relay, 3)
     core = baselines.get("core", {})
     if core.get("with_json", {}).get("per_s"):
         ratios["pipeline_vs_core_with_json"] = _round(e2e / core["with_json"]["per_s"], 3)
@@ -238,6 +241,13 @@ def render(report: Mapping[str, Any]) -> Any:
                 str(b[k]["per_s"]),
                 f"{b[k]['cpu_s_per_1000']} s/1000",
             )
+    if "faust_relay" in b:
+        r = b["faust_relay"]
+        base.add_row(
+            f"worker relay, {r['hops']} hops, no work",
+            str(r["per_s"]),
+            f"{r['workers_cpu_s_per_1000']} s/1000 (workers)",
+        )
     return Group(head, lat, stg, proc, base)
 
 

@@ -50,6 +50,7 @@ class Options:
     sample_interval: float = 0.5
     core_sample: int = 300
     passthrough: bool = True
+    relay: bool = True  # the no-work worker relay (services/bench/relay.py)
     tag: str = "bench"
 
 

@@ -31,8 +31,9 @@ CONSUMES = {"enrichment": "raw", "tagging": "enriched", "alerts": "tagged", "tre
 
 
 def inputs(stage: str) -> tuple[str, ...]:
-    """The Topics attributes a stage's consumer group reads, its main input first."""
-    return (CONSUMES[stage],)
+    """The Topics attributes a stage's consumer group reads, its main input first; none for a
+    worker outside the pipeline (the bench's relay)."""
+    return (CONSUMES[stage],) if stage in CONSUMES else ()
 
 
 def group_id(settings: Settings, stage: str) -> str:

@@ -85,7 +85,13 @@ def test_tiny_run_gives_a_complete_report(report: dict[str, object]) -> None:
     assert isinstance(baselines, dict)
     assert baselines["core"]["with_json"]["per_s"] > 0
     assert baselines["passthrough_batched"]["records"] == COUNT + 5  # the run's and the warm-up's
-    assert {"pipeline_vs_passthrough", "pipeline_vs_core_with_json"} <= set(r["ratios"])  # type: ignore[arg-type]
+    relay = baselines["faust_relay"]  # the same records through three no-work worker shells
+    assert relay["records"] == COUNT + 5 and relay["hops"] == 3
+    assert relay["per_s"] > 0
+    assert {"relay1", "relay2", "relay3"} <= set(relay["cpu_s_per_1000"])
+    ratios = set(r["ratios"])  # type: ignore[arg-type]
+    assert {"pipeline_vs_passthrough", "pipeline_vs_core_with_json"} <= ratios
+    assert "pipeline_vs_faust_relay" in ratios
 
     series = r["series"]
     assert isinstance(series, dict)

@@ -37,8 +37,12 @@ def _observed() -> Observed:
 def test_build_counts_latency_cpu_and_ratios() -> None:
     window = {"started": T0, "published": T0 + 1.5, "finished": T0 + 2.0, "redis_stream_len": 2}
     base = {
-        "core": {"with_json": {"per_s": 20.0, "cpu_ms_per_article": 5.0}},
-        "passthrough_batched": {"per_s": 1000.0},
+        "core": {
+            "models": {"per_s": 25.0, "cpu_ms_per_article": 4.0},
+            "with_json": {"per_s": 20.0, "cpu_ms_per_article": 5.0},
+        },
+        "passthrough_batched": {"per_s": 1000.0, "ack": "per batch", "cpu_s_per_1000": 0.05},
+        "faust_relay": {"hops": 3, "per_s": 500.0, "workers_cpu_s_per_1000": 0.7},
     }
     r = build(_observed(), window, count=4, peaks_kb={"enrichment": 2048}, baselines=base, meta={})
     assert r["complete"] is True
@@ -49,6 +53,7 @@ def test_build_counts_latency_cpu_and_ratios() -> None:
     enrichment = r["processes"]["enrichment"]
     assert (enrichment["cpu_s_per_1000"], enrichment["peak_rss_mb"]) == (125.0, 2.0)
     assert r["ratios"]["pipeline_vs_passthrough"] == round(4 / 1.53 / 1000, 3)
+    assert r["ratios"]["pipeline_vs_faust_relay"] == round(4 / 1.53 / 500, 3)
     assert r["lag_max"] == {"enrichment": 0, "tagging": 3, "alerts": 0}
     assert sum(r["series"]["tagged_per_s"]) == 4
     json.dumps(r, allow_nan=False)  # the JSON report must be strict JSON
@@ -56,6 +61,9 @@ def test_build_counts_latency_cpu_and_ratios() -> None:
     out = io.StringIO()
     Console(file=out, width=140).print(render({**r, "baselines": {}}))
     assert "ingest -> alert in Redis" in out.getvalue()
+    out = io.StringIO()
+    Console(file=out, width=140).print(render(r))
+    assert "worker relay, 3 hops, no work" in out.getvalue()
 
 
 def test_missing_stream_entries_make_the_run_incomplete() -> None:
