@@ -234,6 +234,12 @@ class Phrases:
         auto.make_automaton()
         return auto
 
+    @cached_property
+    def keys(self) -> frozenset[str] | None:
+        """The anchor keys of the pattern (see _anchor_keys), looked up once: hashing a compiled
+        pattern for the dict lookup hashes its whole code."""
+        return _ANCHORS.get(self.pattern)
+
     def maybe(self, text: str) -> bool:
         auto = self._anchor_automaton
         return auto is None or next(auto.iter(_lower(text)), None) is not None
@@ -253,9 +259,9 @@ def sentence_matches(
     phrases = pattern if isinstance(pattern, Phrases) else None
     regex = phrases.pattern if phrases is not None else pattern
     assert isinstance(regex, re.Pattern)
-    anchors = _ANCHORS.get(regex)
-    found = _anchor_positions(text, _GENERATION[0]) if anchors is not None else None
-    if anchors is None or found is None:
+    anchors = phrases.keys if phrases is not None else _ANCHORS.get(regex)
+    starts = _starts(anchors, text)
+    if starts is None:
         if phrases is not None and not phrases.maybe(text):
             return
         for s in sentences:
@@ -263,7 +269,6 @@ def sentence_matches(
         return
     # Every match starts where one of its pattern's anchor keys occurs (see _anchor_keys):
     # a sentence without such an occurrence cannot hold a match and is not scanned.
-    starts = sorted({i for a in found.keys() & anchors for i in found[a]})
     if not starts:
         return
     indexed = sentences.starts if isinstance(sentences, Sentences) else None
@@ -285,6 +290,44 @@ def sentence_matches(
         if p >= floor and (m := regex.match(text, p, sentences[k].end)) is not None:
             yield m
             floor = m.end()
+
+
+def _starts(anchors: frozenset[str] | None, text: str) -> list[int] | None:
+    """Sorted offsets where a match of the phrase set with these anchor keys can start, or None
+    when not known (no keys, or a text _anchor_positions does not index)."""
+    found = _anchor_positions(text, _GENERATION[0]) if anchors is not None else None
+    if anchors is None or found is None:
+        return None
+    if len(anchors) < len(found):
+        return sorted({i for a in anchors if a in found for i in found[a]})
+    return sorted({i for a in found.keys() & anchors for i in found[a]})
+
+
+def phrase_starts(phrases: Phrases, text: str) -> list[int] | None:
+    """Where in `text` a match of `phrases` can start (see sentence_matches), or None."""
+    return _starts(phrases.keys, text)
+
+
+_WORDISH = re.compile(r"[\w-]")
+
+
+def search_from(
+    phrases: Phrases, text: str, starts: list[int], sentence: Sentence
+) -> re.Match[str] | None:
+    """`phrases.search(sentence.text)` given phrase_starts(phrases, text) (only the group(0)
+    is the same: the match is on `text`), or the other search when the character before the
+    sentence is one the phrases' look-behind would see (it sees past `pos`, not past a slice)."""
+    lo, hi = sentence.start, sentence.end
+    if lo > 0 and _WORDISH.match(text, lo - 1):
+        return phrases.search(sentence.text)
+    regex = phrases.pattern
+    for i in range(bisect_left(starts, lo), len(starts)):
+        p = starts[i]
+        if p >= hi:
+            break
+        if (m := regex.match(text, p, hi)) is not None:
+            return m
+    return None
 
 
 @lru_cache(maxsize=1)
