@@ -339,6 +339,13 @@ def _anchor_automaton() -> ahocorasick.Automaton:
     return auto
 
 
+# ASCII byte -> itself lower-cased when a word character or "-", else a space
+_SPACED = bytes(
+    ord(chr(b).lower()) if chr(b).isascii() and (chr(b).isalnum() or chr(b) in "_-") else 32
+    for b in range(256)
+)
+
+
 @lru_cache(maxsize=8)
 def _anchor_positions(text: str, generation: int) -> dict[str, list[int]] | None:
     """Where each anchor key of every compiled phrase set occurs (as offsets into `text`): one
@@ -347,8 +354,12 @@ def _anchor_positions(text: str, generation: int) -> dict[str, list[int]] | None
     space before and after, as the keys expect. None for a text with _FOLD_TRAPS."""
     if _FOLD_TRAPS.search(text):
         return None
+    if text.isascii():  # the same as below, one table lookup per byte
+        spaced = f" {text} ".encode("ascii").translate(_SPACED).decode("ascii")
+    else:
+        spaced = " " + _NOT_WORD.sub(" ", text).lower() + " "
     found: dict[str, list[int]] = {}
-    for end, key in _anchor_automaton().iter(" " + _NOT_WORD.sub(" ", text).lower() + " "):
+    for end, key in _anchor_automaton().iter(spaced):
         found.setdefault(key, []).append(end - len(key) + 1)
     return found
 
@@ -371,19 +382,17 @@ def simhash(text: str, shingle: int = 2) -> int:
         grams = {" ".join(words[i : i + shingle]) for i in range(max(1, len(words) - shingle + 1))}
     blake2b = hashlib.blake2b
     digests = b"".join([blake2b(g.encode(), digest_size=8).digest() for g in grams])
-    # bit b of the hash is set when most shingles have it set: a byte column's bit counted by
-    # mapping each byte to that bit (bytes.translate) and counting the ones
+    # bit b of the hash is set when most shingles have it set: a byte column's bit counted as
+    # the ones of the column read as one integer, masked to that bit of every byte
     half = len(grams) / 2
+    masks = [int.from_bytes(bytes([1 << bit]) * len(grams), "big") for bit in range(8)]
     out = 0
     for j in range(8):  # byte j of the big-endian digests
-        column = digests[j::8]
+        column = int.from_bytes(digests[j::8], "big")
         for bit in range(8):
-            if column.translate(_BIT[bit]).count(1) > half:
+            if (column & masks[bit]).bit_count() > half:
                 out |= 1 << (8 * (7 - j) + bit)
     return out
-
-
-_BIT = [bytes(v >> bit & 1 for v in range(256)) for bit in range(8)]  # byte -> its bit
 
 
 def hamming(a: int, b: int) -> int:
