@@ -118,10 +118,16 @@ def _start_check(phrases: Pattern) -> re.Pattern[str] | None:
     anchors = phrases.anchors
     if not anchors or any(not a or not a.isascii() or not a[0].isalnum() for a in anchors):
         return None
-    alts = "|".join(re.escape(a) for a in sorted(anchors, key=len, reverse=True))
-    # (the look-ahead holds every anchor's first character: it lets the scan skip the others)
-    firsts = re.escape("".join(sorted({a[0] for a in anchors})))
-    return re.compile(r"(?=[" + firsts + r"])(?<!\w)(?:" + alts + r")")
+    # the anchors grouped by first character, the look-behind after it: a pattern that starts
+    # with a character set is scanned by the regex engine's fast prefix search
+    by_first: dict[str, list[str]] = {}
+    for a in sorted(anchors, key=len, reverse=True):  # longest first, so the widest match wins
+        by_first.setdefault(a[0], []).append(a)
+    alts = "|".join(
+        re.escape(c) + r"(?<!\w.)(?:" + "|".join(re.escape(a[1:]) for a in group) + ")"
+        for c, group in sorted(by_first.items())
+    )
+    return re.compile(r"(?:" + alts + ")")
 
 
 @dataclass(frozen=True)
