@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from itertools import pairwise
-from typing import Any
+from typing import Any, NamedTuple
 
 import ahocorasick
 
@@ -22,8 +22,10 @@ _ABBREV_END = re.compile(r"(?:\b[A-Z]|\bU\.S|\bMr|\bMrs|\bDr|\bSt|\bGen|\bLt|\bC
 _TOKEN = re.compile(r"\w+(?:[-'’]\w+)*")
 
 
-@dataclass(frozen=True)
-class Sentence:
+class Sentence(NamedTuple):
+    """A sentence and its offsets in the article text (a named tuple: an article has dozens, and
+    a tuple is built several times faster than a frozen dataclass)."""
+
     start: int
     end: int
     text: str
@@ -89,6 +91,8 @@ def sentences_of(article: Any, text: str) -> list[Sentence]:
     """
     given = getattr(article, "sentences", None)
     if given:
+        if not any(isinstance(s, dict) for s in given):
+            return [Sentence(s.start, s.end, text[s.start : s.end]) for s in given]
         out = []
         for s in given:
             start = s["start"] if isinstance(s, dict) else s.start
