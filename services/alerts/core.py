@@ -327,6 +327,7 @@ def evaluate(
     doc = _Doc.of(tagged, taxonomy or load_taxonomy())
     art = tagged.article
     alerts: list[Alert] = []
+    names: tuple[list[str], list[str]] | None = None  # places and entities, once per article
     for rule in rules:
         found = rule_matches(rule, doc)
         if found is None:
@@ -342,6 +343,11 @@ def evaluate(
         else:
             continue  # same story, same rule, no rise: the story's article count already grew
         state.alerted[key] = Alerted(severity, now, number)
+        if names is None:
+            names = (
+                [e.name for e in art.entities if e.type == "place"],
+                [e.name for e in art.entities if e.type != "other"][:50],
+            )
         alerts.append(
             Alert(
                 id=alert_id(f"{story.id}:{number}:{severity}", rule.id),
@@ -361,8 +367,8 @@ def evaluate(
                 title=art.title,
                 url=art.url,
                 countries=art.countries,
-                places=[e.name for e in art.entities if e.type == "place"],
-                entities=[e.name for e in art.entities if e.type != "other"][:50],
+                places=names[0],
+                entities=names[1],
                 channels=rule.spec.channels,
                 times=StageTimes(**{**art.times.model_dump(), "alerted": utcnow()}),
             )
