@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from schemas import SEVERITIES, Alert, Match, Severity, StageTimes, TaggedArticle
 from schemas.base import utcnow
@@ -55,6 +56,7 @@ class Alerted:
     number: int
 
 
+_K = TypeVar("_K")
 BANDS = 8  # the 64-bit fingerprint is indexed as 8 bands of 8 bits
 
 
@@ -113,17 +115,14 @@ class StoryState:
                 self.emitted.pop(a, None)
             for fp in s.fingerprints:
                 for band in _bands(fp):
-                    self.by_band.get(band, set()).discard(s.id)
-            self.by_places.get(s.places, set()).discard(s.id)
+                    _discard(self.by_band, band, s.id)
+            _discard(self.by_places, s.places, s.id)
             for mh in s.minhashes:
                 for h in mh:
-                    self.by_hash.get(h, set()).discard(s.id)
+                    _discard(self.by_hash, h, s.id)
         if old:
             gone = {s.id for s in old}
             self.alerted = {k: v for k, v in self.alerted.items() if k[0] not in gone}
-            self.by_band = {k: v for k, v in self.by_band.items() if v}
-            self.by_places = {k: v for k, v in self.by_places.items() if v}
-            self.by_hash = {k: v for k, v in self.by_hash.items() if v}
 
     def assign(self, tagged: TaggedArticle, now: datetime) -> tuple[Story, bool]:
         """The story of this article (joining or starting one) and whether the article is new to it."""
@@ -169,8 +168,15 @@ class StoryState:
             sharing: set[str] = set()
             for h in mh:
                 sharing |= self.by_hash.get(h, set())
+            own = set(mh)
             for s in self._live(sharing, now):
-                if any(minhash_similarity(mh, m) >= self.min_jaccard for m in s.minhashes):
+                # the estimate counts shared hashes among the k smallest: fewer than
+                # min_jaccard * k shared at all cannot reach it (most candidates share one or two)
+                if any(
+                    len(own.intersection(m)) / min(len(mh), len(m)) >= self.min_jaccard
+                    and minhash_similarity(mh, m) >= self.min_jaccard
+                    for m in s.minhashes
+                ):
                     return s
         if fp is not None:
             near: set[str] = set()
@@ -184,6 +190,16 @@ class StoryState:
                 if s.event_types & types:
                     return s
         return None
+
+
+def _discard(index: dict[_K, set[str]], key: _K, story_id: str) -> None:
+    """Remove a story from an index entry, and the entry once empty: the same index as dropping
+    every empty entry after a prune, without a pass over all of them (by_hash is 64 per story)."""
+    ids = index.get(key)
+    if ids is not None:
+        ids.discard(story_id)
+        if not ids:
+            del index[key]
 
 
 # ---- rule matching ------------------------------------------------------------------------
@@ -311,6 +327,7 @@ def evaluate(
     doc = _Doc.of(tagged, taxonomy or load_taxonomy())
     art = tagged.article
     alerts: list[Alert] = []
+    names: tuple[list[str], list[str]] | None = None  # places and entities, once per article
     for rule in rules:
         found = rule_matches(rule, doc)
         if found is None:
@@ -326,6 +343,11 @@ def evaluate(
         else:
             continue  # same story, same rule, no rise: the story's article count already grew
         state.alerted[key] = Alerted(severity, now, number)
+        if names is None:
+            names = (
+                [e.name for e in art.entities if e.type == "place"],
+                [e.name for e in art.entities if e.type != "other"][:50],
+            )
         alerts.append(
             Alert(
                 id=alert_id(f"{story.id}:{number}:{severity}", rule.id),
@@ -345,8 +367,8 @@ def evaluate(
                 title=art.title,
                 url=art.url,
                 countries=art.countries,
-                places=[e.name for e in art.entities if e.type == "place"],
-                entities=[e.name for e in art.entities if e.type != "other"][:50],
+                places=names[0],
+                entities=names[1],
                 channels=rule.spec.channels,
                 times=StageTimes(**{**art.times.model_dump(), "alerted": utcnow()}),
             )

@@ -36,6 +36,8 @@ from services.tagging.text import (
     Sentences,
     article_text,
     fingerprint_of,
+    phrase_starts,
+    search_from,
     sentence_at,
     sentence_matches,
     sentences_of,
@@ -116,10 +118,16 @@ def _start_check(phrases: Pattern) -> re.Pattern[str] | None:
     anchors = phrases.anchors
     if not anchors or any(not a or not a.isascii() or not a[0].isalnum() for a in anchors):
         return None
-    alts = "|".join(re.escape(a) for a in sorted(anchors, key=len, reverse=True))
-    # (the look-ahead holds every anchor's first character: it lets the scan skip the others)
-    firsts = re.escape("".join(sorted({a[0] for a in anchors})))
-    return re.compile(r"(?=[" + firsts + r"])(?<!\w)(?:" + alts + r")")
+    # the anchors grouped by first character, the look-behind after it: a pattern that starts
+    # with a character set is scanned by the regex engine's fast prefix search
+    by_first: dict[str, list[str]] = {}
+    for a in sorted(anchors, key=len, reverse=True):  # longest first, so the widest match wins
+        by_first.setdefault(a[0], []).append(a)
+    alts = "|".join(
+        re.escape(c) + r"(?<!\w.)(?:" + "|".join(re.escape(a[1:]) for a in group) + ")"
+        for c, group in sorted(by_first.items())
+    )
+    return re.compile(r"(?:" + alts + ")")
 
 
 @dataclass(frozen=True)
@@ -228,6 +236,25 @@ class Context:
     def phrase_traps(self) -> tuple[tuple[int, int, TrapReason, str], ...]:
         return _phrase_traps(self.text, self.sentences, self.traps)
 
+    @cached_property
+    def _sentence_starts(self) -> tuple[list[int], ...] | None:
+        """Where a historical cue, metaphor or peaceful context or hard metaphor can start in the
+        text: one index of the article instead of a scan of every sentence with a term."""
+        t = self.traps
+        sets = (t.historical, t.metaphor_context, t.peaceful_context, t.metaphor_hard)
+        found = [phrase_starts(p, self.text) for p in sets]
+        return None if any(f is None for f in found) else tuple(f for f in found if f is not None)
+
+    def sentence_trap(self, sent: Sentence) -> tuple[TrapReason, str] | None:
+        if sent.start not in self.sentence_traps:
+            starts = self._sentence_starts
+            if starts is None:
+                found = _sentence_trap(sent.text, self.ref_year, self.traps)
+            else:
+                found = _sentence_trap_at(self.text, sent, self.ref_year, self.traps, starts)
+            self.sentence_traps[sent.start] = found
+        return self.sentence_traps[sent.start]
+
 
 @lru_cache(maxsize=32)
 def _phrase_traps(
@@ -280,6 +307,34 @@ def _sentence_trap(stext: str, ref_year: int | None, traps: Traps) -> tuple[Trap
     return None
 
 
+def _sentence_trap_at(
+    text: str,
+    sent: Sentence,
+    ref_year: int | None,
+    traps: Traps,
+    starts: tuple[list[int], ...],
+) -> tuple[TrapReason, str] | None:
+    """_sentence_trap, with each phrase search done from the article's candidate starts."""
+    historical, metaphor, peaceful, hard = starts
+    if (m := search_from(traps.historical, text, historical, sent)) is not None:
+        return "historical", m.group(0)
+    stext = sent.text
+    if ref_year is not None:
+        for y in _YEAR.finditer(stext):
+            if int(y.group(1)) <= ref_year - traps.years_back:
+                return "historical", y.group(0)
+    reasons: tuple[tuple[Pattern, list[int], TrapReason], ...] = (
+        (traps.metaphor_context, metaphor, "metaphor"),
+        (traps.peaceful_context, peaceful, "peaceful"),
+    )
+    for context, at, reason in reasons:
+        if (m := search_from(context, text, at, sent)) is not None and (
+            search_from(traps.metaphor_hard, text, hard, sent) is None
+        ):
+            return reason, m.group(0)
+    return None
+
+
 def _window_cues(stext: str, traps: Traps) -> tuple[list[int] | None, ...]:
     """Where in the sentence each window trap's cue could start (None when not known): a window
     of words before the term holds a cue only if one starts before the term, one after it only
@@ -318,9 +373,7 @@ def _trap_for(ctx: Context, start: int, end: int, modal: bool) -> tuple[TrapReas
     if sent is None:
         return None
     traps = ctx.traps
-    if sent.start not in ctx.sentence_traps:
-        ctx.sentence_traps[sent.start] = _sentence_trap(sent.text, ctx.ref_year, traps)
-    if (found := ctx.sentence_traps[sent.start]) is not None:
+    if (found := ctx.sentence_trap(sent)) is not None:
         return found
     cues = ctx.window_cues.get(sent.start)
     if cues is None:

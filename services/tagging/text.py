@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from itertools import pairwise
-from typing import Any
+from typing import Any, NamedTuple
 
 import ahocorasick
 
@@ -22,8 +22,10 @@ _ABBREV_END = re.compile(r"(?:\b[A-Z]|\bU\.S|\bMr|\bMrs|\bDr|\bSt|\bGen|\bLt|\bC
 _TOKEN = re.compile(r"\w+(?:[-'’]\w+)*")
 
 
-@dataclass(frozen=True)
-class Sentence:
+class Sentence(NamedTuple):
+    """A sentence and its offsets in the article text (a named tuple: an article has dozens, and
+    a tuple is built several times faster than a frozen dataclass)."""
+
     start: int
     end: int
     text: str
@@ -89,6 +91,8 @@ def sentences_of(article: Any, text: str) -> list[Sentence]:
     """
     given = getattr(article, "sentences", None)
     if given:
+        if not any(isinstance(s, dict) for s in given):
+            return [Sentence(s.start, s.end, text[s.start : s.end]) for s in given]
         out = []
         for s in given:
             start = s["start"] if isinstance(s, dict) else s.start
@@ -234,6 +238,12 @@ class Phrases:
         auto.make_automaton()
         return auto
 
+    @cached_property
+    def keys(self) -> frozenset[str] | None:
+        """The anchor keys of the pattern (see _anchor_keys), looked up once: hashing a compiled
+        pattern for the dict lookup hashes its whole code."""
+        return _ANCHORS.get(self.pattern)
+
     def maybe(self, text: str) -> bool:
         auto = self._anchor_automaton
         return auto is None or next(auto.iter(_lower(text)), None) is not None
@@ -253,9 +263,9 @@ def sentence_matches(
     phrases = pattern if isinstance(pattern, Phrases) else None
     regex = phrases.pattern if phrases is not None else pattern
     assert isinstance(regex, re.Pattern)
-    anchors = _ANCHORS.get(regex)
-    found = _anchor_positions(text, _GENERATION[0]) if anchors is not None else None
-    if anchors is None or found is None:
+    anchors = phrases.keys if phrases is not None else _ANCHORS.get(regex)
+    starts = _starts(anchors, text)
+    if starts is None:
         if phrases is not None and not phrases.maybe(text):
             return
         for s in sentences:
@@ -263,7 +273,6 @@ def sentence_matches(
         return
     # Every match starts where one of its pattern's anchor keys occurs (see _anchor_keys):
     # a sentence without such an occurrence cannot hold a match and is not scanned.
-    starts = sorted({i for a in found.keys() & anchors for i in found[a]})
     if not starts:
         return
     indexed = sentences.starts if isinstance(sentences, Sentences) else None
@@ -287,6 +296,44 @@ def sentence_matches(
             floor = m.end()
 
 
+def _starts(anchors: frozenset[str] | None, text: str) -> list[int] | None:
+    """Sorted offsets where a match of the phrase set with these anchor keys can start, or None
+    when not known (no keys, or a text _anchor_positions does not index)."""
+    found = _anchor_positions(text, _GENERATION[0]) if anchors is not None else None
+    if anchors is None or found is None:
+        return None
+    if len(anchors) < len(found):
+        return sorted({i for a in anchors if a in found for i in found[a]})
+    return sorted({i for a in found.keys() & anchors for i in found[a]})
+
+
+def phrase_starts(phrases: Phrases, text: str) -> list[int] | None:
+    """Where in `text` a match of `phrases` can start (see sentence_matches), or None."""
+    return _starts(phrases.keys, text)
+
+
+_WORDISH = re.compile(r"[\w-]")
+
+
+def search_from(
+    phrases: Phrases, text: str, starts: list[int], sentence: Sentence
+) -> re.Match[str] | None:
+    """`phrases.search(sentence.text)` given phrase_starts(phrases, text) (only the group(0)
+    is the same: the match is on `text`), or the other search when the character before the
+    sentence is one the phrases' look-behind would see (it sees past `pos`, not past a slice)."""
+    lo, hi = sentence.start, sentence.end
+    if lo > 0 and _WORDISH.match(text, lo - 1):
+        return phrases.search(sentence.text)
+    regex = phrases.pattern
+    for i in range(bisect_left(starts, lo), len(starts)):
+        p = starts[i]
+        if p >= hi:
+            break
+        if (m := regex.match(text, p, hi)) is not None:
+            return m
+    return None
+
+
 @lru_cache(maxsize=1)
 def _anchor_automaton() -> ahocorasick.Automaton:
     auto = ahocorasick.Automaton()
@@ -294,6 +341,13 @@ def _anchor_automaton() -> ahocorasick.Automaton:
         auto.add_word(key, key)
     auto.make_automaton()
     return auto
+
+
+# ASCII byte -> itself lower-cased when a word character or "-", else a space
+_SPACED = bytes(
+    ord(chr(b).lower()) if chr(b).isascii() and (chr(b).isalnum() or chr(b) in "_-") else 32
+    for b in range(256)
+)
 
 
 @lru_cache(maxsize=8)
@@ -304,8 +358,12 @@ def _anchor_positions(text: str, generation: int) -> dict[str, list[int]] | None
     space before and after, as the keys expect. None for a text with _FOLD_TRAPS."""
     if _FOLD_TRAPS.search(text):
         return None
+    if text.isascii():  # the same as below, one table lookup per byte
+        spaced = f" {text} ".encode("ascii").translate(_SPACED).decode("ascii")
+    else:
+        spaced = " " + _NOT_WORD.sub(" ", text).lower() + " "
     found: dict[str, list[int]] = {}
-    for end, key in _anchor_automaton().iter(" " + _NOT_WORD.sub(" ", text).lower() + " "):
+    for end, key in _anchor_automaton().iter(spaced):
         found.setdefault(key, []).append(end - len(key) + 1)
     return found
 
@@ -328,19 +386,17 @@ def simhash(text: str, shingle: int = 2) -> int:
         grams = {" ".join(words[i : i + shingle]) for i in range(max(1, len(words) - shingle + 1))}
     blake2b = hashlib.blake2b
     digests = b"".join([blake2b(g.encode(), digest_size=8).digest() for g in grams])
-    # bit b of the hash is set when most shingles have it set: a byte column's bit counted by
-    # mapping each byte to that bit (bytes.translate) and counting the ones
+    # bit b of the hash is set when most shingles have it set: a byte column's bit counted as
+    # the ones of the column read as one integer, masked to that bit of every byte
     half = len(grams) / 2
+    masks = [int.from_bytes(bytes([1 << bit]) * len(grams), "big") for bit in range(8)]
     out = 0
     for j in range(8):  # byte j of the big-endian digests
-        column = digests[j::8]
+        column = int.from_bytes(digests[j::8], "big")
         for bit in range(8):
-            if column.translate(_BIT[bit]).count(1) > half:
+            if (column & masks[bit]).bit_count() > half:
                 out |= 1 << (8 * (7 - j) + bit)
     return out
-
-
-_BIT = [bytes(v >> bit & 1 for v in range(256)) for bit in range(8)]  # byte -> its bit
 
 
 def hamming(a: int, b: int) -> int:
