@@ -18,6 +18,7 @@ LATENCIES = (
     ("ingest -> tagged record read", "tagged", "ingested", "seen"),
     ("tagged -> alerted", "alerts_kafka", "tagged", "alerted"),
     ("ingest -> alert on Kafka", "alerts_kafka", "ingested", "seen"),
+    ("alerted -> alert in Redis", "alerts_redis", "alerted", "received"),
     ("ingest -> alert in Redis", "alerts_redis", "ingested", "received"),
 )
 
