@@ -134,12 +134,13 @@ class FanOut:
 
     async def publish(self, alert: Alert) -> list[str]:
         """Returns the names of the subscriptions that got the alert live (not digested)."""
-        payload = alert.model_dump_json()
+        payload: str | None = None  # serialised only for a matching subscription
         live = []
         window = int(time.time()) // self.window_s
         for sub in await self.subscriptions():
             if not matches(sub, alert):
                 continue
+            payload = payload or alert.model_dump_json()
             sent = await self._fanout(
                 keys=[self.keys.rate(sub.name, window), self.keys.digest(sub.name)],
                 args=[
