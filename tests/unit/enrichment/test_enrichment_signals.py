@@ -138,3 +138,26 @@ def test_fast_vader_matches_vader_on_random_word_mixes(words: list[str]) -> None
 
 def test_all_caps_text_is_still_english() -> None:
     assert signals.detect_language(EN.upper())[0] == "en"
+
+
+@given(st.lists(st.lists(st.sampled_from(_VADER_WORDS), min_size=1, max_size=10), max_size=6))
+@settings(max_examples=400, deadline=None)
+def test_batched_vader_scores_each_sentence_like_vader(sentences: list[list[str]]) -> None:
+    """`compounds` looks words up for the whole article at once: each sentence must still score
+    as VADER scores it alone."""
+    text = "\n".join(" ".join(words) for words in sentences)
+    spans = split_sentences(text)
+    want = [_stock_vader().polarity_scores(text[a:b])["compound"] for a, b in spans]
+    assert signals._vader().compounds(text, spans) == want
+
+
+def test_batched_vader_on_the_fixtures() -> None:
+    from tests.unit.enrichment.conftest import SEED, fixture_paths, load_fixture
+
+    fast = signals._vader()
+    texts = [SEED.read_text(encoding="utf-8")] + [load_fixture(p)[0].body for p in fixture_paths()]
+    for text in texts:
+        if fast.has_emoji(text):
+            continue
+        spans = split_sentences(text)
+        assert fast.compounds(text, spans) == [fast.compound(text[a:b]) for a, b in spans]
