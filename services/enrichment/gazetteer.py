@@ -536,9 +536,37 @@ def _word_char(c: str) -> bool:
     return c.isalnum() or c in "_-"  # the regex class [\w-]
 
 
+# Every literal a _TITLED_NAME match can start with: a match is tried only where one occurs.
+_TITLE_STARTS = (
+    *("President", "Prime Minister", "Minister", "Mayor", "Governor", "Gov.", "Senator", "Sen."),
+    *("Gen.", "Colonel", "Col.", "Commander", "Chancellor", "Ambassador", "Secretary", "Judge"),
+    *("Mr", "Mrs", "Ms", "Dr", "Spokes", "spokes", "Leader", "leader", "Chief", "chief"),
+    *("Envoy", "envoy", "Adviser", "adviser", "Advisor", "advisor"),
+)
+
+
+@cache
+def _title_automaton() -> ahocorasick.Automaton:
+    a = ahocorasick.Automaton()
+    for w in _TITLE_STARTS:
+        a.add_word(w, len(w))
+    a.make_automaton()
+    return a
+
+
+def _titled_matches(text: str) -> Iterator[re.Match[str]]:
+    """`_TITLED_NAME.finditer(text)`, tried only where a title starts (most articles have none
+    of them: one automaton pass instead of the regex tried at every 'a', 'c', 'e', 'l' or 's')."""
+    last = 0
+    for start in sorted({end - n + 1 for end, n in _title_automaton().iter(text)}):
+        if start >= last and (m := _TITLED_NAME.match(text, start)):
+            last = m.end()
+            yield m
+
+
 def _titled_people(text: str, covered: list[tuple[int, int]]) -> list[tuple[int, int]]:
     found: list[tuple[int, int]] = []
-    for m in _TITLED_NAME.finditer(text):
+    for m in _titled_matches(text):
         a, b = m.span("name")
         if m.group("name").split()[-1] in _CORPORATE:
             continue  # "General Motors Corp"

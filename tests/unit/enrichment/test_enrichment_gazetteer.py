@@ -156,3 +156,19 @@ def test_titles_before_firms_do_not_make_people() -> None:
     assert [
         e for e in find_entities("General Motors Corp said sales fell.") if e.type == "person"
     ] == []
+
+
+def test_titled_names_are_found_where_the_regex_finds_them() -> None:
+    """The automaton only says where to try `_TITLED_NAME`: the matches are the regex's own."""
+    from services.enrichment.gazetteer import _TITLED_NAME, _titled_matches
+
+    text = (
+        "Prime Minister Keir Starmer met Mr. John Smith and Mrs Jane Doe. The spokesman Ali Khan "
+        "and Chief Adviser Omar Hadi spoke; xMr Foo Bar did not. Gov. Kathy Hochul, Sen. Ted "
+        "Cruz, Gen. Mark Milley and envoy Steve Witkoff. Dr Who. Mayor Ihor Terekhov and "
+        "Secretary-General Antonio Guterres. President Emmanuel Macron Jr spoke to Judge "
+        "Judy Sheindlin and Commander Valerii Zaluzhnyi, Leader Kim Jong Un, advisor Jake Sullivan."
+    )
+    want = [(m.start(), m.end()) for m in _TITLED_NAME.finditer(text)]
+    assert len(want) > 10
+    assert [(m.start(), m.end()) for m in _titled_matches(text)] == want
