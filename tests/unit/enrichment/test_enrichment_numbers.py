@@ -80,3 +80,34 @@ def test_casualties(text: str, kind: str, count: int) -> None:
 
 def test_no_casualties_without_a_count() -> None:
     assert casualties("The strikes resulted in casualties and killed hopes of a deal.") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Five people were KILLED and 12 Injured; the death toll rose. Overkill, undead, "
+        "kill-zone, _killed, 3killed, hostages, prisoners, displaced, hurt, Missing, captured.",
+        "Straßen: KİLLED and kılled and miſsing people; 4 dead.",
+        "killkill died wounded WOUNDING death  toll death toll",
+        "",
+    ],
+)
+def test_casualty_triggers_are_the_regex_matches(text: str) -> None:
+    from services.enrichment.numbers import _CASUALTY_TRIGGER, _triggers
+
+    assert _triggers(text) == [m.span() for m in _CASUALTY_TRIGGER.finditer(text)]
+
+
+_TRIGGER_PIECES = [
+    *("kill", "KILL", "Dead", "died", "injur", "wound", "hurt", "missing", "captured"),
+    *("prisoner", "displaced", "hostage", "death toll", "Death Toll", "death", "toll"),
+    *(" ", "  ", "_", "-", "3", "x", "é", "K", "\u212a", "\u0130", "\u0131", "\u017f", "\n", "."),
+]
+
+
+@given(st.lists(st.sampled_from(_TRIGGER_PIECES), max_size=20))
+def test_casualty_triggers_on_random_mixes(pieces: list[str]) -> None:
+    from services.enrichment.numbers import _CASUALTY_TRIGGER, _triggers
+
+    text = "".join(pieces)
+    assert _triggers(text) == [m.span() for m in _CASUALTY_TRIGGER.finditer(text)]
