@@ -38,7 +38,7 @@ def enrich(raw: RawArticle) -> EnrichedArticle:
     lang, conf = _language(text, raw.language)
     english = lang == "en"
     spans = split_sentences(text)
-    words = signals.WORD.findall(text)
+    words, tokens = signals.words_and_tokens(text)
     lows = signals.lower_words(words)
     entities = gazetteer.find_entities(text)
     published = raw.times.published
@@ -68,7 +68,7 @@ def enrich(raw: RawArticle) -> EnrichedArticle:
         casualties=numbers.casualties(text) if english else [],
         time_mentions=times,
         tone=signals.tone(words, sentences, english, lows),
-        key_phrases=signals.key_phrases(text) if english else [],
+        key_phrases=signals.key_phrases(text, tokens=tokens) if english else [],
         fingerprint=signals.fingerprint(words, lows=lows),
         times=StageTimes(**{**raw.times.model_dump(), "enriched": utcnow()}),
     )

@@ -161,3 +161,36 @@ def test_batched_vader_on_the_fixtures() -> None:
             continue
         spans = split_sentences(text)
         assert fast.compounds(text, spans) == [fast.compound(text[a:b]) for a, b in spans]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        EN,
+        DE,
+        "The U.S.-led talks - again - broke down; 3,000 left. Kyiv's mayor — Vitali Klitschko.\n"
+        "don't stop' ' -x x- well-known ½ ² Ⅻ İstanbul ΟΔΟΣ Σ caf\u00e9 _x x_ a\u2019b",
+        "",
+        "ALL CAPS TEXT, with-Hyphens AND 'Quotes'",
+        "NUL\0in the text, Mixed Case",
+    ],
+)
+def test_words_and_tokens_are_the_two_scans(text: str) -> None:
+    words, tokens = signals.words_and_tokens(text)
+    assert words == signals.WORD.findall(text)
+    assert tokens == signals._PHRASE_TOKEN.findall(text.lower())
+    assert signals.key_phrases(text, tokens=tokens) == signals.key_phrases(text)
+
+
+@given(st.text(alphabet="aZ é\u0130'’-–—\n.,;2_ΣΟ½\0", max_size=40))
+def test_words_and_tokens_on_random_text(text: str) -> None:
+    words, tokens = signals.words_and_tokens(text)
+    assert words == signals.WORD.findall(text)
+    assert tokens == signals._PHRASE_TOKEN.findall(text.lower())
+
+
+@given(st.text(alphabet="aZq Xb'-\n.,;2_\t", max_size=40))
+def test_words_and_tokens_on_random_ascii_text(text: str) -> None:
+    words, tokens = signals.words_and_tokens(text)
+    assert words == signals.WORD.findall(text)
+    assert tokens == signals._PHRASE_TOKEN.findall(text.lower())
