@@ -202,6 +202,33 @@ def _quantity_re() -> re.Pattern[str]:
 
 
 _QUAL_BEFORE = re.compile(rf"\b(?P<qual>{_QUAL})\s+$", re.I)
+# What re.IGNORECASE matches as an ASCII letter and str.lower() does not lower to one.
+_CASE_TRAPS = ("\u0130", "\u0131", "\u017f")  # İ (lowers to two characters), ı, ſ
+# The qualifiers by their last character, longest first (the leftmost match is the longest).
+_QUALS_BY_END: dict[str, tuple[str, ...]] = {}
+for _q in sorted(_QUAL.replace("\\", "").split("|"), key=len, reverse=True):
+    _QUALS_BY_END[_q[-1]] = (*_QUALS_BY_END.get(_q[-1], ()), _q)
+
+
+def _qual_before(text: str, lo: int, hi: int) -> tuple[int, int] | None:
+    """The span of group "qual" of `_QUAL_BEFORE.search(text, lo, hi)` for a text without
+    _CASE_TRAPS, from string operations: the qualifier ends where the trailing whitespace of
+    text[lo:hi] starts, so it is the longest one the rest ends with, after a word boundary."""
+    head = text[lo:hi].rstrip()
+    j = lo + len(head)
+    if j == hi:
+        return None  # no whitespace before hi
+    for q in _QUALS_BY_END.get(head[-1:].lower(), ()):
+        p = j - len(q)
+        if (
+            p >= lo
+            and head[p - lo :].lower() == q
+            and (p == 0 or not ((c := text[p - 1]).isalnum() or c == "_"))  # \b
+        ):
+            return p, j
+    return None
+
+
 # (the look-ahead holds every alternative's first letter: it lets the scan skip other characters)
 _CASUALTY_TRIGGER = re.compile(
     r"(?=[kdiwhmcp])\b(?:kill|dead|died|injur|wound|hurt|missing|captured|prisoner|displaced|hostage|death toll)",
@@ -269,6 +296,7 @@ def quantities(text: str, taken: list[tuple[int, int]]) -> list[Quantity]:
     pattern = _quantity_re()
     last = -1
     in_taken = {i for a, b in taken for i in range(a, b)}  # dates are short: a set beats a scan
+    trapped = any(c in text for c in _CASE_TRAPS)
     for pos in _number_starts(text):
         if pos < last:
             continue
@@ -282,9 +310,13 @@ def quantities(text: str, taken: list[tuple[int, int]]) -> list[Quantity]:
         value = parse_number(num)
         if value is None:
             continue
-        q = _QUAL_BEFORE.search(text, max(0, m.start() - 24), m.start())
-        qual = q.group("qual") if q else None
-        start = q.start() if q else m.start()
+        if trapped:
+            q = _QUAL_BEFORE.search(text, max(0, m.start() - 24), m.start())
+            qual_span = q.span("qual") if q else None
+        else:
+            qual_span = _qual_before(text, max(0, m.start() - 24), m.start())
+        qual = text[qual_span[0] : qual_span[1]] if qual_span else None
+        start = qual_span[0] if qual_span else m.start()
         is_word = not num[0].isdigit()
         scale = m.group("scale")
         if scale:
@@ -340,8 +372,6 @@ _TRIGGER_WORDS = (
     *("kill", "dead", "died", "injur", "wound", "hurt", "missing", "captured", "prisoner"),
     *("displaced", "hostage", "death toll"),
 )
-# What re.IGNORECASE matches as an ASCII letter and str.lower() does not lower to one.
-_CASE_TRAPS = ("\u0130", "\u0131", "\u017f")  # İ (lowers to two characters), ı, ſ
 
 
 def _triggers(text: str) -> list[tuple[int, int]]:

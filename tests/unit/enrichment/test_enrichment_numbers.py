@@ -111,3 +111,21 @@ def test_casualty_triggers_on_random_mixes(pieces: list[str]) -> None:
 
     text = "".join(pieces)
     assert _triggers(text) == [m.span() for m in _CASUALTY_TRIGGER.finditer(text)]
+
+
+_QUAL_PIECES = [
+    *("about", "About", "ABOUT", "more than", "More  than", "over", "just over", "moreover"),
+    *("approx.", "approx", "an estimated", "estimated", "at least", "up to", "some", "awesome"),
+    *(" ", "  ", "\n", "\t", "(", "_", "-", "3", "x", "é", "\u212a"),
+]
+
+
+@given(st.lists(st.sampled_from(_QUAL_PIECES), max_size=12))
+def test_qualifier_before_a_number_is_the_regex_match(pieces: list[str]) -> None:
+    from services.enrichment.numbers import _QUAL_BEFORE, _qual_before
+
+    text = "".join(pieces) + "5"
+    for hi in range(len(text) + 1):
+        lo = max(0, hi - 24)
+        q = _QUAL_BEFORE.search(text, lo, hi)
+        assert _qual_before(text, lo, hi) == (q.span("qual") if q else None)
