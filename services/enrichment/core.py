@@ -40,9 +40,10 @@ def enrich(raw: RawArticle) -> EnrichedArticle:
     spans = split_sentences(text)
     words, tokens = signals.words_and_tokens(text)
     lows = signals.lower_words(words)
-    entities = gazetteer.find_entities(text)
+    found = gazetteer.scan(text)  # one automaton pass: names, title and date words
+    entities = gazetteer.find_entities(text, found=found)
     published = raw.times.published
-    times = dates.time_mentions(text, published) if english else []
+    times = dates.time_mentions(text, published, found.dates) if english else []
     taken = [(t.start, t.end) for t in times]
     sentences = signals.sentences_with_polarity(text, spans, english)
     countries = Counter[str]()

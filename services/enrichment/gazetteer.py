@@ -24,6 +24,7 @@ import ahocorasick
 from pydantic import TypeAdapter
 
 from schemas import Entity
+from services.enrichment import dates
 from services.enrichment.text import ascii_fold
 
 DATA = Path(__file__).parent / "data"
@@ -185,9 +186,13 @@ _FREQUENT_CHARS = (
 )
 
 
+_TITLE = 1  # flags of an automaton key: a title word of _TITLED_NAME
+_DATE = 2  # a month, weekday or relative-day word (dates.WORD_FORMS)
+
+
 def _automaton(surfaces: list[tuple[str, tuple[Target, ...]]]) -> ahocorasick.Automaton:
-    """One automaton for the names and the title words (`_TITLE_STARTS`); a key's value is
-    (length, index into `surfaces` or -1, whether it is a title word).
+    """One automaton for the names, the title words (`_TITLE_STARTS`) and the date words; a
+    key's value is (length, index into `surfaces` or -1, _TITLE | _DATE flags).
 
     Its root links the frequent characters first: pyahocorasick finds a child by a linear scan
     in insertion order and most characters of a text are looked up at the root, where a
@@ -195,11 +200,11 @@ def _automaton(surfaces: list[tuple[str, tuple[Target, ...]]]) -> ahocorasick.Au
     took 2.4 times as long. They are linked by keys c + NUL of value None, which callers skip
     (found only where a text holds a NUL); the other keys' matches are the same.
     """
-    keys: dict[str, tuple[int, int, bool]] = {
-        s: (len(s), i, False) for i, (s, _) in enumerate(surfaces)
-    }
-    for w in _TITLE_STARTS:
-        keys[w] = (len(w), keys[w][1] if w in keys else -1, True)
+    keys: dict[str, tuple[int, int, int]] = {s: (len(s), i, 0) for i, (s, _) in enumerate(surfaces)}
+    for words, flag in ((_TITLE_STARTS, _TITLE), (dates.WORD_FORMS, _DATE)):
+        for w in words:
+            _, i, flags = keys.get(w, (0, -1, 0))
+            keys[w] = (len(w), i, flags | flag)
     a = ahocorasick.Automaton()
     for c in _FREQUENT_CHARS:
         a.add_word(c + "\0", None)
@@ -424,18 +429,32 @@ _PREV_TOKEN = re.compile(r"([A-Z][\w.'’-]*)\s+$")
 _NEXT_TOKEN = re.compile(r"\s+([A-Z][a-z][\w'’-]*)")
 
 
-def _candidates(text: str, gaz: Gazetteer) -> tuple[list[_Hit], list[int]]:
-    """Whole-word matches, leftmost-longest, overlaps dropped; and where title words start."""
+@dataclass
+class Scan:
+    """What one pass of the automaton finds in a text."""
+
+    hits: list[_Hit]  # names: whole words, leftmost-longest, overlaps dropped
+    titles: list[int]  # where title words start
+    dates: list[int]  # where date words start: for dates.time_mentions
+
+
+def scan(text: str, gaz: Gazetteer | None = None) -> Scan:
+    """Names, title words and date words."""
+    gaz = gaz or load()
     raw: list[tuple[int, int, int]] = []
     titles: list[int] = []
+    date_words: list[int] = []
     n = len(text)
     for end, found in gaz.automaton.iter(text):
         if found is None:
             continue
-        length, idx, title = found
+        length, idx, flags = found
         start = end - length + 1
-        if title:
-            titles.append(start)
+        if flags:
+            if flags & _TITLE:
+                titles.append(start)
+            if flags & _DATE:
+                date_words.append(start)
             if idx < 0:
                 continue
         end += 1
@@ -453,7 +472,7 @@ def _candidates(text: str, gaz: Gazetteer) -> tuple[list[_Hit], list[int]]:
             surface, targets = gaz.surfaces[idx]
             hits.append(_Hit(start, end, surface, targets))
             last_end = end
-    return hits, titles
+    return Scan(hits, titles, date_words)
 
 
 def _sentence_initial(text: str, start: int) -> bool:
@@ -603,9 +622,13 @@ def _titled_people(
     return found
 
 
-def find_entities(text: str, gaz: Gazetteer | None = None) -> list[Entity]:
+def find_entities(
+    text: str, gaz: Gazetteer | None = None, found: Scan | None = None
+) -> list[Entity]:
+    """`found`: `scan(text, gaz)`, if at hand (its hits are used up)."""
     g = gaz or load()
-    hits, title_starts = _candidates(text, g)
+    found = found or scan(text, g)
+    hits, title_starts = found.hits, found.titles
     by_start = {h.start: h for h in hits}
     kept: list[_Hit] = []
     people: list[tuple[int, int]] = []

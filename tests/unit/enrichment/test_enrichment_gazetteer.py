@@ -160,7 +160,7 @@ def test_titles_before_firms_do_not_make_people() -> None:
 
 def test_titled_names_are_found_where_the_regex_finds_them() -> None:
     """The automaton only says where to try `_TITLED_NAME`: the matches are the regex's own."""
-    from services.enrichment.gazetteer import _TITLED_NAME, _candidates, _titled_matches, load
+    from services.enrichment.gazetteer import _TITLED_NAME, _titled_matches, scan
 
     text = (
         "Prime Minister Keir Starmer met Mr. John Smith and Mrs Jane Doe. The spokesman Ali Khan "
@@ -171,7 +171,7 @@ def test_titled_names_are_found_where_the_regex_finds_them() -> None:
     )
     want = [(m.start(), m.end()) for m in _TITLED_NAME.finditer(text)]
     assert len(want) > 10
-    starts = _candidates(text, load())[1]
+    starts = scan(text).titles
     assert [(m.start(), m.end()) for m in _titled_matches(text, starts)] == want
 
 
