@@ -41,9 +41,6 @@ _BLOCK = frozenset(
     ]
 )
 _SKIP = frozenset(("script", "style", "noscript", "template", "head", "iframe", "svg"))
-# Only runs that change something: a lone ASCII space is left alone (that is most of them).
-_SPACES = re.compile(r"[^\S\n ][^\S\n]*| [^\S\n]+")
-_NEWLINES = re.compile(r" *\n\s*")
 _INVISIBLE_RE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff\r]")
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 _HTML_HINT = re.compile(r"<[A-Za-z/!]|&[#A-Za-z]")
@@ -102,8 +99,10 @@ def clean(raw: str) -> str:
         text = unicodedata.normalize("NFC", text)
     if _INVISIBLE_RE.search(text):
         text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_INVISIBLE)
-    text = _SPACES.sub(" ", text)
-    return _NEWLINES.sub("\n", text).strip()
+    # Each line's whitespace runs as one space, its ends stripped, blank lines dropped: what
+    # the regexes [^\S\n ][^\S\n]*| [^\S\n]+ -> " ", then  *\n\s* -> "\n" and strip() did, in C
+    # string methods instead of two scans trying a pattern at every space (3x faster).
+    return "\n".join(filter(None, [" ".join(line.split()) for line in text.split("\n")]))
 
 
 @lru_cache(maxsize=1)
