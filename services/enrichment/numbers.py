@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -374,14 +375,13 @@ _TRIGGER_WORDS = (
 )
 
 
-def _triggers(text: str) -> list[tuple[int, int]]:
-    """The spans of `_CASUALTY_TRIGGER.finditer(text)`, found with str.find in the lower-cased
-    text (a dozen C scans instead of the regex tried at every k, d, i, w, h, m, c or p). The
-    words start at a word boundary and none can start inside another, so every occurrence after
-    a non-word character is a match."""
-    if any(c in text for c in _CASE_TRAPS):
+def _triggers(text: str, low: str | None) -> list[tuple[int, int]]:
+    """The spans of `_CASUALTY_TRIGGER.finditer(text)`, found with str.find in `low`, the
+    lower-cased text (None if it holds _CASE_TRAPS): a dozen C scans instead of the regex tried
+    at every k, d, i, w, h, m, c or p. The words start at a word boundary and none can start
+    inside another, so every occurrence after a non-word character is a match."""
+    if low is None:
         return [t.span() for t in _CASUALTY_TRIGGER.finditer(text)]
-    low = text.lower()  # as long as text (İ is the one character that lowers to two)
     out: list[tuple[int, int]] = []
     for w in _TRIGGER_WORDS:
         i = low.find(w)
@@ -393,17 +393,51 @@ def _triggers(text: str) -> list[tuple[int, int]]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _casualty_words() -> ahocorasick.Automaton:
+    """Lower-case words a _CASUALTY match can start with (or a digit): its verbs, qualifiers,
+    number words and "death toll"."""
+    words = {"kill", "injur", "wound", "death toll", "a dozen", "dozens", "hundreds"}
+    words.update(_QUAL.replace("\\", "").split("|"), _SMALL, _TENS)
+    a = ahocorasick.Automaton()
+    for w in words:
+        a.add_word(w, len(w))
+    a.make_automaton()
+    return a
+
+
+_DIGIT_CHAR = re.compile(r"\d")
+
+
+def _window_matches(text: str, low: str | None, lo: int, hi: int) -> Iterator[re.Match[str]]:
+    """`_CASUALTY.finditer(text, lo, hi)`, with the pattern tried only where a match can start:
+    at a digit or one of `_casualty_words()` in `low` (see _triggers); the regex alone tried its
+    alternatives at nearly every character of the window."""
+    if low is None:
+        yield from _CASUALTY.finditer(text, lo, hi)
+        return
+    starts = {m.start() for m in _DIGIT_CHAR.finditer(text, lo, hi)}
+    starts.update(end - n + 1 for end, n in _casualty_words().iter(low, lo, hi))
+    last = lo
+    for p in sorted(starts):
+        if p >= last and (m := _CASUALTY.match(text, p, hi)):
+            last = m.end()
+            yield m
+
+
 def _casualty_matches(text: str) -> list[re.Match[str]]:
     """The full pattern only runs in windows around trigger words: most sentences have none."""
+    # as long as text when it holds no _CASE_TRAPS (İ is the one character that lowers to two)
+    low = None if any(c in text for c in _CASE_TRAPS) else text.lower()
     found: dict[tuple[int, int], re.Match[str]] = {}
     done = -1
-    for t_start, t_end in _triggers(text):
+    for t_start, t_end in _triggers(text, low):
         if t_start < done:
             continue
         lo = text.rfind(" ", 0, max(0, t_start - 90)) + 1
         hi = text.find(" ", t_end + 60)
         hi = len(text) if hi < 0 else hi
-        for m in _CASUALTY.finditer(text, lo, hi):
+        for m in _window_matches(text, low, lo, hi):
             found.setdefault((m.start(), m.end()), m)
         done = hi - 60
     out: list[re.Match[str]] = []

@@ -95,7 +95,8 @@ def test_no_casualties_without_a_count() -> None:
 def test_casualty_triggers_are_the_regex_matches(text: str) -> None:
     from services.enrichment.numbers import _CASUALTY_TRIGGER, _triggers
 
-    assert _triggers(text) == [m.span() for m in _CASUALTY_TRIGGER.finditer(text)]
+    low = None if any(c in text for c in "\u0130\u0131\u017f") else text.lower()
+    assert _triggers(text, low) == [m.span() for m in _CASUALTY_TRIGGER.finditer(text)]
 
 
 _TRIGGER_PIECES = [
@@ -110,7 +111,8 @@ def test_casualty_triggers_on_random_mixes(pieces: list[str]) -> None:
     from services.enrichment.numbers import _CASUALTY_TRIGGER, _triggers
 
     text = "".join(pieces)
-    assert _triggers(text) == [m.span() for m in _CASUALTY_TRIGGER.finditer(text)]
+    low = None if any(c in text for c in "\u0130\u0131\u017f") else text.lower()
+    assert _triggers(text, low) == [m.span() for m in _CASUALTY_TRIGGER.finditer(text)]
 
 
 _QUAL_PIECES = [
@@ -129,3 +131,23 @@ def test_qualifier_before_a_number_is_the_regex_match(pieces: list[str]) -> None
         lo = max(0, hi - 24)
         q = _QUAL_BEFORE.search(text, lo, hi)
         assert _qual_before(text, lo, hi) == (q.span("qual") if q else None)
+
+
+_WINDOW_PIECES = [
+    *("killed", "KILLED", "killing", "Wounded", "injured", "were", "have been", "reportedly"),
+    *("death toll", "rose to", "at least", "about", "some", "awesome", "moreover", "over"),
+    *("twenty-five", "Twenty", "one", "someone", "a dozen", "dozens", "1,200", "3", "45.5"),
+    *("people", "soldiers", "men", "civilians", "dead", "missing", "hostage", "taken hostage"),
+    *(" ", " ", " ", "  ", "\n", ",", ".", "_", "-", "x", "é", "\u0131", "\u212a", "\u0663"),
+]
+
+
+@given(st.lists(st.sampled_from(_WINDOW_PIECES), max_size=30))
+def test_casualty_window_matches_are_the_regex_matches(pieces: list[str]) -> None:
+    from services.enrichment.numbers import _CASUALTY, _window_matches
+
+    text = "".join(pieces)
+    low = None if any(c in text for c in "\u0130\u0131\u017f") else text.lower()
+    for lo, hi in ((0, len(text)), (len(text) // 3, len(text)), (2, max(2, len(text) - 5))):
+        want = [m.span() for m in _CASUALTY.finditer(text, lo, hi)]
+        assert [m.span() for m in _window_matches(text, low, lo, hi)] == want
