@@ -38,8 +38,7 @@ def enrich(raw: RawArticle) -> EnrichedArticle:
     lang, conf = _language(text, raw.language)
     english = lang == "en"
     spans = split_sentences(text)
-    words, tokens = signals.words_and_tokens(text)
-    lows = signals.lower_words(words)
+    words, lows, tokens = signals.words_and_tokens(text)
     found = gazetteer.scan(text)  # one automaton pass: names, title and date words
     entities = gazetteer.find_entities(text, found=found)
     published = raw.times.published

@@ -330,25 +330,28 @@ def stopwords() -> frozenset[str]:
 _PHRASE_TOKEN = re.compile(rf"{_WORD}|[^\w\s'’-]|\s[-–—]\s|\n")
 
 
-def words_and_tokens(text: str) -> tuple[list[str], list[str]]:
-    """`WORD.findall(text)` and key_phrases' tokens (`_PHRASE_TOKEN.findall(text.lower())`),
-    from one scan when the text is ASCII.
+def words_and_tokens(text: str) -> tuple[list[str], list[str], list[str]]:
+    """`WORD.findall(text)`, those words lower-cased (`lower_words`) and key_phrases' tokens
+    (`_PHRASE_TOKEN.findall(text.lower())`), from one scan when the text is ASCII.
 
     _PHRASE_TOKEN's first alternative is WORD and its other tokens start with no word character
     (nor can a word start inside one), so the words are the tokens that start with one. In ASCII
     text lower-casing changes no character's class, so the tokens of the lower-cased text are
-    the tokens lower-cased (joined by a NUL the text does not hold, lowered once, split).
+    the tokens lower-cased (joined by a NUL the text does not hold, lowered once, split), and
+    the lower-cased words are among them.
     """
     toks = _PHRASE_TOKEN.findall(text)
-    words = [t for t in toks if t[0].isalnum()]
+    is_word = [t[0].isalnum() for t in toks]
+    words = list(compress(toks, is_word))
     if text.isascii() and "\0" not in text:
-        return words, "\0".join(toks).lower().split("\0") if toks else []
-    return words, _PHRASE_TOKEN.findall(text.lower())
+        low_toks = "\0".join(toks).lower().split("\0") if toks else []
+        return words, list(compress(low_toks, is_word)), low_toks
+    return words, lower_words(words), _PHRASE_TOKEN.findall(text.lower())
 
 
 def key_phrases(text: str, limit: int = 10, tokens: list[str] | None = None) -> list[KeyPhrase]:
     """RAKE: runs of content words between stop words and punctuation, scored by degree/frequency.
-    `tokens`: `words_and_tokens(text)[1]`, if at hand."""
+    `tokens`: `words_and_tokens(text)[2]`, if at hand."""
     stop = stopwords()
     phrases: list[tuple[str, ...]] = []
     run: list[str] = []

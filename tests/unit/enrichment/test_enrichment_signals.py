@@ -176,21 +176,24 @@ def test_batched_vader_on_the_fixtures() -> None:
     ],
 )
 def test_words_and_tokens_are_the_two_scans(text: str) -> None:
-    words, tokens = signals.words_and_tokens(text)
+    words, lows, tokens = signals.words_and_tokens(text)
     assert words == signals.WORD.findall(text)
+    assert lows == signals.lower_words(words)
     assert tokens == signals._PHRASE_TOKEN.findall(text.lower())
     assert signals.key_phrases(text, tokens=tokens) == signals.key_phrases(text)
 
 
 @given(st.text(alphabet="aZ é\u0130'’-–—\n.,;2_ΣΟ½\0", max_size=40))
 def test_words_and_tokens_on_random_text(text: str) -> None:
-    words, tokens = signals.words_and_tokens(text)
+    words, lows, tokens = signals.words_and_tokens(text)
     assert words == signals.WORD.findall(text)
+    assert lows == signals.lower_words(words)
     assert tokens == signals._PHRASE_TOKEN.findall(text.lower())
 
 
 @given(st.text(alphabet="aZq Xb'-\n.,;2_\t", max_size=40))
 def test_words_and_tokens_on_random_ascii_text(text: str) -> None:
-    words, tokens = signals.words_and_tokens(text)
+    words, lows, tokens = signals.words_and_tokens(text)
     assert words == signals.WORD.findall(text)
+    assert lows == signals.lower_words(words)
     assert tokens == signals._PHRASE_TOKEN.findall(text.lower())
