@@ -197,3 +197,35 @@ def test_words_and_tokens_on_random_ascii_text(text: str) -> None:
     assert words == signals.WORD.findall(text)
     assert lows == signals.lower_words(words)
     assert tokens == signals._PHRASE_TOKEN.findall(text.lower())
+
+
+def _fingerprint_by_the_book(words: list[str], k: int = 64) -> list[int]:
+    """The docstring's definition, one shingle at a time."""
+    import zlib
+
+    lows = [w.lower() for w in words]
+    if len(lows) < 3:
+        return [zlib.crc32(" ".join(words).lower().encode())] if words else []
+    crc = [zlib.crc32(w.encode()) for w in lows]
+    out = set()
+    for a, b, c in zip(crc, crc[1:], crc[2:], strict=False):
+        h = a * 0x9E3779B1 ^ b * 0x85EBCA77 ^ c * 0xC2B2AE3D
+        out.add(((h >> 31) ^ h) & 0xFFFFFFFF)
+    return sorted(out)[:k]
+
+
+@given(
+    st.lists(st.sampled_from(["war", "peace", "Kyiv", "aid", "x", "the", "a", "b"]), max_size=300),
+    st.sampled_from([1, 5, 64]),
+)
+def test_fingerprint_is_the_bottom_k_of_the_shingle_hashes(words: list[str], k: int) -> None:
+    assert signals.fingerprint(words, k) == _fingerprint_by_the_book(words, k)
+
+
+def test_fingerprint_of_long_texts_by_the_book() -> None:
+    from tests.unit.enrichment.conftest import SEED, fixture_paths, load_fixture
+
+    texts = [SEED.read_text(encoding="utf-8")] + [load_fixture(p)[0].body for p in fixture_paths()]
+    for text in [*texts, " ".join(texts)]:
+        words = signals.WORD.findall(text)
+        assert signals.fingerprint(words) == _fingerprint_by_the_book(words)
