@@ -332,21 +332,29 @@ _PHRASE_TOKEN = re.compile(rf"{_WORD}|[^\w\s'’-]|\s[-–—]\s|\n")
 
 def words_and_tokens(text: str) -> tuple[list[str], list[str], list[str]]:
     """`WORD.findall(text)`, those words lower-cased (`lower_words`) and key_phrases' tokens
-    (`_PHRASE_TOKEN.findall(text.lower())`), from one scan when the text is ASCII.
+    (`_PHRASE_TOKEN.findall(text.lower())`), from one scan when lower() changes only ASCII
+    letters of the text (as in most news: curly quotes and dashes are left alone).
 
     _PHRASE_TOKEN's first alternative is WORD and its other tokens start with no word character
-    (nor can a word start inside one), so the words are the tokens that start with one. In ASCII
-    text lower-casing changes no character's class, so the tokens of the lower-cased text are
-    the tokens lower-cased (joined by a NUL the text does not hold, lowered once, split), and
-    the lower-cased words are among them.
+    (nor can a word start inside one), so the words are the tokens that start with one. When
+    lower() turns only A-Z into a-z, no character changes class, so the tokens of the lower-cased
+    text are the tokens lower-cased (joined by a NUL the text does not hold, lowered once,
+    split), and the lower-cased words are among them.
     """
+    if "\0" in text or not (text.isascii() or _lowers_only_ascii(text)):
+        words = WORD.findall(text)
+        return words, lower_words(words), _PHRASE_TOKEN.findall(text.lower())
     toks = _PHRASE_TOKEN.findall(text)
     is_word = [t[0].isalnum() for t in toks]
-    words = list(compress(toks, is_word))
-    if text.isascii() and "\0" not in text:
-        low_toks = "\0".join(toks).lower().split("\0") if toks else []
-        return words, list(compress(low_toks, is_word)), low_toks
-    return words, lower_words(words), _PHRASE_TOKEN.findall(text.lower())
+    low_toks = "\0".join(toks).lower().split("\0") if toks else []
+    return list(compress(toks, is_word)), list(compress(low_toks, is_word)), low_toks
+
+
+def _lowers_only_ascii(text: str) -> bool:
+    """Whether text.lower() changes no character but A-Z (bytes.lower() lowers only those)."""
+    return text.encode("utf-8", "surrogatepass").lower().decode("utf-8", "surrogatepass") == (
+        text.lower()
+    )
 
 
 def key_phrases(text: str, limit: int = 10, tokens: list[str] | None = None) -> list[KeyPhrase]:

@@ -229,3 +229,19 @@ def test_fingerprint_of_long_texts_by_the_book() -> None:
     for text in [*texts, " ".join(texts)]:
         words = signals.WORD.findall(text)
         assert signals.fingerprint(words) == _fingerprint_by_the_book(words)
+
+
+@given(st.text(alphabet="aZq Xb'-\n.,;2_\t’“”—–é…½", max_size=40))
+def test_words_and_tokens_on_random_text_with_unchanged_non_ascii(text: str) -> None:
+    """Curly quotes, dashes and lower-case letters are left alone by lower(): the one-scan path."""
+    words, lows, tokens = signals.words_and_tokens(text)
+    assert words == signals.WORD.findall(text)
+    assert lows == signals.lower_words(words)
+    assert tokens == signals._PHRASE_TOKEN.findall(text.lower())
+
+
+def test_only_ascii_lowering_is_detected() -> None:
+    assert signals._lowers_only_ascii("Kyiv’s “mayor” — café…")
+    assert not signals._lowers_only_ascii("CAFÉ")
+    assert not signals._lowers_only_ascii("ΟΔΟΣ")
+    assert not signals._lowers_only_ascii("\u0130stanbul")
