@@ -38,11 +38,11 @@ def enrich(raw: RawArticle) -> EnrichedArticle:
     lang, conf = _language(text, raw.language)
     english = lang == "en"
     spans = split_sentences(text)
-    words = signals.WORD.findall(text)
-    lows = signals.lower_words(words)
-    entities = gazetteer.find_entities(text)
+    words, lows, tokens = signals.words_and_tokens(text)
+    found = gazetteer.scan(text)  # one automaton pass: names, title and date words
+    entities = gazetteer.find_entities(text, found=found)
     published = raw.times.published
-    times = dates.time_mentions(text, published) if english else []
+    times = dates.time_mentions(text, published, found.dates) if english else []
     taken = [(t.start, t.end) for t in times]
     sentences = signals.sentences_with_polarity(text, spans, english)
     countries = Counter[str]()
@@ -68,7 +68,7 @@ def enrich(raw: RawArticle) -> EnrichedArticle:
         casualties=numbers.casualties(text) if english else [],
         time_mentions=times,
         tone=signals.tone(words, sentences, english, lows),
-        key_phrases=signals.key_phrases(text) if english else [],
+        key_phrases=signals.key_phrases(text, tokens=tokens) if english else [],
         fingerprint=signals.fingerprint(words, lows=lows),
         times=StageTimes(**{**raw.times.model_dump(), "enriched": utcnow()}),
     )

@@ -63,21 +63,29 @@ _YEAR_BEFORE = re.compile(r"\b(?:in|by|since|until|of|before|after|early|late|mi
 _DIGIT = re.compile(r"\d(?<![\w.,]\d)\d*")
 
 
+# Month, weekday and relative-day words as a match can start with them (case-sensitive).
+WORD_FORMS = tuple(
+    form
+    for w in (*_MONTHS, *_WEEKDAYS, "yesterday", "today", "tomorrow")
+    for form in (w, w.capitalize())
+)
+
+
 @lru_cache(maxsize=1)
 def _words() -> ahocorasick.Automaton:
     a = ahocorasick.Automaton()
-    names = [*_MONTHS, *_WEEKDAYS, "yesterday", "today", "tomorrow"]
-    for w in names:
-        for form in (w, w.capitalize()):
-            a.add_word(form, len(form))
+    for form in WORD_FORMS:
+        a.add_word(form, len(form))
     a.make_automaton()
     return a
 
 
-def _starts(text: str) -> list[int]:
+def _starts(text: str, words: list[int] | None = None) -> list[int]:
+    """`words`: where the WORD_FORMS occur in `text`, if known (the gazetteer's scan finds them)."""
     starts = [m.start() for m in _DIGIT.finditer(text)]
-    for end, n in _words().iter(text):
-        st = end - n + 1
+    if words is None:
+        words = [end - n + 1 for end, n in _words().iter(text)]
+    for st in words:
         if st == 0 or not text[st - 1].isalnum():
             starts.append(st)
     return sorted(set(starts))
@@ -105,11 +113,14 @@ def _near_year(month: int, day: int, ref: dt.date) -> int:
     return best
 
 
-def time_mentions(text: str, published: dt.datetime | None) -> list[TimeMention]:
+def time_mentions(
+    text: str, published: dt.datetime | None, words: list[int] | None = None
+) -> list[TimeMention]:
+    """`words`: where the WORD_FORMS occur in `text`, if known (`gazetteer.scan` finds them)."""
     ref = published.date() if published else None
     out: list[dict[str, object]] = []
     last = -1
-    for pos in _starts(text):
+    for pos in _starts(text, words):
         if pos < last:
             continue
         m = _TIME.match(text, pos)

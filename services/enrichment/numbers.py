@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -202,6 +203,33 @@ def _quantity_re() -> re.Pattern[str]:
 
 
 _QUAL_BEFORE = re.compile(rf"\b(?P<qual>{_QUAL})\s+$", re.I)
+# What re.IGNORECASE matches as an ASCII letter and str.lower() does not lower to one.
+_CASE_TRAPS = ("\u0130", "\u0131", "\u017f")  # İ (lowers to two characters), ı, ſ
+# The qualifiers by their last character, longest first (the leftmost match is the longest).
+_QUALS_BY_END: dict[str, tuple[str, ...]] = {}
+for _q in sorted(_QUAL.replace("\\", "").split("|"), key=len, reverse=True):
+    _QUALS_BY_END[_q[-1]] = (*_QUALS_BY_END.get(_q[-1], ()), _q)
+
+
+def _qual_before(text: str, lo: int, hi: int) -> tuple[int, int] | None:
+    """The span of group "qual" of `_QUAL_BEFORE.search(text, lo, hi)` for a text without
+    _CASE_TRAPS, from string operations: the qualifier ends where the trailing whitespace of
+    text[lo:hi] starts, so it is the longest one the rest ends with, after a word boundary."""
+    head = text[lo:hi].rstrip()
+    j = lo + len(head)
+    if j == hi:
+        return None  # no whitespace before hi
+    for q in _QUALS_BY_END.get(head[-1:].lower(), ()):
+        p = j - len(q)
+        if (
+            p >= lo
+            and head[p - lo :].lower() == q
+            and (p == 0 or not ((c := text[p - 1]).isalnum() or c == "_"))  # \b
+        ):
+            return p, j
+    return None
+
+
 # (the look-ahead holds every alternative's first letter: it lets the scan skip other characters)
 _CASUALTY_TRIGGER = re.compile(
     r"(?=[kdiwhmcp])\b(?:kill|dead|died|injur|wound|hurt|missing|captured|prisoner|displaced|hostage|death toll)",
@@ -269,6 +297,7 @@ def quantities(text: str, taken: list[tuple[int, int]]) -> list[Quantity]:
     pattern = _quantity_re()
     last = -1
     in_taken = {i for a, b in taken for i in range(a, b)}  # dates are short: a set beats a scan
+    trapped = any(c in text for c in _CASE_TRAPS)
     for pos in _number_starts(text):
         if pos < last:
             continue
@@ -282,9 +311,13 @@ def quantities(text: str, taken: list[tuple[int, int]]) -> list[Quantity]:
         value = parse_number(num)
         if value is None:
             continue
-        q = _QUAL_BEFORE.search(text, max(0, m.start() - 24), m.start())
-        qual = q.group("qual") if q else None
-        start = q.start() if q else m.start()
+        if trapped:
+            q = _QUAL_BEFORE.search(text, max(0, m.start() - 24), m.start())
+            qual_span = q.span("qual") if q else None
+        else:
+            qual_span = _qual_before(text, max(0, m.start() - 24), m.start())
+        qual = text[qual_span[0] : qual_span[1]] if qual_span else None
+        start = qual_span[0] if qual_span else m.start()
         is_word = not num[0].isdigit()
         scale = m.group("scale")
         if scale:
@@ -336,17 +369,75 @@ def _counted(m: re.Match[str], unit_s: str | None) -> str | None:
     return w1
 
 
+_TRIGGER_WORDS = (
+    *("kill", "dead", "died", "injur", "wound", "hurt", "missing", "captured", "prisoner"),
+    *("displaced", "hostage", "death toll"),
+)
+
+
+def _triggers(text: str, low: str | None) -> list[tuple[int, int]]:
+    """The spans of `_CASUALTY_TRIGGER.finditer(text)`, found with str.find in `low`, the
+    lower-cased text (None if it holds _CASE_TRAPS): a dozen C scans instead of the regex tried
+    at every k, d, i, w, h, m, c or p. The words start at a word boundary and none can start
+    inside another, so every occurrence after a non-word character is a match."""
+    if low is None:
+        return [t.span() for t in _CASUALTY_TRIGGER.finditer(text)]
+    out: list[tuple[int, int]] = []
+    for w in _TRIGGER_WORDS:
+        i = low.find(w)
+        while i >= 0:
+            if i == 0 or not ((c := text[i - 1]).isalnum() or c == "_"):  # \b before a letter
+                out.append((i, i + len(w)))
+            i = low.find(w, i + 1)
+    out.sort()
+    return out
+
+
+@lru_cache(maxsize=1)
+def _casualty_words() -> ahocorasick.Automaton:
+    """Lower-case words a _CASUALTY match can start with (or a digit): its verbs, qualifiers,
+    number words and "death toll"."""
+    words = {"kill", "injur", "wound", "death toll", "a dozen", "dozens", "hundreds"}
+    words.update(_QUAL.replace("\\", "").split("|"), _SMALL, _TENS)
+    a = ahocorasick.Automaton()
+    for w in words:
+        a.add_word(w, len(w))
+    a.make_automaton()
+    return a
+
+
+_DIGIT_CHAR = re.compile(r"\d")
+
+
+def _window_matches(text: str, low: str | None, lo: int, hi: int) -> Iterator[re.Match[str]]:
+    """`_CASUALTY.finditer(text, lo, hi)`, with the pattern tried only where a match can start:
+    at a digit or one of `_casualty_words()` in `low` (see _triggers); the regex alone tried its
+    alternatives at nearly every character of the window."""
+    if low is None:
+        yield from _CASUALTY.finditer(text, lo, hi)
+        return
+    starts = {m.start() for m in _DIGIT_CHAR.finditer(text, lo, hi)}
+    starts.update(end - n + 1 for end, n in _casualty_words().iter(low, lo, hi))
+    last = lo
+    for p in sorted(starts):
+        if p >= last and (m := _CASUALTY.match(text, p, hi)):
+            last = m.end()
+            yield m
+
+
 def _casualty_matches(text: str) -> list[re.Match[str]]:
     """The full pattern only runs in windows around trigger words: most sentences have none."""
+    # as long as text when it holds no _CASE_TRAPS (İ is the one character that lowers to two)
+    low = None if any(c in text for c in _CASE_TRAPS) else text.lower()
     found: dict[tuple[int, int], re.Match[str]] = {}
     done = -1
-    for t in _CASUALTY_TRIGGER.finditer(text):
-        if t.start() < done:
+    for t_start, t_end in _triggers(text, low):
+        if t_start < done:
             continue
-        lo = text.rfind(" ", 0, max(0, t.start() - 90)) + 1
-        hi = text.find(" ", t.end() + 60)
+        lo = text.rfind(" ", 0, max(0, t_start - 90)) + 1
+        hi = text.find(" ", t_end + 60)
         hi = len(text) if hi < 0 else hi
-        for m in _CASUALTY.finditer(text, lo, hi):
+        for m in _window_matches(text, low, lo, hi):
             found.setdefault((m.start(), m.end()), m)
         done = hi - 60
     out: list[re.Match[str]] = []

@@ -8,8 +8,10 @@ import string
 import sys
 import zlib
 from array import array
+from bisect import bisect_left
 from collections import Counter
 from functools import lru_cache
+from itertools import compress, count
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +68,10 @@ def _vader() -> Any:
     )
 
     negate = frozenset(NEGATE)
+    # the words of the multi-word idioms and boosters: an n-gram without one is none of them
+    idiom_words = frozenset(
+        w for k in (*SPECIAL_CASES, *BOOSTER_DICT) if " " in k for w in k.split(" ")
+    )
     punctuation = string.punctuation
 
     class FastVader(SentimentIntensityAnalyzer):  # type: ignore[misc]
@@ -88,89 +94,124 @@ def _vader() -> Any:
             if not words:
                 return 0.0
             lows = " ".join(words).lower().split(" ")  # as lower_words(): no word holds a space
-            lexicon = self.lexicon
-            if lexicon.keys().isdisjoint(lows):
-                return 0.0
-            n = len(words)
-            cap_diff: list[bool] = []  # SentiText.is_cap_diff, computed when first needed
+            hits = list(compress(count(), map(self.lexicon.__contains__, lows)))
+            return _score(words, lows, hits, text) if hits else 0.0
 
-            def is_cap_diff() -> bool:
-                if not cap_diff:
-                    cap_diff.append(allcap_differential(words))
-                return cap_diff[0]
+        def compounds(self, text: str, spans: list[tuple[int, int]]) -> list[float]:
+            """`[compound(text[a:b], True) for a, b in spans]` for a `text` without emoji: the
+            words of all sentences are stripped, lower-cased and looked up in the lexicon in one
+            go, and only sentences with a lexicon word are scored (about half of news sentences
+            have none, and they score 0.0)."""
+            tokens: list[str] = []
+            ends: list[int] = []
+            for a, b in spans:
+                tokens += text[a:b].split()
+                ends.append(len(tokens))
+            words = [w if len(w := t.strip(punctuation)) > 2 else t for t in tokens]
+            lows = lower_words(words)  # the same words as per sentence: see lower_words()
+            hits = list(compress(count(), map(self.lexicon.__contains__, lows)))
+            out = [0.0] * len(spans)
+            h, start, n_hits = 0, 0, len(hits)
+            for k, end in enumerate(ends):
+                if h < n_hits and hits[h] < end:
+                    j = bisect_left(hits, end, h)
+                    a, b = spans[k]
+                    out[k] = _score(
+                        words[start:end],
+                        lows[start:end],
+                        [i - start for i in hits[h:j]],
+                        text[a:b],
+                    )
+                    h = j
+                start = end
+            return out
 
-            sentiments: list[float] = []
-            for i, low in enumerate(lows):
-                if low in BOOSTER_DICT or (i < n - 1 and low == "kind" and lows[i + 1] == "of"):
-                    sentiments.append(0)
-                    continue
-                if low not in lexicon:  # sentiment_valence leaves such a word at 0
-                    sentiments.append(0)
-                    continue
-                # VADER's sentiment_valence
-                valence = lexicon[low]
-                if low == "no" and i != n - 1 and lows[i + 1] in lexicon:
-                    valence = 0.0
-                if (
-                    (i > 0 and lows[i - 1] == "no")
-                    or (i > 1 and lows[i - 2] == "no")
-                    or (i > 2 and lows[i - 3] == "no" and lows[i - 1] in ("or", "nor"))
-                ):
-                    valence = lexicon[low] * N_SCALAR
-                item = words[i]
-                if item.isupper() and is_cap_diff():
-                    if valence > 0:
-                        valence += C_INCR
-                    else:
-                        valence -= C_INCR
-                for start_i in range(3):
-                    if i > start_i and lows[i - (start_i + 1)] not in lexicon:
-                        # scalar_inc_dec
-                        prev_low = lows[i - (start_i + 1)]
-                        s = 0.0
-                        if prev_low in BOOSTER_DICT:
-                            s = BOOSTER_DICT[prev_low]
-                            if valence < 0:
-                                s *= -1
-                            if words[i - (start_i + 1)].isupper() and is_cap_diff():
-                                if valence > 0:
-                                    s += C_INCR
-                                else:
-                                    s -= C_INCR
-                        if start_i == 1 and s != 0:
-                            s = s * 0.95
-                        if start_i == 2 and s != 0:
-                            s = s * 0.9
-                        valence = valence + s
-                        valence = _negation_check(valence, lows, start_i, i)
-                        if start_i == 2:
-                            valence = _special_idioms_check(valence, lows, i)
-                # _least_check
-                if i > 1 and lows[i - 1] not in lexicon and lows[i - 1] == "least":
-                    if lows[i - 2] != "at" and lows[i - 2] != "very":
-                        valence = valence * N_SCALAR
-                elif i > 0 and lows[i - 1] not in lexicon and lows[i - 1] == "least":
-                    valence = valence * N_SCALAR
-                sentiments.append(valence)
-            # _but_check, with its quirks (index() finds the first equal score)
-            if "but" in lows:
-                bi = lows.index("but")
-                for sentiment in sentiments:
-                    si = sentiments.index(sentiment)
-                    if si < bi:
-                        sentiments.pop(si)
-                        sentiments.insert(si, sentiment * 0.5)
-                    elif si > bi:
-                        sentiments.pop(si)
-                        sentiments.insert(si, sentiment * 1.5)
-            # score_valence, the compound only
-            sum_s = float(sum(sentiments))
-            punct_emph_amplifier = self._punctuation_emphasis(text)
+    def _score(words: list[str], lows: list[str], hits: list[int], text: str) -> float:
+        """VADER's compound of one sentence from its words, their lower-cased forms and the
+        positions of lexicon words (every other word's valence is 0, which changes no sum and,
+        being never equal to a nonzero score, none of the 'but' rule's index() look-ups)."""
+        lexicon = vader.lexicon
+        n = len(words)
+        cap_diff: list[bool] = []  # SentiText.is_cap_diff, computed when first needed
+
+        def is_cap_diff() -> bool:
+            if not cap_diff:
+                cap_diff.append(allcap_differential(words))
+            return cap_diff[0]
+
+        places: list[int] = []
+        sentiments: list[float] = []
+        for i in hits:
+            low = lows[i]
+            if low in BOOSTER_DICT or (i < n - 1 and low == "kind" and lows[i + 1] == "of"):
+                continue  # a valence of 0
+            # VADER's sentiment_valence
+            valence = lexicon[low]
+            if low == "no" and i != n - 1 and lows[i + 1] in lexicon:
+                valence = 0.0
+            if (
+                (i > 0 and lows[i - 1] == "no")
+                or (i > 1 and lows[i - 2] == "no")
+                or (i > 2 and lows[i - 3] == "no" and lows[i - 1] in ("or", "nor"))
+            ):
+                valence = lexicon[low] * N_SCALAR
+            item = words[i]
+            if item.isupper() and is_cap_diff():
+                if valence > 0:
+                    valence += C_INCR
+                else:
+                    valence -= C_INCR
+            for start_i in range(3):
+                if i > start_i and lows[i - (start_i + 1)] not in lexicon:
+                    # scalar_inc_dec
+                    prev_low = lows[i - (start_i + 1)]
+                    s = 0.0
+                    if prev_low in BOOSTER_DICT:
+                        s = BOOSTER_DICT[prev_low]
+                        if valence < 0:
+                            s *= -1
+                        if words[i - (start_i + 1)].isupper() and is_cap_diff():
+                            if valence > 0:
+                                s += C_INCR
+                            else:
+                                s -= C_INCR
+                    if start_i == 1 and s != 0:
+                        s = s * 0.95
+                    if start_i == 2 and s != 0:
+                        s = s * 0.9
+                    valence = valence + s
+                    valence = _negation_check(valence, lows, start_i, i)
+                    if start_i == 2:
+                        valence = _special_idioms_check(valence, lows, i)
+            # _least_check ("least" not in the lexicon: checked once, below)
+            if (
+                i > 0
+                and least_scales
+                and lows[i - 1] == "least"
+                and (i == 1 or (lows[i - 2] != "at" and lows[i - 2] != "very"))
+            ):
+                valence = valence * N_SCALAR
+            places.append(i)
+            sentiments.append(valence)
+        # _but_check, with its quirks (index() finds the first equal score; pop and insert at
+        # one index is an assignment)
+        if "but" in lows:
+            bi = lows.index("but")
+            for sentiment in sentiments:
+                si = sentiments.index(sentiment)
+                if places[si] < bi:
+                    sentiments[si] = sentiment * 0.5
+                elif places[si] > bi:
+                    sentiments[si] = sentiment * 1.5
+        # score_valence, the compound only
+        sum_s = float(sum(sentiments))
+        if "!" in text or "?" in text:  # else the amplifier is 0.0
+            punct_emph_amplifier = vader._punctuation_emphasis(text)
             if sum_s > 0:
                 sum_s += punct_emph_amplifier
             elif sum_s < 0:
                 sum_s -= punct_emph_amplifier
-            return float(round(normalize(sum_s), 4))
+        return float(round(normalize(sum_s), 4))
 
     def negated(low: str) -> bool:
         """VADER's `negated([word])` of a lower-cased word, without scanning the NEGATE list."""
@@ -202,6 +243,8 @@ def _vader() -> Any:
     def _special_idioms_check(valence: float, lows: list[str], i: int) -> float:
         """VADER's `_special_idioms_check` (called with i >= 3), on the lower-cased words."""
         w3, w2, w1, w0 = lows[i - 3], lows[i - 2], lows[i - 1], lows[i]
+        if w0 not in idiom_words and w1 not in idiom_words and w2 not in idiom_words:
+            return valence  # every n-gram it looks up holds w0, w1 or w2
         onezero = f"{w1} {w0}"
         twoonezero = f"{w2} {w1} {w0}"
         twoone = f"{w2} {w1}"
@@ -225,6 +268,7 @@ def _vader() -> Any:
         return valence
 
     vader = FastVader()
+    least_scales = "least" not in vader.lexicon  # VADER's _least_check skips a lexicon word
     vader.emoji_chars = frozenset(k for k in vader.emojis if len(k) == 1)
     emoji_chars = vader.emoji_chars  # none is ASCII: an ASCII text (checked in C) holds none
     assert all(not c.isascii() for c in emoji_chars)
@@ -240,9 +284,12 @@ def sentences_with_polarity(
         return _SENTENCES.validate_python([{"start": a, "end": b} for a, b in spans])
     vader = _vader()
     compound = vader.compound
-    emoji_free = not vader.has_emoji(text)  # once for the article, not per sentence
+    if vader.has_emoji(text):  # once for the article, not per sentence
+        polarities = [compound(text[a:b]) for a, b in spans]
+    else:
+        polarities = vader.compounds(text, spans)
     return _SENTENCES.validate_python(
-        [{"start": a, "end": b, "polarity": compound(text[a:b], emoji_free)} for a, b in spans]
+        [{"start": a, "end": b, "polarity": p} for (a, b), p in zip(spans, polarities, strict=True)]
     )
 
 
@@ -283,12 +330,42 @@ def stopwords() -> frozenset[str]:
 _PHRASE_TOKEN = re.compile(rf"{_WORD}|[^\w\s'’-]|\s[-–—]\s|\n")
 
 
-def key_phrases(text: str, limit: int = 10) -> list[KeyPhrase]:
-    """RAKE: runs of content words between stop words and punctuation, scored by degree/frequency."""
+def words_and_tokens(text: str) -> tuple[list[str], list[str], list[str]]:
+    """`WORD.findall(text)`, those words lower-cased (`lower_words`) and key_phrases' tokens
+    (`_PHRASE_TOKEN.findall(text.lower())`), from one scan when lower() changes only ASCII
+    letters of the text (as in most news: curly quotes and dashes are left alone).
+
+    _PHRASE_TOKEN's first alternative is WORD and its other tokens start with no word character
+    (nor can a word start inside one), so the words are the tokens that start with one. When
+    lower() turns only A-Z into a-z, no character changes class, so the tokens of the lower-cased
+    text are the tokens lower-cased (joined by a NUL the text does not hold, lowered once,
+    split), and the lower-cased words are among them.
+    """
+    if "\0" in text or not (text.isascii() or _lowers_only_ascii(text)):
+        words = WORD.findall(text)
+        return words, lower_words(words), _PHRASE_TOKEN.findall(text.lower())
+    toks = _PHRASE_TOKEN.findall(text)
+    is_word = [t[0].isalnum() for t in toks]
+    low_toks = "\0".join(toks).lower().split("\0") if toks else []
+    return list(compress(toks, is_word)), list(compress(low_toks, is_word)), low_toks
+
+
+def _lowers_only_ascii(text: str) -> bool:
+    """Whether text.lower() changes no character but A-Z (bytes.lower() lowers only those)."""
+    return text.encode("utf-8", "surrogatepass").lower().decode("utf-8", "surrogatepass") == (
+        text.lower()
+    )
+
+
+def key_phrases(text: str, limit: int = 10, tokens: list[str] | None = None) -> list[KeyPhrase]:
+    """RAKE: runs of content words between stop words and punctuation, scored by degree/frequency.
+    `tokens`: `words_and_tokens(text)[2]`, if at hand."""
     stop = stopwords()
     phrases: list[tuple[str, ...]] = []
     run: list[str] = []
-    for tok in _PHRASE_TOKEN.findall(text.lower()):
+    if tokens is None:
+        tokens = _PHRASE_TOKEN.findall(text.lower())
+    for tok in tokens:
         if len(tok) < 3 or tok in stop or not tok[0].isalpha():
             if run:
                 if len(run) <= 4:

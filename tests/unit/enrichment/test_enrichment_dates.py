@@ -47,3 +47,18 @@ def test_modal_may_is_not_a_month() -> None:
 def test_impossible_dates_are_kept_unresolved() -> None:
     (m,) = time_mentions("On February 30 nothing happened.", WEDNESDAY)
     assert m.date is None
+
+
+def test_date_words_from_the_gazetteer_scan_are_the_dates_automaton_s() -> None:
+    """enrich() passes the date words the gazetteer's automaton found: they must be those of
+    the dates module's own automaton, and so must the mentions."""
+    from services.enrichment import dates, gazetteer
+    from tests.unit.enrichment.conftest import SEED, fixture_paths, load_fixture
+
+    texts = [SEED.read_text(encoding="utf-8")] + [load_fixture(p)[0].body for p in fixture_paths()]
+    texts.append("In March, May and mayday, on Monday's MONDAY today Today tomorrow Sept. 3 2024")
+    published = dt.datetime(2024, 11, 20, 12, 0, tzinfo=dt.UTC)
+    for text in texts:
+        words = gazetteer.scan(text).dates
+        assert sorted(words) == sorted(end - n + 1 for end, n in dates._words().iter(text))
+        assert dates.time_mentions(text, published, words) == dates.time_mentions(text, published)

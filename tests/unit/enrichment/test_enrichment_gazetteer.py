@@ -156,3 +156,40 @@ def test_titles_before_firms_do_not_make_people() -> None:
     assert [
         e for e in find_entities("General Motors Corp said sales fell.") if e.type == "person"
     ] == []
+
+
+def test_titled_names_are_found_where_the_regex_finds_them() -> None:
+    """The automaton only says where to try `_TITLED_NAME`: the matches are the regex's own."""
+    from services.enrichment.gazetteer import _TITLED_NAME, _titled_matches, scan
+
+    text = (
+        "Prime Minister Keir Starmer met Mr. John Smith and Mrs Jane Doe. The spokesman Ali Khan "
+        "and Chief Adviser Omar Hadi spoke; xMr Foo Bar did not. Gov. Kathy Hochul, Sen. Ted "
+        "Cruz, Gen. Mark Milley and envoy Steve Witkoff. Dr Who. Mayor Ihor Terekhov and "
+        "Secretary-General Antonio Guterres. President Emmanuel Macron Jr spoke to Judge "
+        "Judy Sheindlin and Commander Valerii Zaluzhnyi, Leader Kim Jong Un, advisor Jake Sullivan."
+    )
+    want = [(m.start(), m.end()) for m in _TITLED_NAME.finditer(text)]
+    assert len(want) > 10
+    starts = scan(text).titles
+    assert [(m.start(), m.end()) for m in _titled_matches(text, starts)] == want
+
+
+def test_the_frequent_characters_change_no_match() -> None:
+    """The automaton's extra keys (c + NUL) only order its root: the names found are those of
+    a plain automaton of the same keys."""
+    import ahocorasick
+
+    from tests.unit.enrichment.conftest import SEED
+
+    g = load()
+    plain = ahocorasick.Automaton()
+    for i, (s, _) in enumerate(g.surfaces):
+        plain.add_word(s, i)
+    plain.make_automaton()
+    text = (
+        SEED.read_text(encoding="utf-8") + " Mayor Ihor Terekhov in Kharkiv;\0 Paris\0 e\0"
+    ).replace("Kyiv", "Kyiv\0")
+    want = sorted((end, i) for end, i in plain.iter(text))
+    got = sorted((end, v[1]) for end, v in g.automaton.iter(text) if v is not None and v[1] >= 0)
+    assert len(want) > 20 and got == want

@@ -80,3 +80,74 @@ def test_casualties(text: str, kind: str, count: int) -> None:
 
 def test_no_casualties_without_a_count() -> None:
     assert casualties("The strikes resulted in casualties and killed hopes of a deal.") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Five people were KILLED and 12 Injured; the death toll rose. Overkill, undead, "
+        "kill-zone, _killed, 3killed, hostages, prisoners, displaced, hurt, Missing, captured.",
+        "Straßen: KİLLED and kılled and miſsing people; 4 dead.",
+        "killkill died wounded WOUNDING death  toll death toll",
+        "",
+    ],
+)
+def test_casualty_triggers_are_the_regex_matches(text: str) -> None:
+    from services.enrichment.numbers import _CASUALTY_TRIGGER, _triggers
+
+    low = None if any(c in text for c in "\u0130\u0131\u017f") else text.lower()
+    assert _triggers(text, low) == [m.span() for m in _CASUALTY_TRIGGER.finditer(text)]
+
+
+_TRIGGER_PIECES = [
+    *("kill", "KILL", "Dead", "died", "injur", "wound", "hurt", "missing", "captured"),
+    *("prisoner", "displaced", "hostage", "death toll", "Death Toll", "death", "toll"),
+    *(" ", "  ", "_", "-", "3", "x", "é", "K", "\u212a", "\u0130", "\u0131", "\u017f", "\n", "."),
+]
+
+
+@given(st.lists(st.sampled_from(_TRIGGER_PIECES), max_size=20))
+def test_casualty_triggers_on_random_mixes(pieces: list[str]) -> None:
+    from services.enrichment.numbers import _CASUALTY_TRIGGER, _triggers
+
+    text = "".join(pieces)
+    low = None if any(c in text for c in "\u0130\u0131\u017f") else text.lower()
+    assert _triggers(text, low) == [m.span() for m in _CASUALTY_TRIGGER.finditer(text)]
+
+
+_QUAL_PIECES = [
+    *("about", "About", "ABOUT", "more than", "More  than", "over", "just over", "moreover"),
+    *("approx.", "approx", "an estimated", "estimated", "at least", "up to", "some", "awesome"),
+    *(" ", "  ", "\n", "\t", "(", "_", "-", "3", "x", "é", "\u212a"),
+]
+
+
+@given(st.lists(st.sampled_from(_QUAL_PIECES), max_size=12))
+def test_qualifier_before_a_number_is_the_regex_match(pieces: list[str]) -> None:
+    from services.enrichment.numbers import _QUAL_BEFORE, _qual_before
+
+    text = "".join(pieces) + "5"
+    for hi in range(len(text) + 1):
+        lo = max(0, hi - 24)
+        q = _QUAL_BEFORE.search(text, lo, hi)
+        assert _qual_before(text, lo, hi) == (q.span("qual") if q else None)
+
+
+_WINDOW_PIECES = [
+    *("killed", "KILLED", "killing", "Wounded", "injured", "were", "have been", "reportedly"),
+    *("death toll", "rose to", "at least", "about", "some", "awesome", "moreover", "over"),
+    *("twenty-five", "Twenty", "one", "someone", "a dozen", "dozens", "1,200", "3", "45.5"),
+    *("people", "soldiers", "men", "civilians", "dead", "missing", "hostage", "taken hostage"),
+    *(" ", " ", " ", "  ", "\n", ",", ".", "_", "-", "x", "é", "\u0131", "\u212a", "\u0663"),
+]
+
+
+@given(st.lists(st.sampled_from(_WINDOW_PIECES), max_size=30))
+def test_casualty_window_matches_are_the_regex_matches(pieces: list[str]) -> None:
+    from services.enrichment.numbers import _CASUALTY, _window_matches
+
+    text = "".join(pieces)
+    low = None if any(c in text for c in "\u0130\u0131\u017f") else text.lower()
+    for lo, hi in ((0, len(text)), (len(text) // 3, len(text)), (2, max(2, len(text) - 5))):
+        want = [m.span() for m in _CASUALTY.finditer(text, lo, hi)]
+        assert [m.span() for m in _window_matches(text, low, lo, hi)] == want

@@ -138,3 +138,110 @@ def test_fast_vader_matches_vader_on_random_word_mixes(words: list[str]) -> None
 
 def test_all_caps_text_is_still_english() -> None:
     assert signals.detect_language(EN.upper())[0] == "en"
+
+
+@given(st.lists(st.lists(st.sampled_from(_VADER_WORDS), min_size=1, max_size=10), max_size=6))
+@settings(max_examples=400, deadline=None)
+def test_batched_vader_scores_each_sentence_like_vader(sentences: list[list[str]]) -> None:
+    """`compounds` looks words up for the whole article at once: each sentence must still score
+    as VADER scores it alone."""
+    text = "\n".join(" ".join(words) for words in sentences)
+    spans = split_sentences(text)
+    want = [_stock_vader().polarity_scores(text[a:b])["compound"] for a, b in spans]
+    assert signals._vader().compounds(text, spans) == want
+
+
+def test_batched_vader_on_the_fixtures() -> None:
+    from tests.unit.enrichment.conftest import SEED, fixture_paths, load_fixture
+
+    fast = signals._vader()
+    texts = [SEED.read_text(encoding="utf-8")] + [load_fixture(p)[0].body for p in fixture_paths()]
+    for text in texts:
+        if fast.has_emoji(text):
+            continue
+        spans = split_sentences(text)
+        assert fast.compounds(text, spans) == [fast.compound(text[a:b]) for a, b in spans]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        EN,
+        DE,
+        "The U.S.-led talks - again - broke down; 3,000 left. Kyiv's mayor — Vitali Klitschko.\n"
+        "don't stop' ' -x x- well-known ½ ² Ⅻ İstanbul ΟΔΟΣ Σ caf\u00e9 _x x_ a\u2019b",
+        "",
+        "ALL CAPS TEXT, with-Hyphens AND 'Quotes'",
+        "NUL\0in the text, Mixed Case",
+    ],
+)
+def test_words_and_tokens_are_the_two_scans(text: str) -> None:
+    words, lows, tokens = signals.words_and_tokens(text)
+    assert words == signals.WORD.findall(text)
+    assert lows == signals.lower_words(words)
+    assert tokens == signals._PHRASE_TOKEN.findall(text.lower())
+    assert signals.key_phrases(text, tokens=tokens) == signals.key_phrases(text)
+
+
+@given(st.text(alphabet="aZ é\u0130'’-–—\n.,;2_ΣΟ½\0", max_size=40))
+def test_words_and_tokens_on_random_text(text: str) -> None:
+    words, lows, tokens = signals.words_and_tokens(text)
+    assert words == signals.WORD.findall(text)
+    assert lows == signals.lower_words(words)
+    assert tokens == signals._PHRASE_TOKEN.findall(text.lower())
+
+
+@given(st.text(alphabet="aZq Xb'-\n.,;2_\t", max_size=40))
+def test_words_and_tokens_on_random_ascii_text(text: str) -> None:
+    words, lows, tokens = signals.words_and_tokens(text)
+    assert words == signals.WORD.findall(text)
+    assert lows == signals.lower_words(words)
+    assert tokens == signals._PHRASE_TOKEN.findall(text.lower())
+
+
+def _fingerprint_by_the_book(words: list[str], k: int = 64) -> list[int]:
+    """The docstring's definition, one shingle at a time."""
+    import zlib
+
+    lows = [w.lower() for w in words]
+    if len(lows) < 3:
+        return [zlib.crc32(" ".join(words).lower().encode())] if words else []
+    crc = [zlib.crc32(w.encode()) for w in lows]
+    out = set()
+    for a, b, c in zip(crc, crc[1:], crc[2:], strict=False):
+        h = a * 0x9E3779B1 ^ b * 0x85EBCA77 ^ c * 0xC2B2AE3D
+        out.add(((h >> 31) ^ h) & 0xFFFFFFFF)
+    return sorted(out)[:k]
+
+
+@given(
+    st.lists(st.sampled_from(["war", "peace", "Kyiv", "aid", "x", "the", "a", "b"]), max_size=300),
+    st.sampled_from([1, 5, 64]),
+)
+def test_fingerprint_is_the_bottom_k_of_the_shingle_hashes(words: list[str], k: int) -> None:
+    assert signals.fingerprint(words, k) == _fingerprint_by_the_book(words, k)
+
+
+def test_fingerprint_of_long_texts_by_the_book() -> None:
+    from tests.unit.enrichment.conftest import SEED, fixture_paths, load_fixture
+
+    texts = [SEED.read_text(encoding="utf-8")] + [load_fixture(p)[0].body for p in fixture_paths()]
+    for text in [*texts, " ".join(texts)]:
+        words = signals.WORD.findall(text)
+        assert signals.fingerprint(words) == _fingerprint_by_the_book(words)
+
+
+@given(st.text(alphabet="aZq Xb'-\n.,;2_\t’“”—–é…½", max_size=40))
+def test_words_and_tokens_on_random_text_with_unchanged_non_ascii(text: str) -> None:
+    """Curly quotes, dashes and lower-case letters are left alone by lower(): the one-scan path."""
+    words, lows, tokens = signals.words_and_tokens(text)
+    assert words == signals.WORD.findall(text)
+    assert lows == signals.lower_words(words)
+    assert tokens == signals._PHRASE_TOKEN.findall(text.lower())
+
+
+def test_only_ascii_lowering_is_detected() -> None:
+    assert signals._lowers_only_ascii("Kyiv’s “mayor” — café…")
+    assert not signals._lowers_only_ascii("CAFÉ")
+    assert not signals._lowers_only_ascii("ΟΔΟΣ")
+    assert not signals._lowers_only_ascii("\u0130stanbul")

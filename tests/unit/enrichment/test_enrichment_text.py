@@ -65,3 +65,21 @@ def test_sentence_spans_are_ordered_disjoint_and_trimmed(text: str) -> None:
 def test_markup_the_stdlib_parser_rejects_is_kept_as_text() -> None:
     """html.parser asserts on '<![0' (found by the any-text property test): no crash, text kept."""
     assert clean("<p>Kyiv</p> <![0 &amp; more") == "Kyiv\n<![0 & more"
+
+
+def _regex_whitespace(text: str) -> str:
+    """clean()'s whitespace rules as they were written first, with two regexes."""
+    import re
+
+    text = re.sub(r"[^\S\n ][^\S\n]*| [^\S\n]+", " ", text)
+    return re.sub(r" *\n\s*", "\n", text).strip()
+
+
+@given(st.text(alphabet=" \n\t\r\x0b\x0c\x1c\x85\xa0\u2028\u3000ab.<>&;", max_size=60))
+def test_whitespace_is_normalised_as_the_regexes_did(raw: str) -> None:
+    from services.enrichment.text import strip_html
+
+    text = strip_html(raw)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # as clean() does before
+    want = _regex_whitespace(unicodedata.normalize("NFC", text))
+    assert clean(raw) == want
