@@ -99,7 +99,7 @@ def execute(
             baselines.passthrough(settings, offsets, True)
         )
     if opts.relay:
-        base["faust_relay"] = relay_baseline(settings, window, env)
+        base["faust_relay"] = relay_baseline(settings, window, env, log_dir)
     meta = {
         "corpus": "files" if opts.files else f"generated, seed {opts.seed}",
         "rate": opts.rate,
@@ -115,14 +115,17 @@ def execute(
     return report.build(obs, window, count=opts.count, peaks_kb=peaks, baselines=base, meta=meta)
 
 
-def relay_baseline(settings: Settings, window: Mapping[str, Any], env: Mapping[str, str]) -> Any:
+def relay_baseline(
+    settings: Settings, window: Mapping[str, Any], env: Mapping[str, str], log_dir: Path | None
+) -> Any:
     """The same records through three worker shells that do no work (services/bench/relay.py)."""
     from services.bench import relay, run
     from services.common.kafka import ensure_topics
 
     names = [relay.topic(settings.topic_prefix, hop) for hop in range(relay.HOPS + 1)]
     asyncio.run(ensure_topics(settings, extra=names))
-    with relay.running(env) as procs:
+    hops = tuple(relay.service(hop) for hop in range(1, relay.HOPS + 1))
+    with running_services(hops, env=env, log_dir=log_dir, command=relay.command) as procs:
         pids = {**run.run_services_pids(procs), **run.stack_pids(settings)}
         offsets = list(run.iter_raw_offsets(window))
         return asyncio.run(relay.measure(settings, offsets, pids, lambda: check_alive(procs)))

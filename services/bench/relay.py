@@ -4,17 +4,15 @@ metrics) relaying records through three hops, one process each, with no work in 
 It answers how fast the pipeline could be if enrichment, tagging and alerting cost nothing: the
 aiokafka pass-through is the transport's limit, the core baseline is the compute's, and this is
 what the worker processes add on top of the transport. Run as a child process per hop:
-`python -m services.bench.relay HOP` (1..HOPS) with the bench's settings in the environment.
+`python -m services.bench.relay relayN` (N = 1..HOPS) with the bench's settings in the environment.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 HOPS = 3  # enrichment -> tagging -> alerts
@@ -64,23 +62,9 @@ def build(hop: int) -> Any:
     return app
 
 
-@contextlib.contextmanager
-def running(env: Mapping[str, str]) -> Iterator[dict[str, subprocess.Popen[bytes]]]:
-    from services.common.supervise import stop_all
-
-    procs: dict[str, subprocess.Popen[bytes]] = {}
-    try:
-        for hop in range(1, HOPS + 1):
-            procs[service(hop)] = subprocess.Popen(
-                [sys.executable, "-m", "services.bench.relay", str(hop)],
-                env={**env},
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        yield procs
-    finally:
-        stop_all(procs)
+def command(name: str) -> list[str]:
+    """The command line of one relay worker (`relay1`..`relay3`), for `running_services`."""
+    return [sys.executable, "-m", "services.bench.relay", name]
 
 
 async def measure(
@@ -158,7 +142,7 @@ async def measure(
 def main(argv: list[str]) -> None:
     from services.common.worker import run_worker
 
-    run_worker(build(int(argv[0])), loglevel="warning")
+    run_worker(build(int(argv[0].removeprefix("relay"))), loglevel="warning")
 
 
 if __name__ == "__main__":

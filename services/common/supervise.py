@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from services.common.settings import Settings
@@ -71,8 +71,10 @@ def running_services(
     names: tuple[str, ...] = SERVICES,
     env: Mapping[str, str] | None = None,
     log_dir: Path | None = None,
+    command: Callable[[str], list[str]] = service_command,
 ) -> Iterator[dict[str, subprocess.Popen[bytes]]]:
-    """A name given twice (replicas) is keyed `name`, `name-2`, ... so every process is stopped."""
+    """A name given twice (replicas) is keyed `name`, `name-2`, ... so every process is stopped.
+    `command` turns a name into its command line (the bench's relay workers have their own)."""
     procs: dict[str, subprocess.Popen[bytes]] = {}
     full_env = {**os.environ, **(env or {})}
     try:
@@ -87,7 +89,7 @@ def running_services(
                 log_dir.mkdir(parents=True, exist_ok=True)
                 out = (log_dir / f"{key}.log").open("ab")
             procs[key] = subprocess.Popen(
-                service_command(name),
+                command(name),
                 env=full_env,
                 stdout=out,
                 stderr=subprocess.STDOUT if out else None,
