@@ -163,6 +163,15 @@ def test_batched_vader_on_the_fixtures() -> None:
         assert fast.compounds(text, spans) == [fast.compound(text[a:b]) for a, b in spans]
 
 
+def _assert_like_the_two_scans(text: str) -> list[str]:
+    """`words_and_tokens` gives what the word scan and the phrase-token scan give apart."""
+    words, lows, tokens = signals.words_and_tokens(text)
+    assert words == signals.WORD.findall(text)
+    assert lows == signals.lower_words(words)
+    assert tokens == signals._PHRASE_TOKEN.findall(text.lower())
+    return tokens
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -176,27 +185,18 @@ def test_batched_vader_on_the_fixtures() -> None:
     ],
 )
 def test_words_and_tokens_are_the_two_scans(text: str) -> None:
-    words, lows, tokens = signals.words_and_tokens(text)
-    assert words == signals.WORD.findall(text)
-    assert lows == signals.lower_words(words)
-    assert tokens == signals._PHRASE_TOKEN.findall(text.lower())
+    tokens = _assert_like_the_two_scans(text)
     assert signals.key_phrases(text, tokens=tokens) == signals.key_phrases(text)
 
 
 @given(st.text(alphabet="aZ é\u0130'’-–—\n.,;2_ΣΟ½\0", max_size=40))
 def test_words_and_tokens_on_random_text(text: str) -> None:
-    words, lows, tokens = signals.words_and_tokens(text)
-    assert words == signals.WORD.findall(text)
-    assert lows == signals.lower_words(words)
-    assert tokens == signals._PHRASE_TOKEN.findall(text.lower())
+    _assert_like_the_two_scans(text)
 
 
 @given(st.text(alphabet="aZq Xb'-\n.,;2_\t", max_size=40))
 def test_words_and_tokens_on_random_ascii_text(text: str) -> None:
-    words, lows, tokens = signals.words_and_tokens(text)
-    assert words == signals.WORD.findall(text)
-    assert lows == signals.lower_words(words)
-    assert tokens == signals._PHRASE_TOKEN.findall(text.lower())
+    _assert_like_the_two_scans(text)
 
 
 def _fingerprint_by_the_book(words: list[str], k: int = 64) -> list[int]:
@@ -234,10 +234,7 @@ def test_fingerprint_of_long_texts_by_the_book() -> None:
 @given(st.text(alphabet="aZq Xb'-\n.,;2_\t’“”—–é…½", max_size=40))
 def test_words_and_tokens_on_random_text_with_unchanged_non_ascii(text: str) -> None:
     """Curly quotes, dashes and lower-case letters are left alone by lower(): the one-scan path."""
-    words, lows, tokens = signals.words_and_tokens(text)
-    assert words == signals.WORD.findall(text)
-    assert lows == signals.lower_words(words)
-    assert tokens == signals._PHRASE_TOKEN.findall(text.lower())
+    _assert_like_the_two_scans(text)
 
 
 def test_only_ascii_lowering_is_detected() -> None:
