@@ -12,8 +12,11 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from services.common.settings import Settings
 
 HOPS = 3  # enrichment -> tagging -> alerts
 
@@ -68,10 +71,10 @@ def command(name: str) -> list[str]:
 
 
 async def measure(
-    settings: Any,
+    settings: Settings,
     offsets: Sequence[tuple[str, int, int, int]],
     pids: Mapping[str, int],
-    check: Any,
+    check: Callable[[], None],
     timeout: float = 600.0,
 ) -> dict[str, Any]:
     """Feed the run's raw records into hop 0 as fast as the producer goes, once every hop's group
