@@ -241,15 +241,10 @@ class Stage(Generic[T]):
                 continue
             started.append(began)
         if outputs:
+            await self._retry(functools.partial(self.send_all, outputs))
             main = [out for out in outputs if type(out) not in self.side]
-            kafka = self._retry(functools.partial(self.send_all, outputs))
             if self.deliver is not None and main:  # separate retries: Kafka is not re-sent
-                # Kafka and Redis at once: a subscriber does not wait for the broker's ack. The
-                # event is acked only when both are durable; a crash in between repeats both
-                # (deduped by id).
-                await asyncio.gather(kafka, self._retry(functools.partial(self._deliver, main)))
-            else:
-                await kafka
+                await self._retry(functools.partial(self._deliver, main))
             for out in main:
                 metrics.output_written(self.name, out)
         self.processed += len(started)
