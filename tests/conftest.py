@@ -16,8 +16,8 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
 
 from services.common.settings import PROJECT_ROOT, Settings
-from services.common.stack import free_port, private_stack
-from services.common.supervise import settings_env
+from services.devstack.stack import free_port, private_stack
+from services.devstack.supervise import settings_env
 
 SEED_DIR = PROJECT_ROOT / "seeds"
 SHARED = PROJECT_ROOT.parent / "shared"

@@ -18,7 +18,7 @@ from schemas.base import utcnow
 from schemas.ids import alert_id
 from services.alerts.rules import Rule
 from services.tagging.core import Context, Taxonomy, load_taxonomy, reference_year, trap_for
-from services.tagging.text import (
+from services.text.phrases import (
     article_text,
     hamming,
     minhash_of,

@@ -3,7 +3,7 @@
 A rule fires when every condition it states holds (absent conditions are not checked):
 phrase sets `any` / `all` / `none`, proximity `near` ("A within N words of B"), `events` (with
 optional `actors` / `targets`), `countries`, `regions`, `entities`, `topics`, `language`,
-`min_score`, `min_severity` and `min_casualties`. Phrases use the phrase language of services/tagging/text.py and,
+`min_score`, `min_severity` and `min_casualties`. Phrases use the phrase language of services/text/phrases.py and,
 unless `traps: false`, a phrase found in a trap (negated, hypothetical, historical, figurative,
 peaceful) does not count.
 """
@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from schemas import Severity
 from services.tagging.core import load_taxonomy
-from services.tagging.text import compile_phrases, phrase_regex
+from services.text.phrases import compile_phrases, phrase_regex
 
 DATA = Path(__file__).parent / "data"
 RULES_HELP = (

@@ -10,10 +10,10 @@ import faust
 from schemas import Alert, StoryTerms, TaggedArticle
 from services.alerts.core import StoryState, evaluate
 from services.alerts.rules import load_rules
-from services.alerts.subscriptions import AlertSink
 from services.common.settings import Settings
 from services.common.topics import Topics
 from services.common.worker import Stage, make_app
+from services.delivery.subscriptions import AlertSink
 from services.tagging.core import load_taxonomy
 from services.trends.core import trend_records
 

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from services.common.settings import Settings, get_settings
-from services.common.stack import LocalStack, StackError, free_port, private_stack
-from services.common.supervise import (
+from services.devstack.stack import LocalStack, StackError, free_port, private_stack
+from services.devstack.supervise import (
     SERVICES,
     ServiceDied,
     check_alive,

@@ -25,9 +25,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from schemas.ids import article_id
 from services.bench import stats
-from services.common.admin import CONSUMES, group_id
 from services.common.settings import Settings
 from services.common.topics import RedisKeys, Topics
+from services.ops.admin import CONSUMES, group_id
 
 log = logging.getLogger(__name__)
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -481,7 +481,7 @@ def stack_pids(settings: Settings) -> dict[str, int]:
     """Kafka and Redis pids of a local stack (absent for external services)."""
     if settings.external:
         return {}
-    from services.common.stack import LocalStack, _read_pid
+    from services.devstack.stack import LocalStack, _read_pid
 
     st = LocalStack(settings)
     out = {}

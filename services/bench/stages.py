@@ -41,7 +41,7 @@ def _forget() -> None:
     """Drop the caches keyed by an article's text: in the pipeline each stage is its own process
     and sees an article once, so a figure must not profit from the previous stage or a repeat."""
     from services.tagging import core as tagging
-    from services.tagging import text
+    from services.text import phrases as text
 
     for module, name in ((tagging, "_phrase_traps"), (text, "_lower"), (text, "_anchor_positions")):
         cached = getattr(module, name, None)  # by name: the script also runs on older code

@@ -22,7 +22,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.common import metrics
 from services.common.settings import Settings
-from services.common.stack import kafka_ready, redis_ready
+from services.devstack.stack import kafka_ready, redis_ready
 
 log = logging.getLogger(__name__)
 
@@ -192,8 +192,8 @@ class Ops:
 
 def stage_lag(settings: Settings, stage: str) -> Callable[[], Awaitable[None]]:
     """A step that measures the stage's consumer-group lag into the `newswire_consumer_lag` gauge."""
-    from services.common.admin import KafkaAdmin, group_id, inputs
     from services.common.topics import Topics
+    from services.ops.admin import KafkaAdmin, group_id, inputs
 
     topics = [getattr(Topics.from_settings(settings), attr) for attr in inputs(stage)]
     group = group_id(settings, stage)

@@ -84,7 +84,7 @@ class Settings(BaseSettings):
         PROJECT_ROOT / "services" / "alerts" / "data" / "rules.yaml", description="Alert rules."
     )
     taxonomy_file: Path = Field(
-        PROJECT_ROOT / "services" / "tagging" / "data" / "taxonomy.yaml",
+        PROJECT_ROOT / "services" / "text" / "data" / "taxonomy.yaml",
         description="Topic taxonomy.",
     )
     log_level: str = Field("INFO", description="Log level of every service.")

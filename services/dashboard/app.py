@@ -31,7 +31,7 @@ from services.dashboard.core import (
     rates,
     stream_event,
 )
-from services.tail import topic_partitions
+from services.ops.tail import topic_partitions
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"

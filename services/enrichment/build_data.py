@@ -13,7 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from services.enrichment.text import ascii_fold
+from services.text.clean import ascii_fold
 
 DATA = Path(__file__).parent / "data"
 WORDS = Path("/usr/share/dict/words")  # Debian `wamerican`; only to flag places that are words

@@ -12,7 +12,7 @@ from schemas import EnrichedArticle, RawArticle, StageTimes
 from schemas.base import utcnow
 from schemas.enriched import TEXT_SEPARATOR
 from services.enrichment import dates, gazetteer, numbers, signals
-from services.enrichment.text import clean, split_sentences
+from services.text.clean import clean, split_sentences
 
 WORDS_PER_MINUTE = 238
 ENGLISH_MIN_CONFIDENCE = 0.5

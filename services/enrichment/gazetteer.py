@@ -25,7 +25,7 @@ from pydantic import TypeAdapter
 
 from schemas import Entity
 from services.enrichment import dates
-from services.enrichment.text import ascii_fold
+from services.text.clean import ascii_fold
 
 DATA = Path(__file__).parent / "data"
 

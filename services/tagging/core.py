@@ -30,7 +30,7 @@ from schemas import (
 )
 from schemas.base import utcnow
 from schemas.tagged import TrapReason
-from services.tagging.text import (
+from services.text.phrases import (
     Phrases,
     Sentence,
     Sentences,
@@ -44,7 +44,7 @@ from services.tagging.text import (
     tokens,
 )
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "text" / "data"
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)s?\b")
 # (the look-ahead holds every alternative's first character: it lets the scan skip the others)
 _CLAUSE = re.compile(

@@ -17,8 +17,8 @@ from aiokafka import AIOKafkaProducer
 from schemas import Alert, DeadLetter, RawArticle
 from services.common.kafka import ensure_topics
 from services.common.settings import Settings
-from services.common.supervise import check_alive, running_services
 from services.common.topics import RedisKeys, Topics
+from services.devstack.supervise import check_alive, running_services
 from services.enrichment.core import enrich
 from services.ingest.parse import from_text
 from services.ingest.replay import replay

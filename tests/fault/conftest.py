@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from services.common.settings import PROJECT_ROOT, Settings
-from services.common.stack import LocalStack, private_stack
+from services.devstack.stack import LocalStack, private_stack
 from tests.fault import harness
 
 

@@ -27,16 +27,16 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from schemas import Alert, RawArticle, StageTimes
-from services.alerts.subscribe import SubscriptionStats, alerts
-from services.common.admin import KafkaAdmin, group_id, inputs
-from services.common.dlq import Entry, read_all
 from services.common.kafka import ensure_topics
 from services.common.settings import PROJECT_ROOT, Settings
-from services.common.stack import LocalStack, wait_ready
-from services.common.supervise import service_command
 from services.common.topics import RedisKeys, Topics
+from services.delivery.live import SubscriptionStats, alerts
+from services.devstack.stack import LocalStack, wait_ready
+from services.devstack.supervise import service_command
 from services.ingest.publisher import Publisher
 from services.ingest.replay import ReplayReport, publish_with_retry
+from services.ops.admin import KafkaAdmin, group_id, inputs
+from services.ops.dlq import Entry, read_all
 from tests.conftest import read_topic, settings_env
 
 HERE = Path(__file__).parent

@@ -14,8 +14,8 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from services.common.settings import Settings
-from services.common.stack import LocalStack
 from services.common.topics import Topics
+from services.devstack.stack import LocalStack
 from tests.fault.harness import WORKERS, Run
 
 pytestmark = [pytest.mark.integration, pytest.mark.fault, pytest.mark.timeout(900)]

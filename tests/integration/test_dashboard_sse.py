@@ -13,11 +13,11 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from schemas import Alert
-from services.alerts.delivery import RedisDelivery
 from services.common.kafka import ensure_topics
 from services.common.settings import Settings
 from services.common.topics import RedisKeys
 from services.dashboard.app import CSP, make_app
+from services.delivery.sink import RedisDelivery
 from tests.conftest import free_port
 from tests.factories import make_alert
 

@@ -8,9 +8,9 @@ import pytest
 import redis.asyncio as aioredis
 
 from schemas import Alert
-from services.alerts.delivery import RedisDelivery
 from services.common.settings import Settings
 from services.common.topics import RedisKeys
+from services.delivery.sink import RedisDelivery
 from tests.factories import make_alert
 
 pytestmark = pytest.mark.integration

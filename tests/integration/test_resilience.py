@@ -14,8 +14,6 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from click.testing import CliRunner
 
 from schemas import Alert, StageTimes
-from services.alerts.delivery import RedisDelivery
-from services.alerts.subscribe import SubscriptionStats, alerts
 from services.cli import main
 from services.common.kafka import (
     H_REPLAYED,
@@ -25,8 +23,10 @@ from services.common.kafka import (
 )
 from services.common.redisconn import TRANSIENT, make_redis
 from services.common.settings import Settings, get_settings
-from services.common.stack import LocalStack
 from services.common.topics import RedisKeys, Topics
+from services.delivery.live import SubscriptionStats, alerts
+from services.delivery.sink import RedisDelivery
+from services.devstack.stack import LocalStack
 from services.ingest.replay import replay
 from tests.conftest import free_port, settings_env
 

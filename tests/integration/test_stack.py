@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from services.common.settings import Settings
-from services.common.stack import LocalStack, StackError, kafka_ready, redis_ready
+from services.devstack.stack import LocalStack, StackError, kafka_ready, redis_ready
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration

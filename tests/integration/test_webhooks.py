@@ -14,9 +14,11 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from schemas import Alert
-from services.alerts.delivery import RedisDelivery
-from services.alerts.subscriptions import Subscription, SubscriptionStore
-from services.alerts.webhooks import (
+from services.common.settings import Settings
+from services.common.topics import RedisKeys
+from services.delivery.sink import RedisDelivery
+from services.delivery.subscriptions import Subscription, SubscriptionStore
+from services.delivery.webhooks import (
     ID_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -25,8 +27,6 @@ from services.alerts.webhooks import (
     redis_dead_letter,
     verify,
 )
-from services.common.settings import Settings
-from services.common.topics import RedisKeys
 from tests.conftest import free_port
 from tests.factories import make_alert
 

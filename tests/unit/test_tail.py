@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.tail import Filter, format_record, keep, parse_since
+from services.ops.tail import Filter, format_record, keep, parse_since
 
 NOW = datetime(2024, 11, 19, 12, tzinfo=UTC)
 

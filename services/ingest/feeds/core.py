@@ -11,8 +11,8 @@ from typing import Any
 import feedparser
 
 from schemas import RawArticle
-from services.enrichment.text import strip_html as _strip_tags
 from services.ingest.parse import ArticleError, from_mapping
+from services.text.clean import strip_html as _strip_tags
 
 _WS = re.compile(r"[ \t\r\f\v]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")

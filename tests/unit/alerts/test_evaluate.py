@@ -7,10 +7,10 @@ from pathlib import Path
 
 from schemas import Alert, TaggedArticle
 from services.alerts.core import StoryState, evaluate
-from services.alerts.offline import tagged_from
 from services.alerts.rules import load_rules
 from services.enrichment.core import enrich
 from services.ingest.parse import from_text
+from services.offline.analyze import tagged_from
 from services.tagging.core import tag
 
 ROOT = Path(__file__).parents[3]

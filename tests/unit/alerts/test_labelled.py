@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from services.alerts.evaluation import (
+from services.offline.evaluation import (
     CAMEO,
     HOLDOUT,
     LABELLED,

@@ -8,8 +8,8 @@ from textwrap import dedent
 import pytest
 
 from services.alerts.core import StoryState, evaluate
-from services.alerts.offline import tagged_from
 from services.alerts.rules import RULES_HELP, RuleError, load_rules, parse_rules
+from services.offline.analyze import tagged_from
 
 DEFAULT = Path(__file__).parents[3] / "services" / "alerts" / "data" / "rules.yaml"
 NOW = "2026-11-20T08:00:00Z"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.alerts.webhooks import retry_delays, sign, verify
+from services.delivery.webhooks import retry_delays, sign, verify
 
 
 def test_signature_round_trip_and_tampering() -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from services.alerts.subscribe import _Seen, wanted
 from services.common.topics import RedisKeys
+from services.delivery.live import _Seen, wanted
 from tests.unit.alerts_delivery.test_subscriptions import _alert
 
 KEYS = RedisKeys("nw")

@@ -4,9 +4,9 @@ import pytest
 from pydantic import ValidationError
 
 from schemas import Alert
-from services.alerts.history import stream_start
-from services.alerts.subscribe import parse_message
-from services.alerts.subscriptions import Digest, Subscription, matches
+from services.delivery.history import stream_start
+from services.delivery.live import parse_message
+from services.delivery.subscriptions import Digest, Subscription, matches
 from tests.factories import make_alert
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 
 from schemas import DeadLetter
-from services.common.dlq import parse_entry, plan, select
 from services.common.kafka import (
     H_ATTEMPTS,
     H_REPLAYED,
@@ -16,6 +15,7 @@ from services.common.kafka import (
 )
 from services.common.redisconn import safe_url
 from services.common.settings import Settings
+from services.ops.dlq import parse_entry, plan, select
 
 
 def _dl(stage: str = "tagging", attempts: int = 1, key: bytes | None = b"k1") -> DeadLetter:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from services.common.status import format_status, status_rows
+from services.ops.status import format_status, status_rows
 
 
 def test_rows_sum_replicas_keep_newest_error_and_list_missing_services() -> None:

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from services.common.settings import PROJECT_ROOT
-from services.common.supervise import SERVICES
+from services.devstack.supervise import SERVICES
 
 COMPOSE = PROJECT_ROOT / "docker-compose.yml"
 

@@ -17,12 +17,12 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from services.common import deploy
-from services.common.admin import CONSUMES, group_id, inputs, topic_specs
 from services.common.health import DEFAULT_PORTS
 from services.common.settings import Settings
-from services.common.supervise import SERVICES
 from services.common.topics import Topics
+from services.devstack.supervise import SERVICES
+from services.ops import deploy
+from services.ops.admin import CONSUMES, group_id, inputs, topic_specs
 
 K8S_VERSION = "1.33.0"
 OVERLAYS = ["dev", "prod"]

@@ -10,7 +10,7 @@ import pytest
 from schemas import Entity
 from services.enrichment import gazetteer
 from services.enrichment.gazetteer import DATA, find_entities, load
-from services.enrichment.text import ascii_fold as fold
+from services.text.clean import ascii_fold as fold
 
 
 def _places(text: str) -> dict[str, Entity]:

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.enrichment import signals
-from services.enrichment.text import split_sentences
+from services.text.clean import split_sentences
 
 EN = "Russian forces launched a large missile attack on Ukraine's energy grid overnight, officials said."
 DE = "Russische Streitkräfte haben in der Nacht einen großen Raketenangriff auf das Stromnetz gestartet."

@@ -7,7 +7,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.enrichment.text import clean, split_sentences
+from services.text.clean import clean, split_sentences
 
 
 def test_html_is_stripped_and_entities_decoded() -> None:
@@ -77,7 +77,7 @@ def _regex_whitespace(text: str) -> str:
 
 @given(st.text(alphabet=" \n\t\r\x0b\x0c\x1c\x85\xa0\u2028\u3000ab.<>&;", max_size=60))
 def test_whitespace_is_normalised_as_the_regexes_did(raw: str) -> None:
-    from services.enrichment.text import strip_html
+    from services.text.clean import strip_html
 
     text = strip_html(raw)
     text = text.replace("\r\n", "\n").replace("\r", "\n")  # as clean() does before

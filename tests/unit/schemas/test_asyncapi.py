@@ -15,10 +15,10 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from schemas import MODELS, Alert, DeadLetter, RawArticle
-from services.common.asyncapi import ASYNCAPI_FILE, dump
 from services.common.settings import Settings
 from services.common.topics import RedisKeys, Topics
 from services.enrichment.core import enrich
+from services.ops.asyncapi import ASYNCAPI_FILE, dump
 from services.tagging.core import load_taxonomy, tag
 
 DOC: dict[str, Any] = yaml.safe_load(dump())

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from schemas import TaggedArticle
-from services.alerts.offline import tagged_from
 from services.enrichment.core import enrich
 from services.ingest.parse import from_text
+from services.offline.analyze import tagged_from
 from services.tagging.core import load_taxonomy, severity_for, tag
 
 SEED = sorted((Path(__file__).parents[3] / "seeds").glob("*.txt"))[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.alerts.offline import tagged_from
+from services.offline.analyze import tagged_from
 
 WORDS = st.sampled_from(
     [

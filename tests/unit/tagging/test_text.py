@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.tagging.text import (
+from services.text.phrases import (
     Sentences,
     compile_phrases,
     find_phrases,

@@ -75,7 +75,7 @@ def test_trend_alert_id_is_per_term_and_window() -> None:
 
 
 def test_only_the_first_article_of_a_story_feeds_trends() -> None:
-    from services.alerts.offline import tagged_from
+    from services.offline.analyze import tagged_from
     from services.trends.core import opens_story
 
     body = (

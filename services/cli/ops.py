@@ -12,10 +12,10 @@ import click
 from aiokafka.errors import KafkaError
 from redis.exceptions import RedisError
 
-from services.common.admin import CONSUMES, KafkaAdmin, group_id, inputs, topic_specs
 from services.common.settings import Settings, get_settings
-from services.common.supervise import SERVICES
 from services.common.topics import Topics
+from services.devstack.supervise import SERVICES
+from services.ops.admin import CONSUMES, KafkaAdmin, group_id, inputs, topic_specs
 
 T = TypeVar("T")
 
@@ -140,7 +140,7 @@ def status(as_json: bool) -> None:
     """Every service: replicas reporting, records processed, dead letters, consumer lag, last error."""
     from services.common.health import read_heartbeats
     from services.common.redisconn import make_redis
-    from services.common.status import format_status, status_rows
+    from services.ops.status import format_status, status_rows
 
     s = get_settings()
     topics = Topics.from_settings(s)
@@ -177,14 +177,14 @@ def deploy() -> None:
 @deploy.command("render")
 def deploy_render() -> None:
     """Write the k8s config ConfigMaps (rules, taxonomy, gazetteer) and the Strimzi KafkaTopics."""
-    from services.common.deploy import write
+    from services.ops.deploy import write
 
     for p in write():
         click.echo(str(p))
 
 
 def register(main: click.Group, topics: click.Group) -> None:
-    """Hook for services/cli.py."""
+    """Hook for services/cli/."""
     main.add_command(status)
     main.add_command(deploy)
     for cmd in (topics_create, topics_describe, topics_reset_offsets):

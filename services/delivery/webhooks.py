@@ -22,8 +22,8 @@ import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
 from schemas import Alert
-from services.alerts.subscriptions import SubscriptionStore, matches
 from services.common.topics import RedisKeys
+from services.delivery.subscriptions import SubscriptionStore, matches
 
 SIGNATURE_HEADER = "X-Newswire-Signature"
 TIMESTAMP_HEADER = "X-Newswire-Timestamp"

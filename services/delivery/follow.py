@@ -7,12 +7,12 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from schemas import Alert
-from services.alerts.history import read_since
-from services.alerts.subscribe import alerts
-from services.alerts.subscriptions import Digest, Subscription, matches
 from services.common.redisconn import client_options, make_redis
 from services.common.settings import Settings
 from services.common.topics import RedisKeys
+from services.delivery.history import read_since
+from services.delivery.live import alerts
+from services.delivery.subscriptions import Digest, Subscription, matches
 
 
 async def follow(

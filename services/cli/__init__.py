@@ -14,12 +14,12 @@ from typing import Any
 
 import click
 
+from services.cli.ops import register as register_ops
 from services.common import logging as nlog
 from services.common.settings import PROJECT_ROOT, Settings, get_settings
-from services.common.stack import LocalStack, StackError, wait_ready
-from services.common.supervise import SERVICES, ServiceDied, check_alive, running_services
 from services.common.topics import RedisKeys, Topics
-from services.ops_cli import register as register_ops
+from services.devstack.stack import LocalStack, StackError, wait_ready
+from services.devstack.supervise import SERVICES, ServiceDied, check_alive, running_services
 
 SEVERITIES = ("low", "medium", "high", "critical")
 
@@ -83,7 +83,7 @@ def stack_down() -> None:
 
 
 def _create_topics(s: Settings) -> None:
-    from services.ops_cli import apply_topics  # partitions, retention, compaction (issue 8)
+    from services.cli.ops import apply_topics  # partitions, retention, compaction (issue 8)
 
     for change in asyncio.run(apply_topics(s)):
         click.echo(change)
@@ -92,7 +92,7 @@ def _create_topics(s: Settings) -> None:
 @main.command()
 def health() -> None:
     """Exit 0 when Kafka answers metadata and Redis answers PING (container health checks)."""
-    from services.common.stack import kafka_ready, redis_ready
+    from services.devstack.stack import kafka_ready, redis_ready
 
     s = _settings()
 
@@ -166,7 +166,7 @@ def _run_webhooks(s: Settings) -> None:
     """POST alerts from the Redis stream to the webhook_url of matching subscriptions."""
     import redis.asyncio as aioredis
 
-    from services.alerts.webhooks import dispatch
+    from services.delivery.webhooks import dispatch
 
     secret = s.webhook_secret
     if not secret:
@@ -420,9 +420,9 @@ def subscribe(
     count: int | None,
 ) -> None:
     """Print alerts as they arrive (after the missed ones, with --since)."""
-    from services.alerts.subscribe import format_alert, format_digest
-    from services.alerts.subscriber import follow
-    from services.alerts.subscriptions import Digest, Subscription
+    from services.delivery.follow import follow
+    from services.delivery.live import format_alert, format_digest
+    from services.delivery.subscriptions import Digest, Subscription
 
     s = _settings()
     keys = RedisKeys(s.redis_prefix)
@@ -475,7 +475,7 @@ def subscriptions_add(
 ) -> None:
     from pydantic import ValidationError
 
-    from services.alerts.subscriptions import Subscription
+    from services.delivery.subscriptions import Subscription
 
     s = _settings()
     try:
@@ -518,8 +518,8 @@ def subscriptions_remove(name: str) -> None:
 
 
 async def _with_store(s: Settings, op: Any) -> Any:
-    from services.alerts.subscriptions import SubscriptionStore
     from services.common.redisconn import make_redis
+    from services.delivery.subscriptions import SubscriptionStore
 
     client = make_redis(s)
     try:
@@ -557,7 +557,7 @@ def tail(
     from aiokafka import AIOKafkaConsumer
 
     from schemas.base import utcnow
-    from services.tail import Filter, format_record, keep, parse_since, topic_partitions
+    from services.ops.tail import Filter, format_record, keep, parse_since, topic_partitions
 
     s = _settings()
     name = getattr(Topics.from_settings(s), topic, topic)
@@ -629,7 +629,7 @@ def dlq() -> None:
 
 
 def _dlq_entries() -> list[Any]:
-    from services.common.dlq import read_all
+    from services.ops.dlq import read_all
 
     return asyncio.run(read_all(_settings()))
 
@@ -638,7 +638,7 @@ def _dlq_entries() -> list[Any]:
 @click.option("--stage", default=None, help="Only this stage (enrichment, tagging, alerts).")
 def dlq_list(stage: str | None) -> None:
     """One line per dead letter: partition@offset, stage, origin, attempts, error."""
-    from services.common.dlq import select
+    from services.ops.dlq import select
 
     entries = _dlq_entries()
     shown = select(entries, stage=stage)
@@ -659,7 +659,7 @@ def dlq_show(ref: str) -> None:
     """The whole dead letter at REF (partition@offset), with the original value decoded."""
     import base64
 
-    from services.common.dlq import select
+    from services.ops.dlq import select
 
     found = select(_dlq_entries(), refs=[ref])
     if not found:
@@ -686,7 +686,7 @@ def dlq_replay(
     dry_run: bool,
 ) -> None:
     """Send dead letters back to their original topic (marked with newswire.replayed)."""
-    from services.common.dlq import plan, reinject, select
+    from services.ops.dlq import plan, reinject, select
 
     if not (refs or stage or error_class or everything):
         raise click.UsageError("name REFS (partition@offset), --stage, --error-class or --all")
@@ -709,7 +709,7 @@ def dlq_replay(
 def schemas_export() -> None:
     """Write the JSON Schema of every event (schemas/json/) and the AsyncAPI document."""
     from schemas.export import write
-    from services.common.asyncapi import write as write_asyncapi
+    from services.ops.asyncapi import write as write_asyncapi
 
     for p in [*write(), write_asyncapi()]:
         click.echo(str(p))
@@ -748,7 +748,7 @@ def rules_check(file: Path) -> None:
 def rules_backtest(file: Path, paths: tuple[str, ...], as_json: bool, quiet: bool) -> None:
     """Run the rules in FILE over archived articles (PATH... or - for stdin) and report what would fire."""
     from services.alerts.core import matching_rules
-    from services.alerts.offline import Backtest, Result, read_inputs, run
+    from services.offline.analyze import Backtest, Result, read_inputs, run
 
     loaded = _load_rules_or_fail(file)
     report = Backtest()
@@ -784,7 +784,7 @@ def rules_backtest(file: Path, paths: tuple[str, ...], as_json: bool, quiet: boo
 )
 def analyze(paths: tuple[str, ...], fmt: str, rules_file: Path | None) -> None:
     """enrich -> tag -> evaluate PATH... (or - for stdin) with no broker: one line per article, in order."""
-    from services.alerts.offline import Result, analyze_record, pretty, read_inputs, run
+    from services.offline.analyze import Result, analyze_record, pretty, read_inputs, run
     from services.tagging.core import load_taxonomy
 
     s = _settings()
@@ -807,7 +807,7 @@ def analyze(paths: tuple[str, ...], fmt: str, rules_file: Path | None) -> None:
 def demo(timeout: float, paths: tuple[Path, ...]) -> None:
     """Start a fresh stack and the five services, subscribe, replay seeds/, print the alerts, stop."""
     from schemas import Alert
-    from services.alerts.subscribe import alerts, format_alert
+    from services.delivery.live import alerts, format_alert
     from services.ingest.replay import replay as do_replay
 
     base = _settings()
@@ -879,7 +879,7 @@ def demo(timeout: float, paths: tuple[Path, ...]) -> None:
     click.echo("demo finished; everything it started is stopped.")
 
 
-register_ops(main, topics)  # status, topics create|describe|reset-offsets (services/ops_cli.py)
+register_ops(main, topics)  # status, topics create|describe|reset-offsets (services/cli/ops.py)
 
 
 # ---- performance ---------------------------------------------------------------------------

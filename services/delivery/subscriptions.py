@@ -178,8 +178,8 @@ class AlertSink:
     trends workers."""
 
     def __init__(self, settings: Settings) -> None:
-        from services.alerts.delivery import RedisDelivery
         from services.common.redisconn import make_redis
+        from services.delivery.sink import RedisDelivery
 
         client = make_redis(settings)
         keys = RedisKeys(settings.redis_prefix)

@@ -14,10 +14,10 @@ import yaml
 from pydantic import BaseModel
 
 from schemas import MODELS
-from services.alerts.subscriptions import Digest
-from services.common.admin import topic_specs
 from services.common.settings import PROJECT_ROOT, Settings
 from services.common.topics import RedisKeys, Topics
+from services.delivery.subscriptions import Digest
+from services.ops.admin import topic_specs
 
 ASYNCAPI_FILE = PROJECT_ROOT / "schemas" / "asyncapi.yaml"
 SEVERITIES = ["low", "medium", "high", "critical"]

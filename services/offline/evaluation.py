@@ -1,6 +1,6 @@
 """Quality of "article gets an alert": on our labelled set, and on ConfliBERT's CAMEO sentences.
 
-`python -m services.alerts.evaluation [--ag] [CAMEO_TSV]` prints both (and, with --ag, the share
+`python -m services.offline.evaluation [--ag] [CAMEO_TSV]` prints both (and, with --ag, the share
 of AG News items with an alert per class); the labelled-set test asserts the
 targets, the CAMEO figures are a check on real text nobody here wrote.
 """

@@ -1,0 +1,1 @@
+"""Delivery of alerts to people and machines: the Redis sink, named subscriptions, webhooks, history, the subscriber."""

@@ -1,0 +1,1 @@
+"""Operator tools: topics and groups, dead letters, status, deployment files, AsyncAPI, tail."""
