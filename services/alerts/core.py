@@ -17,17 +17,11 @@ from schemas import SEVERITIES, Alert, Match, Severity, StageTimes, TaggedArticl
 from schemas.base import utcnow
 from schemas.ids import alert_id
 from services.alerts.rules import Rule
-from services.tagging.core import Context, Taxonomy, load_taxonomy, reference_year, trap_for
-from services.text.phrases import (
-    article_text,
-    hamming,
-    minhash_of,
-    minhash_similarity,
-    sentence_at,
-    sentence_matches,
-    sentences_of,
-    tokens,
-)
+from services.text.phrases import sentence_matches
+from services.text.sentences import article_text, sentence_at, sentences_of, tokens
+from services.text.similarity import hamming, minhash_of, minhash_similarity
+from services.text.taxonomy import Taxonomy, load_taxonomy
+from services.text.traps import Context, reference_year, trap_for
 
 MAX_MATCHES = 20
 

@@ -14,14 +14,14 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from schemas import Severity
-from services.tagging.core import load_taxonomy
+from services.text.datafile import DataFileError, Located
 from services.text.phrases import compile_phrases, phrase_regex
+from services.text.taxonomy import load_taxonomy
 
 DATA = Path(__file__).parent / "data"
 RULES_HELP = (
@@ -111,12 +111,8 @@ class RuleFile(BaseModel):
     rules: list[RuleSpec] = Field(min_length=1)
 
 
-class RuleError(ValueError):
+class RuleError(DataFileError):
     """A rules file that does not validate; each line of the message is `file:line: field: problem`."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -150,51 +146,6 @@ class Rule:
         )
 
 
-# ---- locating problems --------------------------------------------------------------------
-def _lines(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
-    out[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            key = k.value
-            out[(*path, key)] = k.start_mark.line + 1
-            _lines(v, (*path, key), out)
-            out[(*path, key)] = k.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for i, v in enumerate(node.value):
-            _lines(v, (*path, i), out)
-
-
-def _line_of(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int:
-    for n in range(len(loc), -1, -1):
-        if loc[:n] in lines:
-            return lines[loc[:n]]
-    return 1
-
-
-def _field(loc: tuple[Any, ...], doc: Any) -> str:
-    """`rules[2] (id missile-strike).severity`: the rule id helps where line numbers do not."""
-    out = ""
-    for i, part in enumerate(loc):
-        if isinstance(part, int):
-            out += f"[{part}]"
-            if i == 1 and loc[0] == "rules":
-                rid = _get(doc, ("rules", part, "id"))
-                if isinstance(rid, str):
-                    out += f" (id {rid})"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "(file)"
-
-
-def _get(doc: Any, path: tuple[Any, ...]) -> Any:
-    for p in path:
-        try:
-            doc = doc[p]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return doc
-
-
 @lru_cache(maxsize=1)
 def default_regions() -> dict[str, list[str]]:
     doc = yaml.safe_load(REGIONS_FILE.read_text(encoding="utf-8"))
@@ -204,25 +155,11 @@ def default_regions() -> dict[str, list[str]]:
 def parse_rules(text: str, name: str, event_types: frozenset[str] | None = None) -> list[Rule]:
     """Parse and validate a rules document; every problem is reported, not just the first."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        raise RuleError([f"{name}:{line}: (file): not valid YAML: {exc}"]) from exc
-    lines: dict[tuple[Any, ...], int] = {}
-    if node is not None:
-        _lines(node, (), lines)
-
-    def problem(loc: tuple[Any, ...], msg: str) -> str:
-        return f"{name}:{_line_of(loc, lines)}: {_field(loc, doc)}: {msg}"
-
-    try:
-        parsed = RuleFile.model_validate(doc)
-    except ValidationError as exc:
-        raise RuleError(
-            [problem(tuple(e["loc"]), e["msg"].removeprefix("Value error, ")) for e in exc.errors()]
-        ) from exc
+        located = Located(text, name)
+        parsed = located.validate(RuleFile)
+    except DataFileError as exc:
+        raise RuleError(exc.problems) from exc
+    problem = located.problem
     if event_types is None:
         event_types = frozenset(e.id for e in load_taxonomy().events)
     topics = frozenset(t.id for t in load_taxonomy().topics)

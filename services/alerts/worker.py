@@ -14,7 +14,7 @@ from services.common.settings import Settings
 from services.common.topics import Topics
 from services.common.worker import Stage, make_app
 from services.delivery.subscriptions import AlertSink
-from services.tagging.core import load_taxonomy
+from services.text.taxonomy import load_taxonomy
 from services.trends.core import trend_records
 
 

@@ -28,7 +28,8 @@ def core(items: Sequence[bytes], settings: Settings) -> dict[str, Any]:
     from services.alerts.rules import load_rules
     from services.enrichment.core import enrich, warm_up
     from services.ingest.parse import from_mapping
-    from services.tagging.core import load_taxonomy, tag
+    from services.tagging.core import tag
+    from services.text.taxonomy import load_taxonomy
 
     rules = load_rules(settings.rules_file)
     taxonomy = load_taxonomy(settings.taxonomy_file)

@@ -55,7 +55,8 @@ def run(raw_items: Iterable[bytes], golden: Any = None) -> dict[str, list[float]
     from services.alerts.rules import load_rules
     from services.common.settings import Settings
     from services.enrichment.core import enrich, warm_up
-    from services.tagging.core import load_taxonomy, tag
+    from services.tagging.core import tag
+    from services.text.taxonomy import load_taxonomy
 
     settings = Settings()
     rules = load_rules(settings.rules_file)

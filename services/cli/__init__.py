@@ -785,7 +785,7 @@ def rules_backtest(file: Path, paths: tuple[str, ...], as_json: bool, quiet: boo
 def analyze(paths: tuple[str, ...], fmt: str, rules_file: Path | None) -> None:
     """enrich -> tag -> evaluate PATH... (or - for stdin) with no broker: one line per article, in order."""
     from services.offline.analyze import Result, analyze_record, pretty, read_inputs, run
-    from services.tagging.core import load_taxonomy
+    from services.text.taxonomy import load_taxonomy
 
     s = _settings()
     loaded = _load_rules_or_fail(rules_file or s.rules_file)

@@ -12,7 +12,9 @@ from schemas import EnrichedArticle, RawArticle, StageTimes
 from schemas.base import utcnow
 from schemas.enriched import TEXT_SEPARATOR
 from services.enrichment import dates, gazetteer, numbers, signals
-from services.text.clean import clean, split_sentences
+from services.text import similarity
+from services.text.clean import clean
+from services.text.sentences import split_spans
 
 WORDS_PER_MINUTE = 238
 ENGLISH_MIN_CONFIDENCE = 0.5
@@ -37,7 +39,7 @@ def enrich(raw: RawArticle) -> EnrichedArticle:
     text = title + TEXT_SEPARATOR + body
     lang, conf = _language(text, raw.language)
     english = lang == "en"
-    spans = split_sentences(text)
+    spans = split_spans(text)
     words, lows, tokens = signals.words_and_tokens(text)
     found = gazetteer.scan(text)  # one automaton pass: names, title and date words
     entities = gazetteer.find_entities(text, found=found)
@@ -69,6 +71,6 @@ def enrich(raw: RawArticle) -> EnrichedArticle:
         time_mentions=times,
         tone=signals.tone(words, sentences, english, lows),
         key_phrases=signals.key_phrases(text, tokens=tokens) if english else [],
-        fingerprint=signals.fingerprint(words, lows=lows),
+        fingerprint=similarity.fingerprint(words, lows=lows),
         times=StageTimes(**{**raw.times.model_dump(), "enriched": utcnow()}),
     )

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import heapq
 import re
 import string
-import sys
-import zlib
-from array import array
 from bisect import bisect_left
 from collections import Counter
 from functools import lru_cache
@@ -18,6 +14,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from schemas import KeyPhrase, Sentence, Tone
+from services.text.similarity import lower_words
 
 DATA = Path(__file__).parent / "data"
 _SENTENCES = TypeAdapter(list[Sentence])  # one validation per article, not a model per sentence
@@ -394,64 +391,3 @@ def key_phrases(text: str, limit: int = 10, tokens: list[str] | None = None) -> 
     return _PHRASES.validate_python(
         [{"phrase": " ".join(p), "score": round(-s, 3), "count": n} for s, p, n in scored[:limit]]
     )
-
-
-_MASK = 0xFFFFFFFF
-_LOW32 = b"\xff\xff\xff\xff\0\0\0\0"  # one 64-bit lane (little-endian) with its low 32 bits set
-_BIG_ENDIAN = sys.byteorder == "big"
-assert array("Q").itemsize == 8
-
-
-def lower_words(words: list[str]) -> list[str]:
-    """`[w.lower() for w in words]` with one `lower()` call: a word holds no space, no character
-    lower-cases to a space, and the one context rule of `lower()` (a final sigma) stops at a
-    space, so lower-casing the words joined by spaces gives the same words."""
-    return " ".join(words).lower().split(" ") if words else []
-
-
-def fingerprint(words: list[str], k: int = 64, lows: list[str] | None = None) -> list[int]:
-    """Bottom-k MinHash of word 3-shingles: one cheap hash per shingle instead of k permutations.
-
-    Words are hashed once with CRC-32 (stable across processes, unlike `hash()`); a shingle's hash
-    is a multiply-xor-shift mix of its three word hashes a, b, c (lower-cased words):
-
-        h = a * 0x9E3779B1 ^ b * 0x85EBCA77 ^ c * 0xC2B2AE3D;  ((h >> 31) ^ h) & 0xFFFFFFFF
-
-    The shift and the mask distribute over xor, so that is the xor of each word's own mix
-    (`((p >> 31) ^ p) & 0xFFFFFFFF` of p = a * 0x9E3779B1, ...). The words' mixes are computed
-    all at once on one big integer with a 64-bit lane per word (a 32-bit hash times a 32-bit
-    constant fills a lane and never carries into the next; the mask drops what the shift moves
-    in from the next lane), and a shingle is the xor of lanes i, i+1 and i+2: the same numbers
-    as per shingle in Python, several times faster. `lows`: `lower_words(words)`, if at hand.
-    """
-    if not words:
-        return []
-    if lows is None:
-        lows = lower_words(words)
-    n = len(lows)
-    if n < 3:
-        return [zlib.crc32(" ".join(words).lower().encode())]
-    lanes = array("Q", map(zlib.crc32, map(str.encode, lows)))
-    if _BIG_ENDIAN:
-        lanes.byteswap()
-    h = int.from_bytes(lanes.tobytes(), "little")
-    low32 = int.from_bytes(_LOW32 * n, "little")
-    a, b, c = h * 0x9E3779B1, h * 0x85EBCA77, h * 0xC2B2AE3D
-    mixed = (
-        (((a >> 31) ^ a) & low32)
-        ^ ((((b >> 31) ^ b) & low32) >> 64)
-        ^ ((((c >> 31) ^ c) & low32) >> 128)
-    )
-    shingles = array("Q", mixed.to_bytes(8 * n, "little"))
-    if _BIG_ENDIAN:
-        shingles.byteswap()
-    return sorted(set(shingles[: n - 2]))[:k]  # lanes n-2 and n-1 hold no whole shingle
-
-
-def similarity(a: list[int], b: list[int], k: int = 64) -> float:
-    """Estimated Jaccard similarity of the two articles' shingle sets."""
-    if not a or not b:
-        return 0.0
-    union = heapq.nsmallest(k, set(a) | set(b))
-    sa, sb = set(a), set(b)
-    return sum(1 for h in union if h in sa and h in sb) / len(union)

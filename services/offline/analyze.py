@@ -17,7 +17,8 @@ from services.alerts.core import StoryState, evaluate
 from services.alerts.rules import Rule
 from services.enrichment.core import enrich
 from services.ingest.parse import ArticleError, Item, from_mapping, from_text, read_paths
-from services.tagging.core import Taxonomy, tag
+from services.tagging.core import tag
+from services.text.taxonomy import Taxonomy
 
 
 def read_stream(stream: TextIO, name: str = "-") -> Iterator[Item]:

@@ -22,7 +22,8 @@ from services.alerts.rules import Rule, load_rules
 from services.common.settings import CORPORA, PROJECT_ROOT
 from services.enrichment.core import enrich
 from services.ingest.parse import from_mapping
-from services.tagging.core import load_taxonomy, tag
+from services.tagging.core import tag
+from services.text.taxonomy import load_taxonomy
 
 LABELLED = PROJECT_ROOT / "tests" / "fixtures" / "labelled" / "articles.jsonl"
 HOLDOUT = LABELLED.with_name("holdout.jsonl")

@@ -8,7 +8,8 @@ from schemas import EnrichedArticle, TaggedArticle
 from services.common.settings import Settings
 from services.common.topics import Topics
 from services.common.worker import Stage, make_app
-from services.tagging.core import load_taxonomy, tag
+from services.tagging.core import tag
+from services.text.taxonomy import load_taxonomy
 
 
 def build(settings: Settings) -> faust.App:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -107,41 +106,3 @@ def clean(raw: str) -> str:
     # the regexes [^\S\n ][^\S\n]*| [^\S\n]+ -> " ", then  *\n\s* -> "\n" and strip() did, in C
     # string methods instead of two scans trying a pattern at every space (3x faster).
     return "\n".join(filter(None, [" ".join(line.split()) for line in text.split("\n")]))
-
-
-@lru_cache(maxsize=1)
-def abbreviations() -> frozenset[str]:
-    lines = (DATA / "abbreviations.txt").read_text(encoding="utf-8").split()
-    return frozenset(w for w in lines if not w.startswith("#"))
-
-
-# A candidate end: terminal punctuation (and closing quotes/brackets), whitespace, then a capital,
-# digit or opening quote; the token before the dot decides whether it is an abbreviation.
-_BOUNDARY = re.compile(r"([.!?…]+)([\"'”’)\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9À-ÖØ-ÞА-ЯЁ])")
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence; line breaks always end one, abbreviations never do."""
-    abbrev = abbreviations()
-    spans: list[tuple[int, int]] = []
-    pos = 0
-    for line in text.split("\n"):
-        start = pos
-        line_start = pos
-        for m in _BOUNDARY.finditer(line):
-            if m.group(1) == ".":
-                tok = line[line.rfind(" ", 0, m.start()) + 1 : m.start()] + "."
-                if tok in abbrev or (len(tok) == 2 and tok[0].isupper()):
-                    continue
-            _add(text, spans, start, line_start + m.end(2))
-            start = line_start + m.end()
-        _add(text, spans, start, line_start + len(line.rstrip()))
-        pos += len(line) + 1
-    return spans
-
-
-def _add(text: str, spans: list[tuple[int, int]], start: int, end: int) -> None:
-    while start < end and text[start].isspace():
-        start += 1
-    if end > start:
-        spans.append((start, end))

@@ -1,124 +1,18 @@
-"""Text helpers shared by tagging and alerts: sentences with offsets, the phrase language, SimHash.
-
-They are pure and small on purpose: when enrichment publishes sentences and a near-duplicate
-fingerprint (issue 3), `sentences_of` and `fingerprint_of` read those fields first, and this
-module's own versions remain only as the fallback (or move to `services/common/` for both to share).
-"""
+"""The phrase language of the taxonomy and the rules: words matched case-insensitively on word
+boundaries, `word*` for any ending, `...` for a short gap inside a clause; compiled once per phrase
+set, with anchors that let most texts skip the regex."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from itertools import pairwise
-from typing import Any, NamedTuple
 
 import ahocorasick
 
-_ABBREV_END = re.compile(r"(?:\b[A-Z]|\bU\.S|\bMr|\bMrs|\bDr|\bSt|\bGen|\bLt|\bCol|\bNo)\.$")
-_TOKEN = re.compile(r"\w+(?:[-'’]\w+)*")
-
-
-class Sentence(NamedTuple):
-    """A sentence and its offsets in the article text (a named tuple: an article has dozens, and
-    a tuple is built several times faster than a frozen dataclass)."""
-
-    start: int
-    end: int
-    text: str
-
-
-class Sentences(tuple[Sentence, ...]):
-    """An article's sentences with their starts indexed when they are in order and disjoint (as
-    `sentences_of` gives them): `sentence_matches` then goes from a candidate to its sentence by
-    bisection instead of testing every sentence for every phrase set."""
-
-    starts: list[int] | None
-
-    def __new__(cls, items: Iterable[Sentence]) -> Sentences:
-        self = super().__new__(cls, items)
-        ordered = all(a.end <= b.start for a, b in pairwise(self))
-        self.starts = [x.start for x in self] if ordered else None
-        return self
-
-
-_BOUNDARY = re.compile(r"[.!?]+(?=\s|$)|\n(?=[ \t]*\n|[ \t]+\S)")
-
-
-def split_sentences(text: str) -> list[Sentence]:
-    """Sentence boundaries at . ! ? followed by space, at blank lines and before indented lines.
-
-    A single line break inside a paragraph is only a space: wire copy is often hard-wrapped.
-    'U.S.' and initials do not end a sentence.
-    """
-    out: list[Sentence] = []
-    pending = -1
-    pos = 0
-    for m in _BOUNDARY.finditer(text):
-        if m.group(0) != "\n" and _ABBREV_END.search(text[max(pos, m.end() - 5) : m.end()]):
-            continue
-        if pending < 0:
-            pending = pos
-        _add(out, text, pending, m.end())
-        pending = -1
-        pos = m.end()
-    if pos < len(text):
-        _add(out, text, pos, len(text))
-    return out
-
-
-def _add(out: list[Sentence], text: str, start: int, end: int) -> None:
-    chunk = text[start:end]
-    lead = len(chunk) - len(chunk.lstrip())
-    trail = len(chunk.rstrip())
-    if trail > lead:
-        out.append(Sentence(start + lead, start + trail, chunk[lead:trail]))
-
-
-def article_text(article: Any) -> str:
-    """The string every offset refers to: enrichment's `text` when it defines one, else title + body."""
-    given = getattr(article, "text", None)
-    return given if isinstance(given, str) else f"{article.title}\n{article.body}"
-
-
-def sentences_of(article: Any, text: str) -> list[Sentence]:
-    """Enrichment's sentences when it provides them (objects or dicts with start/end), else our own.
-
-    `text` starts with the title and a line break; the title is always a sentence of its own.
-    """
-    given = getattr(article, "sentences", None)
-    if given:
-        if not any(isinstance(s, dict) for s in given):
-            return [Sentence(s.start, s.end, text[s.start : s.end]) for s in given]
-        out = []
-        for s in given:
-            start = s["start"] if isinstance(s, dict) else s.start
-            end = s["end"] if isinstance(s, dict) else s.end
-            out.append(Sentence(start, end, text[start:end]))
-        return out
-    cut = len(article.title) + 1 if text.startswith(f"{article.title}\n") else 0
-    body = [Sentence(x.start + cut, x.end + cut, x.text) for x in split_sentences(text[cut:])]
-    return split_sentences(text[:cut]) + body
-
-
-def sentence_at(sentences: Sequence[Sentence], offset: int) -> Sentence | None:
-    """The first sentence holding `offset`: found by bisection when the starts are indexed."""
-    starts = sentences.starts if isinstance(sentences, Sentences) else None
-    if starts is not None:
-        k = bisect_right(starts, offset) - 1
-        return sentences[k] if k >= 0 and offset < sentences[k].end else None
-    for s in sentences:
-        if s.start <= offset < s.end:
-            return s
-    return None
-
-
-def tokens(text: str) -> list[str]:
-    return _TOKEN.findall(text)
-
+from services.text.sentences import Sentence, Sentences
 
 # ---- the phrase language ------------------------------------------------------------------
 # A phrase is words separated by spaces, matched case-insensitively on word boundaries.
@@ -371,62 +265,3 @@ def _anchor_positions(text: str, generation: int) -> dict[str, list[int]] | None
 def find_phrases(phrases: Iterable[str], text: str) -> list[re.Match[str]]:
     pattern = compile_phrases(tuple(phrases))
     return list(pattern.finditer(text)) if pattern is not None else []
-
-
-# ---- near-duplicate fingerprint -----------------------------------------------------------
-def simhash(text: str, shingle: int = 2) -> int:
-    """64-bit SimHash over word shingles: near-duplicate texts differ in a few bits only."""
-    if text.isascii():  # casefold is lower() here and keeps every token's span: one pass
-        words = _TOKEN.findall(text.lower())
-    else:
-        words = [w.casefold() for w in _TOKEN.findall(text)]
-    if shingle == 2 and len(words) >= 2:
-        grams = set(map(" ".join, pairwise(words)))
-    else:
-        grams = {" ".join(words[i : i + shingle]) for i in range(max(1, len(words) - shingle + 1))}
-    blake2b = hashlib.blake2b
-    digests = b"".join([blake2b(g.encode(), digest_size=8).digest() for g in grams])
-    # bit b of the hash is set when most shingles have it set: a byte column's bit counted as
-    # the ones of the column read as one integer, masked to that bit of every byte
-    half = len(grams) / 2
-    masks = [int.from_bytes(bytes([1 << bit]) * len(grams), "big") for bit in range(8)]
-    out = 0
-    for j in range(8):  # byte j of the big-endian digests
-        column = int.from_bytes(digests[j::8], "big")
-        for bit in range(8):
-            if (column & masks[bit]).bit_count() > half:
-                out |= 1 << (8 * (7 - j) + bit)
-    return out
-
-
-def hamming(a: int, b: int) -> int:
-    return (a ^ b).bit_count()
-
-
-def fingerprint_of(article: Any) -> str:
-    """A SimHash of title and body (16 hex), or enrichment's fingerprint when it is such a string.
-
-    Enrichment's bottom-k MinHash (a list of ints, issue 3) is read directly by the story index
-    (`minhash_of`, `minhash_similarity`); this SimHash stays as the fallback for articles without one.
-    """
-    given = getattr(article, "fingerprint", None)
-    if isinstance(given, str) and given:
-        return given
-    return f"{simhash(article.title + chr(10) + article.body):016x}"
-
-
-def minhash_of(article: Any) -> tuple[int, ...] | None:
-    """Enrichment's bottom-k MinHash (ascending 32-bit hashes of word shingles), if it has one."""
-    given = getattr(article, "fingerprint", None)
-    if isinstance(given, list | tuple) and given and all(isinstance(h, int) for h in given):
-        return tuple(given)
-    return None
-
-
-def minhash_similarity(a: Sequence[int], b: Sequence[int]) -> float:
-    """Estimated Jaccard of two bottom-k sketches: |A ∩ B ∩ bottom-k(A ∪ B)| / k."""
-    k = min(len(a), len(b))
-    if k == 0:
-        return 0.0
-    union_k = set(sorted(set(a) | set(b))[:k])
-    return len(set(a) & set(b) & union_k) / k

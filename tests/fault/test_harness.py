@@ -6,7 +6,8 @@ from services.alerts.core import StoryState, evaluate
 from services.alerts.rules import load_rules
 from services.common.settings import Settings
 from services.enrichment.core import enrich
-from services.tagging.core import load_taxonomy, tag
+from services.tagging.core import tag
+from services.text.taxonomy import load_taxonomy
 from tests.fault.harness import RULE, RULES, articles
 
 

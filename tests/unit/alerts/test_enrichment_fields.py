@@ -8,7 +8,7 @@ from services.alerts.rules import parse_rules
 from services.enrichment.core import enrich
 from services.ingest.parse import from_mapping
 from services.tagging.core import tag
-from services.text.phrases import minhash_similarity
+from services.text.similarity import minhash_similarity
 
 NOW = "2026-11-20T08:00:00Z"
 RULES = parse_rules(

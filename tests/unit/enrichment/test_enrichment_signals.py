@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.enrichment import signals
-from services.text.clean import split_sentences
+from services.text import similarity
+from services.text.sentences import split_spans
 
 EN = "Russian forces launched a large missile attack on Ukraine's energy grid overnight, officials said."
 DE = "Russische Streitkräfte haben in der Nacht einen großen Raketenangriff auf das Stromnetz gestartet."
@@ -51,7 +52,7 @@ def test_polarity_is_per_sentence_and_tone_does_not_saturate() -> None:
     text = (
         "The attack killed dozens and destroyed homes. " * 30
     ) + "Aid arrived and families were relieved."
-    spans = split_sentences(text)
+    spans = split_spans(text)
     sentences = signals.sentences_with_polarity(text, spans, english=True)
     assert sentences[0].polarity < -0.5 and sentences[-1].polarity > 0.3
     tone = signals.tone(signals.WORD.findall(text), sentences, english=True)
@@ -63,7 +64,7 @@ def test_polarity_is_per_sentence_and_tone_does_not_saturate() -> None:
 
 
 def test_non_english_gets_no_tone() -> None:
-    spans = split_sentences(DE)
+    spans = split_spans(DE)
     assert all(s.polarity == 0.0 for s in signals.sentences_with_polarity(DE, spans, english=False))
     assert signals.tone(DE.split(), [], english=False) is None
 
@@ -84,11 +85,11 @@ def test_fingerprint_finds_near_duplicates_and_tells_stories_apart() -> None:
         "Floods in Spain left thousands without power as rivers burst their banks near Valencia."
         * 3
     )
-    fa, fb, fc = (signals.fingerprint(signals.WORD.findall(t)) for t in (a, b, c))
+    fa, fb, fc = (similarity.fingerprint(signals.WORD.findall(t)) for t in (a, b, c))
     assert fa == sorted(fa) and all(0 <= h < 2**32 for h in fa)
-    assert signals.fingerprint(signals.WORD.findall(a)) == fa  # deterministic across calls
-    assert signals.similarity(fa, fb) > 0.5
-    assert signals.similarity(fa, fc) < 0.1
+    assert similarity.fingerprint(signals.WORD.findall(a)) == fa  # deterministic across calls
+    assert similarity.minhash_similarity(fa, fb) > 0.5
+    assert similarity.minhash_similarity(fa, fc) < 0.1
 
 
 def test_windowed_vader_scores_exactly_like_vader() -> None:
@@ -106,7 +107,7 @@ def test_windowed_vader_scores_exactly_like_vader() -> None:
     ]
     fast = signals._vader()
     for text in texts:
-        for a, b in split_sentences(text):
+        for a, b in split_spans(text):
             assert fast.polarity_scores(text[a:b]) == stock.polarity_scores(text[a:b])
             assert fast.compound(text[a:b]) == stock.polarity_scores(text[a:b])["compound"]
 
@@ -146,7 +147,7 @@ def test_batched_vader_scores_each_sentence_like_vader(sentences: list[list[str]
     """`compounds` looks words up for the whole article at once: each sentence must still score
     as VADER scores it alone."""
     text = "\n".join(" ".join(words) for words in sentences)
-    spans = split_sentences(text)
+    spans = split_spans(text)
     want = [_stock_vader().polarity_scores(text[a:b])["compound"] for a, b in spans]
     assert signals._vader().compounds(text, spans) == want
 
@@ -159,7 +160,7 @@ def test_batched_vader_on_the_fixtures() -> None:
     for text in texts:
         if fast.has_emoji(text):
             continue
-        spans = split_sentences(text)
+        spans = split_spans(text)
         assert fast.compounds(text, spans) == [fast.compound(text[a:b]) for a, b in spans]
 
 
@@ -167,7 +168,7 @@ def _assert_like_the_two_scans(text: str) -> list[str]:
     """`words_and_tokens` gives what the word scan and the phrase-token scan give apart."""
     words, lows, tokens = signals.words_and_tokens(text)
     assert words == signals.WORD.findall(text)
-    assert lows == signals.lower_words(words)
+    assert lows == similarity.lower_words(words)
     assert tokens == signals._PHRASE_TOKEN.findall(text.lower())
     return tokens
 
@@ -219,7 +220,7 @@ def _fingerprint_by_the_book(words: list[str], k: int = 64) -> list[int]:
     st.sampled_from([1, 5, 64]),
 )
 def test_fingerprint_is_the_bottom_k_of_the_shingle_hashes(words: list[str], k: int) -> None:
-    assert signals.fingerprint(words, k) == _fingerprint_by_the_book(words, k)
+    assert similarity.fingerprint(words, k) == _fingerprint_by_the_book(words, k)
 
 
 def test_fingerprint_of_long_texts_by_the_book() -> None:
@@ -228,7 +229,7 @@ def test_fingerprint_of_long_texts_by_the_book() -> None:
     texts = [SEED.read_text(encoding="utf-8")] + [load_fixture(p)[0].body for p in fixture_paths()]
     for text in [*texts, " ".join(texts)]:
         words = signals.WORD.findall(text)
-        assert signals.fingerprint(words) == _fingerprint_by_the_book(words)
+        assert similarity.fingerprint(words) == _fingerprint_by_the_book(words)
 
 
 @given(st.text(alphabet="aZq Xb'-\n.,;2_\t’“”—–é…½", max_size=40))

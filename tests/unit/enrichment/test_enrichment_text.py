@@ -7,7 +7,8 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.text.clean import clean, split_sentences
+from services.text.clean import clean
+from services.text.sentences import split_spans
 
 
 def test_html_is_stripped_and_entities_decoded() -> None:
@@ -26,7 +27,7 @@ def test_paragraphs_are_kept_as_single_newlines() -> None:
 
 def test_sentences_respect_abbreviations_and_initials() -> None:
     text = "U.S. President Joe Biden spoke. Mr. Smith met J. Doe on Jan. 5. Then they left!"
-    got = [text[a:b] for a, b in split_sentences(text)]
+    got = [text[a:b] for a, b in split_spans(text)]
     assert got == [
         "U.S. President Joe Biden spoke.",
         "Mr. Smith met J. Doe on Jan. 5.",
@@ -36,7 +37,7 @@ def test_sentences_respect_abbreviations_and_initials() -> None:
 
 def test_line_breaks_end_sentences() -> None:
     text = "Title without a stop\n\nBody sentence one. Body two"
-    assert [text[a:b] for a, b in split_sentences(text)] == [
+    assert [text[a:b] for a, b in split_spans(text)] == [
         "Title without a stop",
         "Body sentence one.",
         "Body two",
@@ -53,7 +54,7 @@ def test_clean_is_idempotent_and_nfc(raw: str) -> None:
 
 @given(st.text(alphabet=st.sampled_from(list("ab AB.!?\n\"'")), max_size=300))
 def test_sentence_spans_are_ordered_disjoint_and_trimmed(text: str) -> None:
-    spans = split_sentences(text)
+    spans = split_spans(text)
     last = 0
     for a, b in spans:
         assert last <= a < b <= len(text)

@@ -19,7 +19,8 @@ from services.common.settings import Settings
 from services.common.topics import RedisKeys, Topics
 from services.enrichment.core import enrich
 from services.ops.asyncapi import ASYNCAPI_FILE, dump
-from services.tagging.core import load_taxonomy, tag
+from services.tagging.core import tag
+from services.text.taxonomy import load_taxonomy
 
 DOC: dict[str, Any] = yaml.safe_load(dump())
 

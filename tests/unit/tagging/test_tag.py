@@ -10,7 +10,8 @@ from schemas import TaggedArticle
 from services.enrichment.core import enrich
 from services.ingest.parse import from_text
 from services.offline.analyze import tagged_from
-from services.tagging.core import load_taxonomy, severity_for, tag
+from services.tagging.core import tag
+from services.text.taxonomy import load_taxonomy, severity_for
 
 SEED = sorted((Path(__file__).parents[3] / "seeds").glob("*.txt"))[0]
 NOW = "2026-11-20T08:00:00Z"

@@ -8,18 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.text.phrases import (
-    Sentences,
-    compile_phrases,
-    find_phrases,
-    fingerprint_of,
-    hamming,
-    phrase_regex,
-    sentence_matches,
-    sentences_of,
-    simhash,
-    split_sentences,
-)
+from services.text.phrases import compile_phrases, find_phrases, phrase_regex, sentence_matches
+from services.text.sentences import Sentences, sentences_of, split_sentences
+from services.text.similarity import fingerprint_of, hamming, simhash
 
 
 @given(st.text(alphabet=st.sampled_from("ab .!?\nU.S"), max_size=200))
