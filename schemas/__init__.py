@@ -17,8 +17,10 @@ from schemas.enriched import (
     Tone,
 )
 from schemas.raw import RawArticle
+from schemas.subscription import Digest, Subscription
 from schemas.tagged import (
     SEVERITIES,
+    SEVERITY_RANK,
     EventMention,
     Evidence,
     ScoreComponent,
@@ -41,9 +43,11 @@ MODELS: dict[str, type[BaseModel]] = {
 __all__ = [
     "MODELS",
     "SEVERITIES",
+    "SEVERITY_RANK",
     "Alert",
     "Casualty",
     "DeadLetter",
+    "Digest",
     "EnrichedArticle",
     "Entity",
     "EventMention",
@@ -58,6 +62,7 @@ __all__ = [
     "Span",
     "StageTimes",
     "StoryTerms",
+    "Subscription",
     "Suppressed",
     "TaggedArticle",
     "TimeMention",

@@ -10,12 +10,12 @@ import faust
 from schemas import Alert, StoryTerms, TaggedArticle
 from services.alerts.core import StoryState, evaluate
 from services.alerts.rules import load_rules
+from services.alerts.trend_terms import trend_records
 from services.common.settings import Settings
 from services.common.topics import Topics
 from services.common.worker import Stage, make_app
-from services.delivery.subscriptions import AlertSink
+from services.delivery.sink import AlertSink
 from services.text.taxonomy import load_taxonomy
-from services.trends.core import trend_records
 
 
 def build(settings: Settings) -> faust.App:

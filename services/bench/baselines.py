@@ -23,17 +23,11 @@ from services.common.settings import Settings
 
 def core(items: Sequence[bytes], settings: Settings) -> dict[str, Any]:
     """Articles/s and CPU ms per article of the pure functions, single-threaded."""
-    from schemas import EnrichedArticle, RawArticle, TaggedArticle
-    from services.alerts.core import StoryState, evaluate
-    from services.alerts.rules import load_rules
-    from services.enrichment.core import enrich, warm_up
+    from services.alerts.core import StoryState
     from services.ingest.parse import from_mapping
-    from services.tagging.core import tag
-    from services.text.taxonomy import load_taxonomy
+    from services.offline.chain import Chain
 
-    rules = load_rules(settings.rules_file)
-    taxonomy = load_taxonomy(settings.taxonomy_file)
-    warm_up()
+    chain = Chain.load(settings)
     raws = [from_mapping(json.loads(i), source="bench") for i in items]
     raw_bytes = [r.model_dump_json().encode() for r in raws]
     out: dict[str, Any] = {"articles": len(raws)}
@@ -49,18 +43,14 @@ def core(items: Sequence[bytes], settings: Settings) -> dict[str, Any]:
         }
 
     def models_only() -> int:
-        state = StoryState()  # each pass sees the articles as new, as the alerts worker would
-        return sum(len(evaluate(tag(enrich(r), taxonomy), rules, state, taxonomy)) for r in raws)
+        chain.state = StoryState()  # each pass sees the articles as new, as the alerts worker would
+        return sum(len(chain.run(r)[1]) for r in raws)
 
     def with_json() -> int:
-        n, state = 0, StoryState()
-        for b in raw_bytes:
-            e = enrich(RawArticle.model_validate_json(b)).model_dump_json()
-            t = tag(EnrichedArticle.model_validate_json(e), taxonomy).model_dump_json()
-            for a in evaluate(TaggedArticle.model_validate_json(t), rules, state, taxonomy):
-                a.model_dump_json()
-                n += 1
-        return n
+        chain.state = StoryState()
+        return sum(
+            len(chain.alerts_bytes(chain.tag_bytes(chain.enrich_bytes(b)))) for b in raw_bytes
+        )
 
     models_only()  # compile regexes, warm caches
     out["models"] = timed(models_only)

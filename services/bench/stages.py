@@ -40,43 +40,36 @@ def _strip_times(obj: Any) -> Any:
 def _forget() -> None:
     """Drop the caches keyed by an article's text: in the pipeline each stage is its own process
     and sees an article once, so a figure must not profit from the previous stage or a repeat."""
-    from services.tagging import core as tagging
-    from services.text import phrases as text
+    import importlib
 
-    for module, name in ((tagging, "_phrase_traps"), (text, "_lower"), (text, "_anchor_positions")):
-        cached = getattr(module, name, None)  # by name: the script also runs on older code
+    for module, name in (
+        ("services.text.traps", "_phrase_traps"),
+        ("services.text.phrases", "_lower"),
+        ("services.text.phrases", "_anchor_positions"),
+    ):
+        try:  # by name: a module or cache that is not there has nothing to forget
+            cached = getattr(importlib.import_module(module), name, None)
+        except ImportError:
+            continue
         if cached is not None:
             cached.cache_clear()
 
 
 def run(raw_items: Iterable[bytes], golden: Any = None) -> dict[str, list[float]]:
-    from schemas import EnrichedArticle, RawArticle, TaggedArticle
-    from services.alerts.core import StoryState, evaluate
-    from services.alerts.rules import load_rules
-    from services.common.settings import Settings
-    from services.enrichment.core import enrich, warm_up
-    from services.tagging.core import tag
-    from services.text.taxonomy import load_taxonomy
+    from services.offline.chain import Chain
 
-    settings = Settings()
-    rules = load_rules(settings.rules_file)
-    taxonomy = load_taxonomy(settings.taxonomy_file)
-    warm_up()
-    state = StoryState()
+    chain = Chain.load()
     cpu: dict[str, list[float]] = {"enrichment": [], "tagging": [], "alerts": [], "total": []}
     for raw in raw_items:
         _forget()
         c0 = time.process_time()
-        e = enrich(RawArticle.model_validate_json(raw)).model_dump_json().encode()
+        e = chain.enrich_bytes(raw)
         c1 = time.process_time()
-        t = tag(EnrichedArticle.model_validate_json(e), taxonomy).model_dump_json().encode()
+        t = chain.tag_bytes(e)
         c2 = time.process_time()
         _forget()
         c2b = time.process_time()
-        alerts = [
-            a.model_dump_json().encode()
-            for a in evaluate(TaggedArticle.model_validate_json(t), rules, state, taxonomy)
-        ]
+        alerts = chain.alerts_bytes(t)
         c3 = time.process_time()
         for name, v in (
             ("enrichment", c1 - c0),

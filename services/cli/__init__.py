@@ -420,9 +420,9 @@ def subscribe(
     count: int | None,
 ) -> None:
     """Print alerts as they arrive (after the missed ones, with --since)."""
+    from schemas import Digest, Subscription
     from services.delivery.follow import follow
     from services.delivery.live import format_alert, format_digest
-    from services.delivery.subscriptions import Digest, Subscription
 
     s = _settings()
     keys = RedisKeys(s.redis_prefix)
@@ -475,7 +475,7 @@ def subscriptions_add(
 ) -> None:
     from pydantic import ValidationError
 
-    from services.delivery.subscriptions import Subscription
+    from schemas import Subscription
 
     s = _settings()
     try:

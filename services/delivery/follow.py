@@ -6,13 +6,13 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from schemas import Alert
+from schemas import Alert, Digest, Subscription
 from services.common.redisconn import client_options, make_redis
 from services.common.settings import Settings
 from services.common.topics import RedisKeys
 from services.delivery.history import read_since
 from services.delivery.live import alerts
-from services.delivery.subscriptions import Digest, Subscription, matches
+from services.delivery.subscriptions import matches
 
 
 async def follow(

@@ -13,11 +13,10 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from schemas import Alert
+from schemas import Alert, Digest
 from services.common.redisconn import TRANSIENT
 from services.common.topics import RedisKeys
 from services.delivery.sink import channels_for
-from services.delivery.subscriptions import Digest
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,10 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from schemas import Alert
+from services.common.redisconn import make_redis
+from services.common.settings import Settings
 from services.common.topics import RedisKeys
+from services.delivery.subscriptions import FanOut
 
 # KEYS: dedupe key, stream. ARGV: ttl, maxlen, payload, id, severity, rule, channels...
 DELIVER_LUA = """
@@ -72,3 +75,26 @@ def _entry_id(result: Any) -> str | None:
     if not result:
         return None
     return result.decode() if isinstance(result, bytes) else str(result)
+
+
+class AlertSink:
+    """Everything a subscriber sees of one alert: the stream and the all-alerts channel once
+    (Lua dedupe), then the filtered and named-subscription channels. Shared by the alerts and
+    trends workers."""
+
+    def __init__(self, settings: Settings) -> None:
+        client = make_redis(settings)
+        keys = RedisKeys(settings.redis_prefix)
+        self.delivery = RedisDelivery(
+            client, keys, ttl_s=settings.alert_dedupe_ttl_s, maxlen=settings.alerts_stream_maxlen
+        )
+        self.fanout = FanOut(client, keys, window_s=settings.digest_window_s)
+
+    async def deliver(self, alert: Alert) -> None:
+        await self.deliver_many([alert])
+
+    async def deliver_many(self, alerts: Sequence[Alert]) -> None:
+        """One round trip for the stream and channels of all; then each first delivery's fan-out."""
+        for alert, entry in zip(alerts, await self.delivery.deliver_many(alerts), strict=True):
+            if entry is not None:  # first delivery only
+                await self.fanout.publish(alert)

@@ -9,46 +9,16 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import redis.asyncio as aioredis
-from pydantic import BaseModel, ConfigDict, Field
 
-from schemas import Alert, Severity
-from schemas.base import utcnow
-from services.common.settings import Settings
+from schemas import SEVERITY_RANK, Alert, Digest, Subscription
 from services.common.topics import RedisKeys
-
-SEVERITY_ORDER: dict[str, int] = {"low": 0, "medium": 1, "high": 2, "critical": 3}
-
-
-class Subscription(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-    min_severity: Severity = "low"
-    rules: list[str] = Field(default_factory=list, description="Rule ids; empty = any rule.")
-    countries: list[str] = Field(default_factory=list, description="ISO codes; empty = any.")
-    rate_limit_per_min: int | None = Field(
-        None, ge=1, description="Beyond this, alerts go to a digest."
-    )
-    webhook_url: str | None = Field(None, description="Also POST matches here (signed).")
-    created_at: datetime = Field(default_factory=utcnow)
-
-
-class Digest(BaseModel):
-    """What a rate-limited subscriber gets instead of the alerts over its limit."""
-
-    type: Literal["digest"] = "digest"
-    subscription: str
-    count: int
-    alerts: list[dict[str, Any]]
-    window_end: datetime = Field(default_factory=utcnow)
 
 
 def matches(sub: Subscription, alert: Alert) -> bool:
-    if SEVERITY_ORDER[alert.severity] < SEVERITY_ORDER[sub.min_severity]:
+    if SEVERITY_RANK[alert.severity] < SEVERITY_RANK[sub.min_severity]:
         return False
     if sub.rules and alert.rule_id not in sub.rules:
         return False
@@ -170,29 +140,3 @@ class FanOut:
             await self.client.publish(self.keys.subscription(sub.name), digest.model_dump_json())
             out.append(digest)
         return out
-
-
-class AlertSink:
-    """Everything a subscriber sees of one alert: the stream and the all-alerts channel once
-    (Lua dedupe), then the filtered and named-subscription channels. Shared by the alerts and
-    trends workers."""
-
-    def __init__(self, settings: Settings) -> None:
-        from services.common.redisconn import make_redis
-        from services.delivery.sink import RedisDelivery
-
-        client = make_redis(settings)
-        keys = RedisKeys(settings.redis_prefix)
-        self.delivery = RedisDelivery(
-            client, keys, ttl_s=settings.alert_dedupe_ttl_s, maxlen=settings.alerts_stream_maxlen
-        )
-        self.fanout = FanOut(client, keys, window_s=settings.digest_window_s)
-
-    async def deliver(self, alert: Alert) -> None:
-        await self.deliver_many([alert])
-
-    async def deliver_many(self, alerts: Sequence[Alert]) -> None:
-        """One round trip for the stream and channels of all; then each first delivery's fan-out."""
-        for alert, entry in zip(alerts, await self.delivery.deliver_many(alerts), strict=True):
-            if entry is not None:  # first delivery only
-                await self.fanout.publish(alert)

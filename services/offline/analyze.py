@@ -13,11 +13,10 @@ from typing import Any, TextIO
 from pydantic import ValidationError
 
 from schemas import Alert, TaggedArticle
-from services.alerts.core import StoryState, evaluate
+from services.alerts.core import StoryState
 from services.alerts.rules import Rule
-from services.enrichment.core import enrich
 from services.ingest.parse import ArticleError, Item, from_mapping, from_text, read_paths
-from services.tagging.core import tag
+from services.offline.chain import Chain
 from services.text.taxonomy import Taxonomy
 
 
@@ -57,7 +56,7 @@ def tagged_from(
 ) -> TaggedArticle:
     """enrich -> tag of one article given as text: for tests, notebooks and the REPL."""
     obj = {"title": title, "body": body, "url": url, "published_at": published}
-    return tag(enrich(from_mapping({k: v for k, v in obj.items() if v is not None})))
+    return Chain(rules=()).tagged(from_mapping({k: v for k, v in obj.items() if v is not None}))
 
 
 @dataclass(frozen=True)
@@ -74,17 +73,17 @@ def run(
     taxonomy: Taxonomy | None = None,
 ) -> Iterator[Result | Item]:
     """Each input in order: a Result, or the Item itself when it could not be read or processed."""
-    st = state if state is not None else StoryState()
+    chain = Chain(rules, taxonomy, state if state is not None else StoryState())
     for item in items:
         if item.article is None:
             yield item
             continue
         try:
-            tagged = tag(enrich(item.article), taxonomy)
+            tagged = chain.tagged(item.article)
         except (ValidationError, ValueError) as exc:
             yield Item(item.path, item.line, None, f"cannot process: {exc}")
             continue
-        yield Result(item, tagged, evaluate(tagged, rules, st, taxonomy))
+        yield Result(item, tagged, chain.evaluate(tagged))
 
 
 def analyze_record(r: Result) -> dict[str, Any]:

@@ -17,12 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from schemas import SEVERITIES, RawArticle
-from services.alerts.core import StoryState, evaluate, rank
+from services.alerts.core import rank
 from services.alerts.rules import Rule, load_rules
 from services.common.settings import CORPORA, PROJECT_ROOT
-from services.enrichment.core import enrich
 from services.ingest.parse import from_mapping
-from services.tagging.core import tag
+from services.offline.chain import Chain
 from services.text.taxonomy import load_taxonomy
 
 LABELLED = PROJECT_ROOT / "tests" / "fixtures" / "labelled" / "articles.jsonl"
@@ -94,7 +93,7 @@ def score(outcomes: Iterable[Outcome]) -> Metrics:
 
 def top_severity(raw: RawArticle, rules: Sequence[Rule]) -> str:
     """The highest alert severity for one article judged alone (fresh story state), or 'none'."""
-    alerts = evaluate(tag(enrich(raw)), rules, StoryState())
+    alerts = Chain(rules).alone(raw)
     return max((a.severity for a in alerts), key=rank, default="none")
 
 
@@ -122,7 +121,7 @@ def actor_target_share(path: Path = LABELLED) -> tuple[int, int, list[str]]:
             continue
         want = (obj.pop("actor"), obj.pop("target", None))
         obj = {k: v for k, v in obj.items() if k not in ("expect", "kind")}
-        t = tag(enrich(from_mapping(obj)))
+        t = Chain(rules=()).tagged(from_mapping(obj))
         pairs = {(e.actor, e.target) for e in t.events if weights[e.type] > 0}
         ok = want in pairs if want[1] else any(a == want[0] for a, _ in pairs)
         total += 1

@@ -13,14 +13,13 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from schemas import MODELS
+from schemas import MODELS, SEVERITIES, Digest
 from services.common.settings import PROJECT_ROOT, Settings
 from services.common.topics import RedisKeys, Topics
-from services.delivery.subscriptions import Digest
 from services.ops.admin import topic_specs
 
 ASYNCAPI_FILE = PROJECT_ROOT / "schemas" / "asyncapi.yaml"
-SEVERITIES = ["low", "medium", "high", "critical"]
+
 
 # channel id -> (Topics attribute, message, payload schema, producer, consumers)
 KAFKA_CHANNELS: dict[str, tuple[str, str, str, str, list[str]]] = {
@@ -140,7 +139,7 @@ def render() -> dict[str, Any]:
         "redisAlertsBySeverity": (
             keys.severity("{severity}"),
             "Alerts of one severity.",
-            {"severity": {"enum": SEVERITIES, "description": "Alert severity."}},
+            {"severity": {"enum": list(SEVERITIES), "description": "Alert severity."}},
         ),
         "redisAlertsByRule": (
             keys.rule("{ruleId}"),
@@ -243,7 +242,7 @@ def render() -> dict[str, Any]:
         "required": ["id", "severity", "rule", "alert"],
         "properties": {
             "id": {"type": "string"},
-            "severity": {"type": "string", "enum": SEVERITIES},
+            "severity": {"type": "string", "enum": list(SEVERITIES)},
             "rule": {"type": "string"},
             "alert": {"type": "string", "contentMediaType": "application/json"},
         },

@@ -1,8 +1,8 @@
 """Trends, the pure part: which terms an article counts for, its window, when a count is a spike,
 the alert.
 
-The alerts stage sends `trend_records` (one `StoryTerms` per story-opening article); the trends
-worker (services/trends/worker.py) counts its terms per tumbling window in Redis
+The alerts stage sends one `StoryTerms` per story-opening article (services/alerts/trend_terms.py);
+the trends worker (services/trends/worker.py) counts its terms per tumbling window in Redis
 (services/trends/counter.py), shared by every replica, and raises an alert for each spike.
 """
 
@@ -12,12 +12,10 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-from schemas import Alert, Match, StoryTerms, TaggedArticle
+from schemas import Alert, Match, StoryTerms
 from schemas.base import utcnow
 from schemas.ids import alert_id
-from services.alerts.core import StoryState, article_time
 from services.common.settings import Settings
 
 TREND_RULE = "trend"
@@ -33,49 +31,6 @@ class TrendConfig:
     @classmethod
     def from_settings(cls, s: Settings) -> TrendConfig:
         return cls(s.trend_window_s, s.trend_baseline_windows, s.trend_factor, s.trend_min_count)
-
-
-def trend_terms(tagged: TaggedArticle) -> list[str]:
-    """What is counted per article: each term once, so one long article cannot make a trend alone."""
-    art = tagged.article
-    terms = {f"topic:{t.id}" for t in tagged.topics}
-    terms |= {f"event:{e}" for e in _event_types(tagged)}
-    terms |= {f"country:{c}" for c in art.countries}
-    terms |= {
-        f"entity:{e.name}" for e in art.entities if e.type in ("person", "organisation", "weapon")
-    }
-    return sorted(terms)
-
-
-def _event_types(tagged: TaggedArticle) -> list[str]:
-    events: Sequence[Any] = getattr(tagged, "events", None) or []
-    out = []
-    for e in events:
-        name = (
-            getattr(e, "type", None)
-            or getattr(e, "event_type", None)
-            or (e if isinstance(e, str) else None)
-        )
-        if name:
-            out.append(str(name))
-    return out
-
-
-def opens_story(tagged: TaggedArticle, stories: StoryState) -> bool:
-    """True for the first article of a story (and a redelivery of it), false for later copies."""
-    now = article_time(tagged)
-    stories.prune(now)
-    story, _ = stories.assign(tagged, now)
-    return story.id == tagged.article.id
-
-
-def trend_records(tagged: TaggedArticle, stories: StoryState) -> list[StoryTerms]:
-    """What the alerts stage sends to the terms topic for one article: its terms if it opened a
-    story, else nothing (trends count stories, not copies)."""
-    if not opens_story(tagged, stories):
-        return []
-    art = tagged.article
-    return [StoryTerms(article_id=art.id, url=art.url, terms=trend_terms(tagged), times=art.times)]
 
 
 def window_of(timestamp_s: float, cfg: TrendConfig) -> int:

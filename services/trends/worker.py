@@ -18,7 +18,7 @@ from services.common.redisconn import make_redis
 from services.common.settings import Settings
 from services.common.topics import RedisKeys, Topics
 from services.common.worker import make_app, retry_until_done, send_acked, send_dead_letter
-from services.delivery.subscriptions import AlertSink
+from services.delivery.sink import AlertSink
 from services.trends.core import TrendConfig, is_spike, trend_alert, window_of
 from services.trends.counter import TrendCounter
 

@@ -9,13 +9,13 @@ import pytest
 import redis.asyncio as aioredis
 from click.testing import CliRunner
 
-from schemas import Alert
+from schemas import Alert, Digest, Subscription
 from services.cli import main
 from services.common.settings import Settings
 from services.common.topics import RedisKeys
 from services.delivery.follow import follow
 from services.delivery.sink import RedisDelivery
-from services.delivery.subscriptions import Digest, FanOut, Subscription, SubscriptionStore
+from services.delivery.subscriptions import FanOut, SubscriptionStore
 from tests.conftest import settings_env
 from tests.factories import make_alert
 

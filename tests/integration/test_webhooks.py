@@ -13,11 +13,11 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from schemas import Alert
+from schemas import Alert, Subscription
 from services.common.settings import Settings
 from services.common.topics import RedisKeys
 from services.delivery.sink import RedisDelivery
-from services.delivery.subscriptions import Subscription, SubscriptionStore
+from services.delivery.subscriptions import SubscriptionStore
 from services.delivery.webhooks import (
     ID_HEADER,
     SIGNATURE_HEADER,

@@ -3,10 +3,10 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from schemas import Alert
+from schemas import Alert, Digest, Subscription
 from services.delivery.history import stream_start
 from services.delivery.live import parse_message
-from services.delivery.subscriptions import Digest, Subscription, matches
+from services.delivery.subscriptions import matches
 from tests.factories import make_alert
 
 

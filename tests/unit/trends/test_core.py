@@ -2,14 +2,8 @@ from __future__ import annotations
 
 from schemas import EnrichedArticle, Entity, StageTimes, StoryTerms, TaggedArticle, Topic
 from services.alerts.core import StoryState
-from services.trends.core import (
-    TrendConfig,
-    is_spike,
-    trend_alert,
-    trend_records,
-    trend_terms,
-    window_of,
-)
+from services.alerts.trend_terms import trend_records, trend_terms
+from services.trends.core import TrendConfig, is_spike, trend_alert, window_of
 
 CFG = TrendConfig(window_s=3600, baseline_windows=24, factor=3.0, min_count=10)
 
@@ -75,8 +69,8 @@ def test_trend_alert_id_is_per_term_and_window() -> None:
 
 
 def test_only_the_first_article_of_a_story_feeds_trends() -> None:
+    from services.alerts.trend_terms import opens_story
     from services.offline.analyze import tagged_from
-    from services.trends.core import opens_story
 
     body = (
         "Russian forces shelled Kherson on Monday, damaging homes near the river, officials said."
