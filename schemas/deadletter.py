@@ -9,6 +9,29 @@ from pydantic import Field
 
 from schemas.base import Event, utcnow
 
+# Kafka headers of a dead-letter record, and of a record `newswire dlq replay` puts back on its
+# topic: declared here once for the stages, the DLQ tools and the AsyncAPI document.
+H_STAGE = "newswire.stage"
+H_TOPIC = "newswire.original.topic"
+H_PARTITION = "newswire.original.partition"
+H_OFFSET = "newswire.original.offset"
+H_TIMESTAMP = "newswire.original.timestamp"
+H_ERROR_CLASS = "newswire.error.class"
+H_ERROR = "newswire.error.message"
+H_ATTEMPTS = "newswire.attempts"
+H_REPLAYED = "newswire.replayed"
+DEAD_LETTER_HEADERS: dict[str, str] = {
+    H_STAGE: "The stage that could not process the record.",
+    H_TOPIC: "The record's original topic.",
+    H_PARTITION: "Its partition.",
+    H_OFFSET: "Its offset.",
+    H_TIMESTAMP: "Its timestamp (epoch milliseconds), when it had one.",
+    H_ERROR_CLASS: "The exception's class.",
+    H_ERROR: "The exception's message.",
+    H_ATTEMPTS: "How many times a stage has failed on this record (replays included).",
+    H_REPLAYED: "On a replayed record: the dead letter it came from (partition@offset).",
+}
+
 
 class DeadLetter(Event):
     schema_version: Literal[1] = 1

@@ -39,8 +39,6 @@ def build(settings: Settings) -> faust.App:
         app=app,
         settings=settings,
         name="alerts",
-        source=t.tagged,
-        sink=t.alerts,
         compute=compute,
         deliver=deliver,
         side_topics={StoryTerms: t.trend_terms},

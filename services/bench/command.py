@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from services.common.settings import Settings, get_settings
+from services.common.topology import SERVICES
 from services.devstack.stack import LocalStack, StackError, free_port, private_stack
 from services.devstack.supervise import (
-    SERVICES,
     ServiceDied,
     check_alive,
     running_services,

@@ -83,7 +83,7 @@ async def measure(
 
     from services.bench.run import _end_offsets, group_members, read_proc
     from services.common.kafka import make_producer
-    from services.ops.admin import group_id
+    from services.common.topology import group_id
 
     deadline = time.monotonic() + 120
     for hop in range(1, HOPS + 1):

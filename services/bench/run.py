@@ -27,12 +27,12 @@ from schemas.ids import article_id
 from services.bench import stats
 from services.common.settings import Settings
 from services.common.topics import RedisKeys, Topics
-from services.ops.admin import CONSUMES, group_id
+from services.common.topology import WORKERS, group_id, inputs
 
 log = logging.getLogger(__name__)
 TICKS = os.sysconf("SC_CLK_TCK")
 
-STAGES = tuple(CONSUMES)  # the stages with a consumer group: enrichment, tagging, alerts
+STAGES = WORKERS  # the stages with a consumer group
 
 
 @dataclass(frozen=True)
@@ -178,7 +178,7 @@ async def group_lag(
     topics = Topics.from_settings(settings)
     out: dict[str, float] = {}
     for stage in STAGES:
-        group, topic = group_id(settings, stage), getattr(topics, CONSUMES[stage])
+        group, topic = group_id(settings, stage), getattr(topics, inputs(stage)[0])
         ends = await _end_offsets(consumer, topic)
         committed = await admin.list_consumer_group_offsets(group, partitions=list(ends))
         lag = 0

@@ -18,8 +18,9 @@ from services.cli.ops import register as register_ops
 from services.common import logging as nlog
 from services.common.settings import PROJECT_ROOT, Settings, get_settings
 from services.common.topics import RedisKeys, Topics
+from services.common.topology import EXTRA_SERVICES, SERVICES, stage
 from services.devstack.stack import LocalStack, StackError, wait_ready
-from services.devstack.supervise import SERVICES, ServiceDied, check_alive, running_services
+from services.devstack.supervise import ServiceDied, check_alive, running_services
 
 SEVERITIES = ("low", "medium", "high", "critical")
 
@@ -92,7 +93,7 @@ def _create_topics(s: Settings) -> None:
 @main.command()
 def health() -> None:
     """Exit 0 when Kafka answers metadata and Redis answers PING (container health checks)."""
-    from services.devstack.stack import kafka_ready, redis_ready
+    from services.common.probes import kafka_ready, redis_ready
 
     s = _settings()
 
@@ -112,7 +113,7 @@ def topics() -> None:
 
 # ---- services ------------------------------------------------------------------------------
 @main.command("run")
-@click.argument("service", type=click.Choice([*SERVICES, "dashboard", "webhooks"]))
+@click.argument("service", type=click.Choice([*SERVICES, *EXTRA_SERVICES]))
 def run(service: str) -> None:
     """Run one service in the foreground (its own process and consumer group)."""
     s = _settings()
@@ -148,16 +149,11 @@ def run(service: str) -> None:
             print=lambda m: click.echo(m, err=True),
         )
         return
+    import importlib
+
     from services.common.worker import run_worker
 
-    if service == "enrichment":
-        from services.enrichment.worker import build
-    elif service == "tagging":
-        from services.tagging.worker import build
-    elif service == "trends":
-        from services.trends.worker import build
-    else:
-        from services.alerts.worker import build
+    build = importlib.import_module(stage(service).module).build  # the topology names it
     sys.argv = [sys.argv[0]]  # faust's worker reads argv
     run_worker(build(s), loglevel=s.log_level.lower())
 
@@ -557,7 +553,8 @@ def tail(
     from aiokafka import AIOKafkaConsumer
 
     from schemas.base import utcnow
-    from services.ops.tail import Filter, format_record, keep, parse_since, topic_partitions
+    from services.common.kafka import topic_partitions
+    from services.ops.tail import Filter, format_record, keep, parse_since
 
     s = _settings()
     name = getattr(Topics.from_settings(s), topic, topic)

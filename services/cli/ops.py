@@ -12,10 +12,10 @@ import click
 from aiokafka.errors import KafkaError
 from redis.exceptions import RedisError
 
+from services.common.kafka_admin import KafkaAdmin, topic_specs
 from services.common.settings import Settings, get_settings
 from services.common.topics import Topics
-from services.devstack.supervise import SERVICES
-from services.ops.admin import CONSUMES, KafkaAdmin, group_id, inputs, topic_specs
+from services.common.topology import SERVICES, WORKERS, group_id, inputs
 
 T = TypeVar("T")
 
@@ -37,7 +37,7 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
 
 
 def _group(s: Settings, stage_or_group: str) -> str:
-    return group_id(s, stage_or_group) if stage_or_group in CONSUMES else stage_or_group
+    return group_id(s, stage_or_group) if stage_or_group in WORKERS else stage_or_group
 
 
 async def apply_topics(s: Settings) -> list[str]:
@@ -108,9 +108,9 @@ def topics_reset_offsets(
     """Move a stopped consumer group to new offsets (re-process or skip records)."""
     s = get_settings()
     if topic is None:
-        if group not in CONSUMES:
+        if group not in WORKERS:
             raise click.UsageError("--topic is needed for a group that is not a stage")
-        topic = CONSUMES[group]
+        topic = inputs(group)[0]
     name, gid = _topic_name(s, topic), _group(s, group)
     if to == "datetime" and at is None:
         raise click.UsageError("--to datetime needs --datetime")
@@ -153,7 +153,7 @@ def status(as_json: bool) -> None:
             await client.aclose()
         lags: dict[str, int | None] = {}
         async with KafkaAdmin.connect(s) as admin:
-            for stage in CONSUMES:
+            for stage in WORKERS:
                 try:
                     lags[stage] = sum(
                         [

@@ -21,19 +21,20 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.common import metrics
+from services.common.probes import kafka_ready, redis_ready
 from services.common.settings import Settings
-from services.devstack.stack import kafka_ready, redis_ready
+from services.common.topology import BY_NAME
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PORTS = {"enrichment": 9101, "tagging": 9102, "alerts": 9103, "trends": 9104}
 HEARTBEAT_TTL_FACTOR = 3  # a service missing three heartbeats disappears from `newswire status`
 
 
 def metrics_port(service: str, settings: Settings) -> int:
     if settings.metrics_port is not None:
         return settings.metrics_port
-    return DEFAULT_PORTS.get(service, 0)
+    spec = BY_NAME.get(service)
+    return spec.metrics_port if spec is not None else 0
 
 
 def heartbeat_key(prefix: str, service: str, instance: str) -> str:
@@ -192,8 +193,9 @@ class Ops:
 
 def stage_lag(settings: Settings, stage: str) -> Callable[[], Awaitable[None]]:
     """A step that measures the stage's consumer-group lag into the `newswire_consumer_lag` gauge."""
+    from services.common.kafka_admin import KafkaAdmin
     from services.common.topics import Topics
-    from services.ops.admin import KafkaAdmin, group_id, inputs
+    from services.common.topology import group_id, inputs
 
     topics = [getattr(Topics.from_settings(settings), attr) for attr in inputs(stage)]
     group = group_id(settings, stage)

@@ -17,21 +17,20 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from schemas import DeadLetter
+from schemas.deadletter import (
+    H_ATTEMPTS,
+    H_ERROR,
+    H_ERROR_CLASS,
+    H_OFFSET,
+    H_PARTITION,
+    H_STAGE,
+    H_TIMESTAMP,
+    H_TOPIC,
+)
 from services.common.settings import Settings
 from services.common.topics import Topics
 
 log = logging.getLogger(__name__)
-
-# Header names of a dead letter; `dlq replay` adds REPLAYED and carries ATTEMPTS forward.
-H_STAGE = "newswire.stage"
-H_TOPIC = "newswire.original.topic"
-H_PARTITION = "newswire.original.partition"
-H_OFFSET = "newswire.original.offset"
-H_TIMESTAMP = "newswire.original.timestamp"
-H_ERROR_CLASS = "newswire.error.class"
-H_ERROR = "newswire.error.message"
-H_ATTEMPTS = "newswire.attempts"
-H_REPLAYED = "newswire.replayed"
 
 
 def ssl_context(settings: Settings) -> ssl.SSLContext | None:
@@ -172,3 +171,18 @@ def attempts_of(headers: Sequence[tuple[str, bytes]] | None) -> int:
             with contextlib.suppress(ValueError):
                 return int(v)
     return 0
+
+
+async def topic_partitions(consumer: Any, names: list[str]) -> dict[str, list[Any]]:
+    """Partitions of each topic, from fresh cluster metadata (missing topics map to []).
+
+    `consumer.topics()` fetches metadata but does not keep it, so `partitions_for_topic` stays
+    empty for topics the consumer is not assigned; the fetched cluster object is used instead.
+    """
+    from aiokafka import TopicPartition
+
+    cluster = await consumer._client.fetch_all_metadata()
+    return {
+        n: [TopicPartition(n, p) for p in sorted(cluster.partitions_for_topic(n) or ())]
+        for n in names
+    }

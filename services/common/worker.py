@@ -19,10 +19,12 @@ import faust
 
 from services.common import logging as nlog
 from services.common import metrics
+from services.common.faust_patches import guard_stale_fetches
 from services.common.health import attach_to_faust
 from services.common.kafka import attempts_of, dead_letter, dead_letter_headers, ssl_context
 from services.common.settings import Settings
 from services.common.topics import Topics
+from services.common.topology import BY_NAME
 
 log = logging.getLogger(__name__)
 
@@ -91,64 +93,6 @@ def make_app(service: str, settings: Settings) -> faust.App:
     return app
 
 
-def stale_fetched(consumer: Any, records: Mapping[Any, Sequence[Any]]) -> set[Any]:
-    """Partitions whose fetched records lie at or past aiokafka's current position for them.
-
-    aiokafka fetches in the consumer thread and checks its records against the assignment there;
-    faust's main loop gets them later. After a fetch the position is past the last record; if a
-    rebalance replaced the assignment in between (a new `Assignment`, positioned at the committed
-    offset) or faust's `perform_seek` moved it back, the records are from the old position.
-    """
-    client = getattr(getattr(consumer, "_thread", None), "_consumer", None)
-    subscription = client._subscription.subscription if client is not None else None
-    assignment = subscription.assignment if subscription is not None else None
-    stale = set()
-    for tp, recs in records.items():
-        state: Any = assignment.state_value(tp) if assignment is not None else None
-        if state is None or not state.has_valid_position:
-            stale.add(tp)  # no longer assigned, or a new assignment still awaiting its offset
-        elif recs and state.position <= recs[-1].offset:
-            stale.add(tp)  # the position went back: fetched before a seek or a new assignment
-    return stale
-
-
-_guarded = False
-
-
-def guard_stale_fetches() -> None:
-    """Drop fetched records that a rebalance made stale before faust's fetcher sees them.
-
-    aiokafka fetches in the consumer thread; faust's main loop receives the records later and
-    stamps them with the generation current then (faust/transport/consumer.py:739-740 reads
-    `consumer_generation_id` after `_wait_next_records`), so records fetched at the replaced
-    assignment's positions pass as the new generation's. `_drain_messages` (:1208-1223) moves the
-    read offset past them, the re-fetch from the committed offset is then dropped as already read,
-    and `_new_offset` commits past the records never processed: through the gap `_add_gap` opened
-    (:1113-1125), or because its head check (:1139) is skipped while nothing is committed yet.
-    Dropping them is safe: aiokafka reads on from the new assignment's own position.
-    """
-    global _guarded
-    if _guarded:
-        return
-    from faust.transport.consumer import ThreadDelegateConsumer
-
-    original = ThreadDelegateConsumer._getmany
-
-    async def _getmany(self: Any, active_partitions: Any, timeout: float) -> Any:
-        records = await original(self, active_partitions, timeout)
-        stale = stale_fetched(self, records) if records else set()
-        if stale:
-            log.info(
-                "dropping records fetched before a rebalance: %s",
-                {f"{tp.topic}[{tp.partition}]": len(records[tp]) for tp in stale},
-            )
-            records = {tp: recs for tp, recs in records.items() if tp not in stale}
-        return records
-
-    ThreadDelegateConsumer._getmany = _getmany  # type: ignore[method-assign]
-    _guarded = True
-
-
 def _headers(msg: Any) -> list[tuple[str, bytes]]:
     raw = msg.headers or []
     items = raw.items() if isinstance(raw, dict) else raw
@@ -169,20 +113,35 @@ class Stage(Generic[T]):
         app: faust.App,
         settings: Settings,
         name: str,
-        source: str,
-        sink: str,
-        compute: Callable[[bytes], Sequence[T]],
+        compute: Callable[[bytes], Sequence[T]] | None = None,
+        compute_record: Callable[[Any], Sequence[T]] | None = None,
         deliver: Callable[[Sequence[T]], Awaitable[object]] | None = None,
         side_topics: Mapping[type, str] | None = None,
+        source: str | None = None,
+        sink: str | None = None,
+        count_outputs: bool = True,
     ) -> None:
+        """`source` and `sink` default to the stage's main input and output in the topology; a
+        stage whose outputs are only delivered (trends) passes `sink=""`. `compute_record` is
+        `compute` for a stage that needs more of the record than its value (its timestamp)."""
+        if (compute is None) == (compute_record is None):
+            raise ValueError("give one of compute and compute_record")
         self.app = app
         self.name = name
         self.compute = compute
+        self.compute_record = compute_record
         self.deliver = deliver
+        self.count_outputs = count_outputs
         self.send_timeout_s = settings.send_timeout_s
         self.topics = Topics.from_settings(settings)
+        spec = BY_NAME.get(name)
+        if source is None or sink is None:
+            if spec is None:
+                raise ValueError(f"{name!r} is not in the topology: give source and sink")
+            source = source if source is not None else getattr(self.topics, spec.consumes[0])
+            sink = sink if sink is not None else getattr(self.topics, spec.produces[0])
         self.source = app.topic(source)
-        self.sink = app.topic(sink)
+        self.sink = app.topic(sink) if sink else None
         # Outputs of these types go to their own topic (not delivered, not counted as outputs):
         # e.g. the alerts stage's trend terms, so no second agent has to decode its input again.
         self.side = {t: app.topic(name) for t, name in (side_topics or {}).items()}
@@ -235,17 +194,25 @@ class Stage(Generic[T]):
             nlog.new_record(msg.key)
             began = metrics.record_in(self.name)
             try:
-                outputs.extend(self.compute(msg.value))
+                if self.compute_record is not None:
+                    outputs.extend(self.compute_record(msg))
+                else:
+                    assert self.compute is not None
+                    outputs.extend(self.compute(msg.value))
             except Exception as exc:  # permanent: the record itself is bad
                 await self._dead_letter(msg, exc)
                 continue
             started.append(began)
         if outputs:
-            await self._retry(functools.partial(self.send_all, outputs))
             main = [out for out in outputs if type(out) not in self.side]
+            sent = (
+                outputs if self.sink is not None else [o for o in outputs if type(o) in self.side]
+            )
+            if sent:
+                await self._retry(functools.partial(self.send_all, sent))
             if self.deliver is not None and main:  # separate retries: Kafka is not re-sent
                 await self._retry(functools.partial(self._deliver, main))
-            for out in main:
+            for out in main if self.count_outputs else ():
                 metrics.output_written(self.name, out)
         self.processed += len(started)
         for began in started:
@@ -265,6 +232,7 @@ class Stage(Generic[T]):
         for out in outs:
             model: Any = out
             topic = self.side.get(type(out), self.sink)
+            assert topic is not None  # outputs without a sink are only delivered
             key = getattr(model, "partition_key", None) or model.id
             payload = model.model_dump_json().encode()
             futures.append(await topic.send(key=key.encode(), value=payload))

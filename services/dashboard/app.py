@@ -22,6 +22,7 @@ from aiohttp_sse import sse_response
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
+from services.common.kafka import topic_partitions
 from services.common.settings import PROJECT_ROOT, Settings
 from services.common.topics import RedisKeys, Topics
 from services.dashboard.core import (
@@ -31,7 +32,6 @@ from services.dashboard.core import (
     rates,
     stream_event,
 )
-from services.ops.tail import topic_partitions
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"

@@ -9,7 +9,6 @@ import asyncio
 import base64
 import contextlib
 import hashlib
-import logging
 import os
 import shutil
 import signal
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from services.common.probes import kafka_ready, redis_ready
 from services.common.settings import PROJECT_ROOT, Settings
 
 KAFKA_DEPLOY = PROJECT_ROOT / "deploy" / "kafka"
@@ -324,37 +324,6 @@ def private_stack(base: Settings, state: Path, **names: Any) -> Iterator[Setting
     finally:
         local.down()
         shutil.rmtree(state, ignore_errors=True)
-
-
-async def kafka_ready(bootstrap: str) -> bool:
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
-    quiet = logging.getLogger("aiokafka")
-    level = quiet.level
-    quiet.setLevel(logging.CRITICAL)  # connection refused is expected while the broker starts
-    try:
-        await admin.start()
-        await admin.list_topics()
-    except Exception:
-        return False
-    finally:
-        with contextlib.suppress(Exception):
-            await admin.close()
-        quiet.setLevel(level)
-    return True
-
-
-async def redis_ready(url: str) -> bool:
-    import redis.asyncio as aioredis
-
-    client = aioredis.Redis.from_url(url, socket_connect_timeout=1)
-    try:
-        return bool(await client.ping())
-    except Exception:
-        return False
-    finally:
-        await client.aclose()
 
 
 async def wait_ready(settings: Settings, wait_s: float = 120.0) -> None:

@@ -12,8 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from services.common.settings import Settings
-
-SERVICES = ("ingest", "enrichment", "tagging", "alerts", "trends")
+from services.common.topology import SERVICES
 
 
 def service_command(name: str) -> list[str]:

@@ -6,7 +6,6 @@ import faust
 
 from schemas import EnrichedArticle, RawArticle
 from services.common.settings import Settings
-from services.common.topics import Topics
 from services.common.worker import Stage, make_app
 from services.enrichment.core import enrich, warm_up
 
@@ -18,13 +17,10 @@ def compute(value: bytes) -> list[EnrichedArticle]:
 def build(settings: Settings) -> faust.App:
     warm_up()  # build the automaton and load the models at start-up, not on the first article
     app = make_app("enrichment", settings)
-    t = Topics.from_settings(settings)
     Stage(
         app=app,
         settings=settings,
         name="enrichment",
-        source=t.raw,
-        sink=t.enriched,
         compute=compute,
     )
     return app

@@ -14,44 +14,13 @@ import yaml
 from pydantic import BaseModel
 
 from schemas import MODELS, SEVERITIES, Digest
+from schemas.deadletter import DEAD_LETTER_HEADERS
+from services.common.kafka_admin import topic_specs
 from services.common.settings import PROJECT_ROOT, Settings
 from services.common.topics import RedisKeys, Topics
-from services.ops.admin import topic_specs
+from services.common.topology import CHANNELS, consumers, producers
 
 ASYNCAPI_FILE = PROJECT_ROOT / "schemas" / "asyncapi.yaml"
-
-
-# channel id -> (Topics attribute, message, payload schema, producer, consumers)
-KAFKA_CHANNELS: dict[str, tuple[str, str, str, str, list[str]]] = {
-    "articlesRaw": ("raw", "RawArticle", "RawArticle", "ingest", ["enrichment"]),
-    "articlesEnriched": (
-        "enriched",
-        "EnrichedArticle",
-        "EnrichedArticle",
-        "enrichment",
-        ["tagging"],
-    ),
-    "articlesTagged": ("tagged", "TaggedArticle", "TaggedArticle", "tagging", ["alerts"]),
-    "alerts": ("alerts", "Alert", "Alert", "alerts", []),
-    "deadletter": ("deadletter", "DeadLetter", "DeadLetter", "anyStage", []),
-    "trendTerms": ("trend_terms", "StoryTerms", "StoryTerms", "alerts", ["trends"]),
-}
-KEYS = {
-    "RawArticle": "Article id (deterministic from canonical URL, else normalised content).",
-    "EnrichedArticle": "Article id.",
-    "TaggedArticle": "Article id.",
-    "Alert": "Alert id (deterministic from article or story id and rule id).",
-    "DeadLetter": "The original record's key, unchanged.",
-    "StoryTerms": "Article id of the story-opening article.",
-}
-DEAD_LETTER_HEADERS = [
-    "newswire.stage",
-    "newswire.original.topic",
-    "newswire.original.partition",
-    "newswire.original.offset",
-    "newswire.error.class",
-    "newswire.error.message",
-]
 
 
 def _version() -> str:
@@ -84,7 +53,9 @@ def render() -> dict[str, Any]:
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
 
-    for cid, (attr, message, payload, producer, consumers) in KAFKA_CHANNELS.items():
+    for cid, (attr, message, key) in CHANNELS.items():
+        payload = message
+        senders = producers(attr) if attr != "deadletter" else ["anyStage"]
         address = getattr(topics, attr)
         spec = specs[address]
         messages[message] = {
@@ -94,7 +65,7 @@ def render() -> dict[str, Any]:
             "payload": _ref(f"#/components/schemas/{payload}"),
             "bindings": {
                 "kafka": {
-                    "key": {"type": "string", "description": KEYS[message]},
+                    "key": {"type": "string", "description": key},
                     "bindingVersion": "0.5.0",
                 }
             },
@@ -116,12 +87,13 @@ def render() -> dict[str, Any]:
             },
         }
         msg_ref = [_ref(f"#/channels/{cid}/messages/{message}")]
-        operations[f"{producer}Sends{message}"] = {
-            "action": "send",
-            "channel": _ref(f"#/channels/{cid}"),
-            "messages": msg_ref,
-        }
-        for consumer in consumers:
+        for producer in senders:
+            operations[f"{producer}Sends{message}"] = {
+                "action": "send",
+                "channel": _ref(f"#/channels/{cid}"),
+                "messages": msg_ref,
+            }
+        for consumer in consumers(attr):
             operations[f"{consumer}Receives{message}"] = {
                 "action": "receive",
                 "channel": _ref(f"#/channels/{cid}"),
@@ -131,7 +103,9 @@ def render() -> dict[str, Any]:
             }
     messages["DeadLetter"]["headers"] = {
         "type": "object",
-        "properties": {h: {"type": "string"} for h in DEAD_LETTER_HEADERS},
+        "properties": {
+            h: {"type": "string", "description": d} for h, d in DEAD_LETTER_HEADERS.items()
+        },
     }
 
     redis_channels = {

@@ -11,8 +11,8 @@ from typing import Any
 
 import yaml
 
+from services.common.kafka_admin import topic_specs
 from services.common.settings import PROJECT_ROOT, Settings
-from services.ops.admin import topic_specs
 
 K8S = PROJECT_ROOT / "deploy" / "k8s"
 CONFIG_FILE = K8S / "base" / "config.generated.yaml"

@@ -16,7 +16,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import ValidationError
 
 from schemas import DeadLetter
-from services.common.kafka import H_ATTEMPTS, H_REPLAYED, client_kwargs, make_producer
+from schemas.deadletter import H_ATTEMPTS, H_REPLAYED
+from services.common.kafka import client_kwargs, make_producer
 from services.common.settings import Settings
 from services.common.topics import Topics
 

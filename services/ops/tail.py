@@ -74,18 +74,3 @@ def format_record(
     when = datetime.fromtimestamp(timestamp_ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     text = (value or b"").decode("utf-8", "replace")
     return f"{when} {partition}@{offset} key={(key or b'').decode('utf-8', 'replace')} {text[:300]}"
-
-
-async def topic_partitions(consumer: Any, names: list[str]) -> dict[str, list[Any]]:
-    """Partitions of each topic, from fresh cluster metadata (missing topics map to []).
-
-    `consumer.topics()` fetches metadata but does not keep it, so `partitions_for_topic` stays
-    empty for topics the consumer is not assigned; the fetched cluster object is used instead.
-    """
-    from aiokafka import TopicPartition
-
-    cluster = await consumer._client.fetch_all_metadata()
-    return {
-        n: [TopicPartition(n, p) for p in sorted(cluster.partitions_for_topic(n) or ())]
-        for n in names
-    }

@@ -6,7 +6,6 @@ import faust
 
 from schemas import EnrichedArticle, TaggedArticle
 from services.common.settings import Settings
-from services.common.topics import Topics
 from services.common.worker import Stage, make_app
 from services.tagging.core import tag
 from services.text.taxonomy import load_taxonomy
@@ -19,13 +18,10 @@ def build(settings: Settings) -> faust.App:
         return [tag(EnrichedArticle.model_validate_json(value), taxonomy)]
 
     app = make_app("tagging", settings)
-    t = Topics.from_settings(settings)
     Stage(
         app=app,
         settings=settings,
         name="tagging",
-        source=t.enriched,
-        sink=t.tagged,
         compute=compute,
     )
     return app

@@ -24,7 +24,8 @@ from aiohttp import web
 from services.common.kafka import ensure_topics
 from services.common.settings import PROJECT_ROOT, Settings
 from services.common.topics import RedisKeys
-from services.devstack.supervise import SERVICES, check_alive, running_services
+from services.common.topology import SERVICES
+from services.devstack.supervise import check_alive, running_services
 from tests.conftest import free_port, settings_env
 from tests.e2e.cdp import chromium, chromium_path
 

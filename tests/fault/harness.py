@@ -28,14 +28,15 @@ import redis.asyncio as aioredis
 
 from schemas import Alert, RawArticle, StageTimes
 from services.common.kafka import ensure_topics
+from services.common.kafka_admin import KafkaAdmin
 from services.common.settings import PROJECT_ROOT, Settings
 from services.common.topics import RedisKeys, Topics
+from services.common.topology import group_id, inputs
 from services.delivery.live import SubscriptionStats, alerts
 from services.devstack.stack import LocalStack, wait_ready
 from services.devstack.supervise import service_command
 from services.ingest.publisher import Publisher
 from services.ingest.replay import ReplayReport, publish_with_retry
-from services.ops.admin import KafkaAdmin, group_id, inputs
 from services.ops.dlq import Entry, read_all
 from tests.conftest import read_topic, settings_env
 

@@ -28,13 +28,13 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from schemas import RawArticle
 from services.common.health import Readiness, read_heartbeats
 from services.common.kafka import ensure_topics
+from services.common.kafka_admin import KafkaAdmin, topic_specs
 from services.common.redisconn import make_redis
 from services.common.settings import Settings
 from services.common.topics import Topics
 from services.devstack.supervise import stop_all
 from services.ingest.http import make_app
 from services.ingest.publisher import Publisher
-from services.ops.admin import KafkaAdmin, topic_specs
 from tests.conftest import free_port, settings_env
 from tests.e2e.test_pipeline import _wait_until
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from services.common.probes import kafka_ready, redis_ready
 from services.common.settings import Settings
-from services.devstack.stack import LocalStack, StackError, kafka_ready, redis_ready
+from services.devstack.stack import LocalStack, StackError
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
+from services.common.kafka_admin import GroupLag, topic_specs
 from services.common.settings import Settings
-from services.ops.admin import GroupLag, topic_specs
 
 
 def test_production_specs_replicate_three_times_with_two_in_sync() -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import base64
 
 from schemas import DeadLetter
+from schemas.deadletter import H_ATTEMPTS, H_REPLAYED
 from services.common.kafka import (
-    H_ATTEMPTS,
-    H_REPLAYED,
     attempts_of,
     client_kwargs,
     dead_letter,

@@ -6,7 +6,8 @@ import asyncio
 from types import SimpleNamespace
 from typing import Any
 
-from services.common.worker import Stage, stale_fetched
+from services.common.faust_patches import stale_fetched
+from services.common.worker import Stage
 
 
 def _consumer(positions: dict[str, int | None] | None) -> Any:

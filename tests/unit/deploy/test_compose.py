@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from services.common.settings import PROJECT_ROOT
-from services.devstack.supervise import SERVICES
+from services.common.topology import SERVICES
 
 COMPOSE = PROJECT_ROOT / "docker-compose.yml"
 
@@ -61,7 +61,7 @@ def test_docker_compose_config_validates() -> None:
 
 
 def test_worker_health_checks_hit_readiness_on_the_port_the_worker_binds() -> None:
-    from services.common.health import DEFAULT_PORTS
+    from services.common.topology import METRICS_PORTS as DEFAULT_PORTS
 
     doc = yaml.safe_load(COMPOSE.read_text())
     for name in SERVICES:
@@ -87,7 +87,7 @@ def test_dashboard_and_monitoring_are_behind_profiles() -> None:
 
 
 def test_prometheus_scrapes_every_service_where_it_serves_metrics() -> None:
-    from services.common.health import DEFAULT_PORTS
+    from services.common.topology import METRICS_PORTS as DEFAULT_PORTS
 
     config = yaml.safe_load((PROJECT_ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text())
     targets = {

@@ -17,17 +17,16 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from services.common.health import DEFAULT_PORTS
+from services.common.kafka_admin import topic_specs
 from services.common.settings import Settings
 from services.common.topics import Topics
-from services.devstack.supervise import SERVICES
+from services.common.topology import METRICS_PORTS as DEFAULT_PORTS
+from services.common.topology import SERVICES, WORKERS, group_id, inputs
 from services.ops import deploy
-from services.ops.admin import CONSUMES, group_id, inputs, topic_specs
 
 K8S_VERSION = "1.33.0"
 OVERLAYS = ["dev", "prod"]
 CRDS = {"ScaledObject", "Kafka", "KafkaNodePool", "KafkaTopic"}
-WORKERS = tuple(CONSUMES)
 
 
 @cache

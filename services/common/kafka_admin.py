@@ -1,4 +1,6 @@
-"""Topic administration and consumer-group inspection: `newswire topics ...` and `newswire status`.
+"""The Kafka admin client: topic creation and description, consumer-group lag and offsets, used by
+the workers (topics at start-up, the lag gauge) and by the operator commands (`newswire topics`,
+`newswire status`).
 
 Topic specs (partitions, replication, retention, compaction) are data derived from settings, so the
 same numbers feed `topics create`, the AsyncAPI document and the Strimzi KafkaTopic example.
@@ -26,19 +28,6 @@ from services.common.settings import Settings
 from services.common.topics import Topics
 
 DAY_MS = 24 * 3600 * 1000
-# Which stage consumes which topic; a stage's consumer group is faust's app id.
-CONSUMES = {"enrichment": "raw", "tagging": "enriched", "alerts": "tagged", "trends": "trend_terms"}
-
-
-def inputs(stage: str) -> tuple[str, ...]:
-    """The Topics attributes a stage's consumer group reads, its main input first; none for a
-    worker outside the pipeline (the bench's relay)."""
-    return (CONSUMES[stage],) if stage in CONSUMES else ()
-
-
-def group_id(settings: Settings, stage: str) -> str:
-    """faust's app id, which is its consumer group: `<topic_prefix>-<stage>`."""
-    return f"{settings.topic_prefix}-{stage}"
 
 
 @dataclass(frozen=True)
