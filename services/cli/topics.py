@@ -1,39 +1,27 @@
-"""Operator commands: `newswire status` and `newswire topics create|describe|reset-offsets`."""
+"""`newswire topics create|describe|reset-offsets`: the topics and the consumer groups' offsets."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Coroutine
 from datetime import datetime
-from typing import Any, TypeVar
 
 import click
-from aiokafka.errors import KafkaError
-from redis.exceptions import RedisError
 
+from services.cli.shell import _run
 from services.common.kafka_admin import KafkaAdmin, topic_specs
 from services.common.settings import Settings, get_settings
 from services.common.topics import Topics
-from services.common.topology import SERVICES, WORKERS, group_id, inputs
+from services.common.topology import WORKERS, group_id, inputs
 
-T = TypeVar("T")
+
+@click.group()
+def topics() -> None:
+    """Kafka topic administration."""
 
 
 def _topic_name(s: Settings, topic: str) -> str:
     """`raw`, `enriched`, ... or a full topic name."""
     return str(getattr(Topics.from_settings(s), topic, topic))
-
-
-def _run(coro: Coroutine[Any, Any, T]) -> T:
-    """Run an admin coroutine; an unreachable Kafka or Redis is a one-line error, not a traceback."""
-    try:
-        return asyncio.run(coro)
-    except (KafkaError, RedisError, OSError) as exc:
-        s = get_settings()
-        raise click.ClickException(
-            f"{type(exc).__name__}: {exc} (Kafka {s.bootstrap}, Redis {s.redis})"
-        ) from exc
 
 
 def _group(s: Settings, stage_or_group: str) -> str:
@@ -45,7 +33,7 @@ async def apply_topics(s: Settings) -> list[str]:
         return await admin.apply(topic_specs(s))
 
 
-@click.command("create")
+@topics.command("create")
 def topics_create() -> None:
     """Create the topics, or bring them to the spec: partitions, replication, retention, compaction."""
     s = get_settings()
@@ -57,7 +45,7 @@ def topics_create() -> None:
     )
 
 
-@click.command("describe")
+@topics.command("describe")
 @click.argument("topics", nargs=-1)
 @click.option("--json", "as_json", is_flag=True)
 def topics_describe(topics: tuple[str, ...], as_json: bool) -> None:
@@ -96,7 +84,7 @@ def topics_describe(topics: tuple[str, ...], as_json: bool) -> None:
         )
 
 
-@click.command("reset-offsets")
+@topics.command("reset-offsets")
 @click.option("--group", "group", required=True, help="A stage (enrichment, ...) or a group id.")
 @click.option("--topic", default=None, help="Default: the stage's input topic.")
 @click.option("--to", "to", type=click.Choice(["earliest", "latest", "datetime"]), required=True)
@@ -132,60 +120,3 @@ def topics_reset_offsets(
 
     _run(go())
     click.echo("offsets committed" if execute else "dry run: add --execute to commit")
-
-
-@click.command("status")
-@click.option("--json", "as_json", is_flag=True)
-def status(as_json: bool) -> None:
-    """Every service: replicas reporting, records processed, dead letters, consumer lag, last error."""
-    from services.common.health import read_heartbeats
-    from services.common.redisconn import make_redis
-    from services.ops.status import format_status, status_rows
-
-    s = get_settings()
-    topics = Topics.from_settings(s)
-
-    async def go() -> list[dict[str, object]]:
-        client = make_redis(s, max_connections=2)
-        try:
-            beats = await read_heartbeats(client, s.redis_prefix)
-        finally:
-            await client.aclose()
-        lags: dict[str, int | None] = {}
-        async with KafkaAdmin.connect(s) as admin:
-            for stage in WORKERS:
-                try:
-                    lags[stage] = sum(
-                        [
-                            (await admin.lag(group_id(s, stage), getattr(topics, attr))).total
-                            for attr in inputs(stage)
-                        ]
-                    )
-                except LookupError:
-                    lags[stage] = None
-        return status_rows(SERVICES, beats, lags)
-
-    rows = _run(go())
-    click.echo(json.dumps(rows, indent=2) if as_json else format_status(rows))
-
-
-@click.group("deploy")
-def deploy() -> None:
-    """Deployment files derived from the repository."""
-
-
-@deploy.command("render")
-def deploy_render() -> None:
-    """Write the k8s config ConfigMaps (rules, taxonomy, gazetteer) and the Strimzi KafkaTopics."""
-    from services.ops.deploy import write
-
-    for p in write():
-        click.echo(str(p))
-
-
-def register(main: click.Group, topics: click.Group) -> None:
-    """Hook for services/cli/."""
-    main.add_command(status)
-    main.add_command(deploy)
-    for cmd in (topics_create, topics_describe, topics_reset_offsets):
-        topics.add_command(cmd)
