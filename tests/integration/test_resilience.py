@@ -14,9 +14,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from click.testing import CliRunner
 
 from schemas import Alert, StageTimes
+from schemas.deadletter import H_REPLAYED
 from services.cli import main
 from services.common.kafka import (
-    H_REPLAYED,
     dead_letter,
     dead_letter_headers,
     ensure_topics,
