@@ -5,7 +5,7 @@ UV_VERSION ?= 0.13.9
 PYTHON ?= python3
 UV := $(PYTHON) -m uv
 
-.PHONY: setup demo test fault lint check format stack-up stack-down clean
+.PHONY: setup demo test unit fault lint check format stack-up stack-down clean
 
 setup:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
@@ -37,6 +37,10 @@ lint: setup
 # The whole suite, the fault tier at 300 articles per scenario included (docs/faults.md).
 test: lint
 	$(UV) run pytest -q -p no:cacheprovider
+
+# The fast tier: pure functions and fakes of one function, no broker (about half a minute).
+unit: setup
+	$(UV) run pytest -q -p no:cacheprovider tests/unit
 
 # The fault tier at full size (2,000 articles per scenario); figures go into docs/faults.md.
 fault: setup

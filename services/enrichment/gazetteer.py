@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Literal
 
 import ahocorasick
-from pydantic import TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from schemas import Entity
 from services.enrichment import dates
 from services.text.clean import ascii_fold
+from services.text.datafile import read_located
 
 DATA = Path(__file__).parent / "data"
 
@@ -223,6 +224,25 @@ class _Hit:
     chosen: Target | None = None
 
 
+class NameWords(BaseModel):
+    """services/enrichment/data/name_words.yaml: the word lists of the name rules."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    titles: frozenset[str] = Field(min_length=1)
+    not_surname: frozenset[str] = Field(min_length=1)
+    corporate: frozenset[str] = Field(min_length=1)
+    calendar: frozenset[str] = Field(min_length=1)
+    place_prefix: frozenset[str] = Field(min_length=1)
+
+
+def load_name_words(path: Path = DATA / "name_words.yaml") -> NameWords:
+    return read_located(path).validate(NameWords)
+
+
+NAME_WORDS = load_name_words()
+
+
 _LOCATIVE = re.compile(
     r"(?:\b(?:in|at|near|from|to|of|outside|around|into|towards?|across|via|visit(?:ed|ing)?|"
     r"city of|town of)\s+)$"
@@ -235,100 +255,8 @@ _ORG_TAIL = re.compile(
     r"Financial|Capital|Motors|Steel|Chemicals?|Gas|Electric|Power|Energy|Resources|Petroleum|"
     r"Mines|Mining|Telephone|Railroad|Railway|Southern|Insurance)\b"
 )
-_TITLES = frozenset(
-    [
-        "Mr",
-        "Mr.",
-        "Mrs",
-        "Mrs.",
-        "Ms",
-        "Ms.",
-        "Dr",
-        "Dr.",
-        "Sen.",
-        "Senator",
-        "Rep.",
-        "Gov.",
-        "Governor",
-        "President",
-        "Coach",
-        "Judge",
-        "Justice",
-        "General",
-        "Gen.",
-        "Colonel",
-        "Col.",
-        "Lt.",
-        "Captain",
-        "Capt.",
-        "Sir",
-        "Dame",
-        "Lord",
-        "Lady",
-        "Prince",
-        "Princess",
-        "King",
-        "Queen",
-        "Minister",
-        "Secretary",
-        "Chancellor",
-        "Mayor",
-        "Ambassador",
-    ]
-)
-_NOT_SURNAME = frozenset(
-    [
-        "River",
-        "Valley",
-        "Street",
-        "Avenue",
-        "Road",
-        "City",
-        "State",
-        "County",
-        "Province",
-        "Region",
-        "Sea",
-        "Lake",
-        "Bay",
-        "Airport",
-        "University",
-        "College",
-        "Times",
-        "Post",
-        "Herald",
-        "Journal",
-        "Police",
-        "Army",
-        "Navy",
-        "Government",
-        "Square",
-        "Bridge",
-        "Station",
-        "Park",
-        "Stock",
-        "Exchange",
-        "Times",
-        "Club",
-        "Cup",
-        "Open",
-        "Marathon",
-        "Games",
-        "Agreement",
-        "Accord",
-        "Summit",
-        "Declaration",
-        "Basin",
-        "Gulf",
-        "Strait",
-        "Canal",
-        "Mountains",
-        "Hills",
-        "Island",
-        "Islands",
-        "Peninsula",
-    ]
-)
+_TITLES = NAME_WORDS.titles
+_NOT_SURNAME = NAME_WORDS.not_surname
 # An unknown name right after a title or role is a person: "Mayor Ihor Terekhov".
 # (the look-ahead holds every alternative's first letter: it lets the scan skip other characters)
 _TITLED_NAME = re.compile(
@@ -344,84 +272,9 @@ _TITLE_STARTS = (
     *("Mr", "Mrs", "Ms", "Dr", "Spokes", "spokes", "Leader", "leader", "Chief", "chief"),
     *("Envoy", "envoy", "Adviser", "adviser", "Advisor", "advisor"),
 )
-_CORPORATE = frozenset(
-    [
-        "Corp",
-        "Corp.",
-        "Co",
-        "Co.",
-        "Inc",
-        "Inc.",
-        "Ltd",
-        "Ltd.",
-        "Plc",
-        "PLC",
-        "AG",
-        "SA",
-        "NV",
-        "Group",
-        "Bank",
-        "Holdings",
-        "Holding",
-        "Industries",
-        "International",
-        "Motors",
-        "Electric",
-        "Airlines",
-        "Securities",
-        "Partners",
-        "Fund",
-        "Trust",
-    ]
-)
-_CALENDAR = frozenset(
-    [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-    ]
-)
-_PLACE_PREFIX = frozenset(
-    [
-        "New",
-        "North",
-        "South",
-        "East",
-        "West",
-        "Northern",
-        "Southern",
-        "Eastern",
-        "Western",
-        "Upper",
-        "Lower",
-        "Greater",
-        "Central",
-        "Port",
-        "Fort",
-        "Mount",
-        "San",
-        "Santa",
-        "St.",
-        "Saint",
-        "Lake",
-    ]
-)
+_CORPORATE = NAME_WORDS.corporate
+_CALENDAR = NAME_WORDS.calendar
+_PLACE_PREFIX = NAME_WORDS.place_prefix
 SMALL_CITY = 300_000  # below this, a city between capitalised words is taken as part of a name
 EVIDENCE_CITY = 100_000  # below this, a city does not vouch for its country (it may be a surname)
 _CUE_WORD = re.compile(r"[\w-]+")  # a cue with other characters is never one of the words

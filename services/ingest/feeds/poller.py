@@ -17,6 +17,7 @@ import aiohttp
 from aiohttp import web
 
 from schemas.base import utcnow
+from services.common import metrics
 from services.common.redisconn import make_redis
 from services.common.settings import Settings
 from services.ingest.feeds.core import parse_feed
@@ -114,6 +115,7 @@ class FeedPoller:
             st = after_failure(cfg, st, now, err)
             result = PollResult(cfg.url, "error", error=err)
             log.warning("feed %s: %s (%d in a row)", cfg.url, err, st.consecutive_failures)
+        metrics.feed_fetched(cfg.url, ok=result.status != "error", items=result.new)
         kind = problem(cfg, st, now)
         if kind != st.alarm:
             await self.store.raise_ops(

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from schemas import EnrichedArticle, RawArticle
 from schemas.enriched import TEXT_SEPARATOR
-from services.enrichment import bench
+from services.bench import enrichment as bench
 from services.enrichment.core import enrich
 from services.enrichment.worker import compute
 from tests.unit.enrichment.conftest import SEED

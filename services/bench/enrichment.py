@@ -1,6 +1,6 @@
 """Benchmark of `enrich()`: start-up, median/p99 per article, peak RSS. Not a test; prints figures.
 
-    uv run python -m services.enrichment.bench [PATHS] [--reuters DIR] [--limit N] [--repeat N]
+    uv run python -m services.bench.enrichment [PATHS] [--reuters DIR] [--limit N] [--repeat N]
 
 PATHS are article files or folders as ingest reads them (default: seeds/). The Reuters-21578 replay
 corpus is used from ../shared/corpora/reuters21578-xml when present (it is never copied into the repo).
@@ -87,7 +87,7 @@ def _print(name: str, r: dict[str, float]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m services.enrichment.bench", description=__doc__)
+    ap = argparse.ArgumentParser(prog="python -m services.bench.enrichment", description=__doc__)
     ap.add_argument("paths", nargs="*", type=Path, help="article files/folders (default: seeds/)")
     ap.add_argument("--reuters", type=Path, default=REUTERS, help="Reuters-21578 XML folder")
     ap.add_argument("--limit", type=int, default=0, help="at most N Reuters stories (0: all)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from services.common.topics import RedisKeys
 from services.delivery.live import _Seen, wanted
-from tests.unit.alerts_delivery.test_subscriptions import _alert
+from tests.unit.delivery.test_subscriptions import _alert
 
 KEYS = RedisKeys("nw")
 
