@@ -1,0 +1,1 @@
+"""Offline jobs: training and evaluating the sentence classifier (never imported by a service)."""

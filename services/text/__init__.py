@@ -1,0 +1,1 @@
+"""Text models shared by the services: the learned sentence classifier."""
