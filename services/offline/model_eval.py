@@ -8,8 +8,10 @@ terms plus `VIOLENCE_WORDS`; the figures say what it costs in recall and buys in
 
 from __future__ import annotations
 
+import math
 import re
 import sys
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -148,11 +150,38 @@ def print_report(metrics: dict[str, Any], echo: Callable[[str], None] = print) -
             echo(f"{key}: {metrics[key]}")
 
 
+def cost_per_sentence(
+    model: SentenceModel, texts: Sequence[str], rounds: int = 3
+) -> dict[str, float]:
+    """Milliseconds a sentence for `score` and for `predict` (best of `rounds` passes, so a
+    neighbour's burst on a shared machine does not count), and the mean length in words."""
+    out = {"words": sum(len(t.split()) for t in texts) / max(len(texts), 1)}
+    for name, call in (("score_ms", model.score), ("predict_ms", model.predict)):
+        best = math.inf
+        for _ in range(rounds):
+            started = time.perf_counter()
+            for t in texts:
+                call(t)
+            best = min(best, time.perf_counter() - started)
+        out[name] = 1000 * best / max(len(texts), 1)
+    return out
+
+
 def main(argv: Sequence[str] = sys.argv[1:]) -> None:
-    """Score the shipped model on the dev split of the corpora (default ../shared/corpora)."""
+    """Score the shipped model on the dev split of the corpora (default ../shared/corpora) and
+    time it on those sentences."""
     root = Path(argv[0]) if argv else Path("../shared/corpora")
     dev = [e for e in load_all(root) if e.split == "dev"]
-    print_report({"dev": evaluate(SentenceModel.load(), dev)})
+    started = time.perf_counter()
+    model = SentenceModel.load()
+    load_ms = 1000 * (time.perf_counter() - started)
+    print_report({"dev": evaluate(model, dev)})
+    sample = [e.text for e in dev if e.source not in ("satp", "insightcrime")][:20_000]
+    cost = cost_per_sentence(model, sample)
+    print(
+        f"cost: load {load_ms:.0f} ms; {len(sample)} dev sentences of {cost['words']:.1f} words "
+        f"on average: score {cost['score_ms']:.4f} ms, predict {cost['predict_ms']:.4f} ms each"
+    )
 
 
 if __name__ == "__main__":

@@ -27,6 +27,10 @@ C_GRID = (0.5, 1.0, 2.0, 4.0, 8.0)
 FOLDS = 5
 MAX_TERMS = 60_000  # keeps the gzipped file near 1–2 MB; the weakest terms go first
 MIN_DF = 2
+GROUP_POWER = 0.5  # a (source, label) group weighs size**GROUP_POWER in all
+# CAMEO is the one source of general international news, the pipeline's own kind of text: three
+# times its share lifted its cross-validated recall at 0.7 from 0.64 to 0.73 (training split only).
+SOURCE_BOOST = {"cameo-material-conflict": 3.0, "cameo-coop-neutral": 3.0}
 SEED_FILE = Path(__file__).parent / "data" / "seed_sentences.tsv"
 DEFAULT_CORPORA = Path("../shared/corpora")
 
@@ -42,12 +46,12 @@ def seed_examples(path: Path = SEED_FILE) -> list[Example]:
     return out
 
 
-def sample_weights(examples: Sequence[Example]) -> list[float]:
-    """Each (source, label) group weighs in proportion to the square root of its size, and the
-    two classes weigh the same: 50,000 Reuters sentences must not drown 180 CAMEO positives,
+def sample_weights(examples: Sequence[Example], power: float = GROUP_POWER) -> list[float]:
+    """Each (source, label) group weighs in proportion to the square root of its size (times its
+    `SOURCE_BOOST`), and the two classes weigh the same: 50,000 Reuters sentences must not drown 180 CAMEO positives,
     nor should 180 sentences count as much as 50,000."""
     sizes = Counter((e.source, e.label) for e in examples)
-    group_total = {g: math.sqrt(n) for g, n in sizes.items()}
+    group_total = {g: n**power * SOURCE_BOOST.get(g[0], 1.0) for g, n in sizes.items()}
     class_total: dict[int, float] = defaultdict(float)
     for (_, label), total in group_total.items():
         class_total[label] += total
@@ -223,3 +227,7 @@ def model_train(
     print_report(metrics)
     if json_out is not None:
         json_out.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    model_train()
