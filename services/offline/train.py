@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import random
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -168,7 +167,6 @@ def train(corpora_dir: Path, out_path: Path, seed: int = 0, *, cv: bool = True) 
     Returns the metrics (also stored in the model's metadata): cross-validation on the training
     split and the dev figures of the written model, as the run time loads it.
     """
-    random.seed(seed)
     started = time.monotonic()
     examples = load_all(corpora_dir)
     labelled = [e for e in examples if e.split == "train" and e.label != UNLABELLED]
