@@ -16,7 +16,7 @@ import argparse
 import json
 import re
 import sys
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -154,6 +154,9 @@ class _Article:
     _found: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     _sentence_trap: dict[int, tuple[str, str] | None] = field(default_factory=dict)
     _counts: dict[tuple[int, int], int | None] = field(default_factory=dict)
+    _starts: dict[str, list[int]] = field(default_factory=dict)
+    _verdicts: dict[tuple[int, int, bool], tuple[str, str] | None] = field(default_factory=dict)
+    _sentence_counts: dict[int, int | None] = field(default_factory=dict)
     _countries: dict[int, set[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -175,8 +178,18 @@ class _Article:
         return self.sents[k] if k >= 0 and at < self.sents[k][1] else None
 
     def first_in(self, name: str, sent: tuple[int, int]) -> tuple[int, int] | None:
-        for a, b in self.spans(name):
-            if a >= sent[0] and b <= sent[1]:
+        """The first match of a set inside a sentence: by bisection over the set's starts."""
+        spans = self.spans(name)
+        if not spans:
+            return None
+        starts = self._starts.get(name)
+        if starts is None:
+            starts = self._starts[name] = [a for a, _ in spans]
+        for k in range(bisect_left(starts, sent[0]), len(spans)):
+            a, b = spans[k]
+            if a >= sent[1]:
+                break
+            if b <= sent[1]:
                 return a, b
         return None
 
@@ -218,7 +231,14 @@ class _Article:
         return _TOKEN.findall(s)
 
     def trap(self, start: int, end: int, modal: bool) -> tuple[str, str] | None:
-        """Why the term at [start, end) does not count, or None when it does."""
+        """Why the term at [start, end) does not count, or None when it does (memoised: events,
+        casualties and weapons share terms)."""
+        key = (start, end, modal)
+        if key not in self._verdicts:
+            self._verdicts[key] = self._trap(start, end, modal)
+        return self._verdicts[key]
+
+    def _trap(self, start: int, end: int, modal: bool) -> tuple[str, str] | None:
         for a, b, reason in self.phrase_traps:
             if a < end and start < b:
                 return reason, self.text[a:b]
@@ -262,13 +282,17 @@ class _Article:
 
     def sentence_count(self, sent: tuple[int, int]) -> int | None:
         """The largest count stated in a sentence; 0 when a casualty term has no number."""
+        if sent[0] in self._sentence_counts:
+            return self._sentence_counts[sent[0]]
         counts = [
             self.count_near(x, y, sent)
             for x, y in self.spans("casualties/terms")
             if x >= sent[0] and y <= sent[1]
         ]
         known = [c for c in counts if c is not None]
-        return max(known) if known else (0 if counts else None)
+        found = max(known) if known else (0 if counts else None)
+        self._sentence_counts[sent[0]] = found
+        return found
 
     def countries(self, sent: tuple[int, int]) -> set[str]:
         """The countries named in a sentence (memoised by sentence)."""
