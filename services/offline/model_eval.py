@@ -24,7 +24,7 @@ from services.text.classifier import SentenceModel
 
 THRESHOLDS = (0.5, 0.7, 0.8)
 GATE_THRESHOLD = 0.7
-TAXONOMY = Path(__file__).resolve().parents[1] / "tagging" / "data" / "taxonomy.yaml"
+TAXONOMY = Path(__file__).resolve().parents[1] / "text" / "data" / "taxonomy.yaml"
 # Violence words the taxonomy keeps as event triggers rather than as context words.
 VIOLENCE_WORDS = (
     "attack*", "assault*", "explo*", "blast*", "gunfire", "gunshot*", "shot", "shoot*", "fired",
