@@ -1,6 +1,6 @@
 """`newswire` command line: the imperative shell around the services, one module per command
 group (as faust's `cli/`): stack, run, ingest, subscribe, tail, dlq, topics, status, deploy,
-schemas, rules, demo, bench."""
+schemas, rules, eval, model, demo, bench."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from services.cli import (
     tail,
     topics,
 )
+from services.cli import eval as eval_cli
+from services.cli import model as model_cli
 from services.cli import stack as stack_cli
 from services.cli.shell import _settings
 from services.common import logging as nlog
@@ -46,6 +48,8 @@ for command in (
     schemas.schemas_export,
     rules.rules,
     rules.analyze,
+    eval_cli.eval_command,
+    model_cli.model,
     demo.demo,
     status.status,
     deploy.deploy,

@@ -18,10 +18,44 @@ from services.text.sentences import Sentence, Sentences
 # A phrase is words separated by spaces, matched case-insensitively on word boundaries.
 # `word*` matches any word starting with `word`; `...` matches a gap of up to four words.
 _SEP = r"[^\w.!?;]+"  # between words; callers drop matches that cross sentences
-_GAP = r"(?:" + _SEP + r"\w+(?:[-'’]\w+)*){0,4}?"
+# `...`: up to GAP_WORDS words inside the clause -- real sentences put a subject, a number and an
+# adjective between a verb and its object ("fired three more Iranian-made ballistic missiles")
+GAP_WORDS = 4
+_GAP = r"(?:" + _SEP + r"\w+(?:[-'’]\w+)*){0," + str(GAP_WORDS) + "}?"
+
+
+@lru_cache(maxsize=4096)
+def inflections(lemma: str) -> tuple[str, ...]:
+    """Every form of an English lemma as a noun and a verb ("strike": strikes, struck, striking,
+    stricken), longest first: `~strike` in a phrase stands for all of them. From lemminflect's
+    tables, with its rules for words it does not know."""
+    from lemminflect import getAllInflections, getAllInflectionsOOV
+
+    found = getAllInflections(lemma)
+    if not found:
+        found = {**getAllInflectionsOOV(lemma, "NOUN"), **getAllInflectionsOOV(lemma, "VERB")}
+    forms = {lemma, *(f for fs in found.values() for f in fs)}
+    return tuple(sorted(forms, key=lambda f: (-len(f), f)))
+
+
+def expand(phrase: str) -> list[str]:
+    """A phrase with `~lemma` words as the phrases of every combination of their forms, so the
+    anchors and the regex see plain words (expanded once, when the taxonomy or rules load)."""
+    if "~" not in phrase:
+        return [phrase]
+    out = [""]
+    for w in phrase.split():
+        forms: tuple[str, ...] = (w,)
+        if w.startswith("~") and len(w) > 1:
+            star = w.endswith("*")
+            forms = tuple(f + ("*" if star else "") for f in inflections(w[1:].rstrip("*")))
+        out = [f"{o} {f}".strip() for o in out for f in forms]
+    return out
 
 
 def _word(w: str) -> str:
+    if w.startswith("~") and len(w) > 1:
+        return "(?:" + "|".join(_word(f) for f in expand(w)) + ")"
     if w.endswith("*") and len(w) > 1:
         return re.escape(w[:-1]) + r"[\w'’-]*"
     return re.escape(w)
@@ -56,6 +90,7 @@ _GENERATION = [0]  # bumped when a new phrase set adds anchors, so cached positi
 @lru_cache(maxsize=4096)
 def compile_phrases(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
     """One alternation of all phrases, longest first, so the widest match wins."""
+    phrases = tuple(x for p in phrases for x in expand(p.strip()))
     alts = sorted({phrase_regex(p.strip()) for p in phrases if p.strip()}, key=len, reverse=True)
     if not alts:
         return None
@@ -114,7 +149,7 @@ class Phrases:
 
     @classmethod
     def of(cls, phrases: Iterable[str]) -> Phrases:
-        ps = tuple(str(p).strip() for p in phrases if str(p).strip())
+        ps = tuple(x for p in phrases if str(p).strip() for x in expand(str(p).strip()))
         pattern = compile_phrases(ps)
         if pattern is None:
             raise ValueError(f"empty phrase list {list(phrases)!r}")
