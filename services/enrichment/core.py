@@ -14,6 +14,7 @@ from schemas.enriched import TEXT_SEPARATOR
 from services.enrichment import dates, gazetteer, numbers, signals
 from services.text import similarity
 from services.text.clean import clean
+from services.text.lexicon import LANGUAGES as NATIVE_LANGUAGES
 from services.text.sentences import split_spans
 
 WORDS_PER_MINUTE = 238
@@ -43,6 +44,11 @@ def enrich(raw: RawArticle) -> EnrichedArticle:
     words, lows, tokens = signals.words_and_tokens(text)
     found = gazetteer.scan(text)  # one automaton pass: names, title and date words
     entities = gazetteer.find_entities(text, found=found)
+    if lang in NATIVE_LANGUAGES:  # names in their own script: Київ, كييف, 基辅
+        known = {s.start for e in entities for s in e.spans}
+        entities += [
+            e for e in gazetteer.native_places(text, lang) if e.spans[0].start not in known
+        ]
     published = raw.times.published
     times = dates.time_mentions(text, published, found.dates) if english else []
     taken = [(t.start, t.end) for t in times]

@@ -565,3 +565,46 @@ def _group(
         )
     ]
     return _ENTITIES.validate_python(out)
+
+
+@cache
+def _coordinates() -> dict[tuple[str, str], tuple[str, float, float]]:
+    """(name, country) -> (canonical name, lat, lon) of the cities and countries of the tables."""
+    out: dict[tuple[str, str], tuple[str, float, float]] = {}
+    for row in _rows("countries.csv"):
+        out[(row["code"], row["code"])] = (row["name"], float(row["lat"]), float(row["lon"]))
+    for row in _rows("cities.tsv"):
+        key = (row["name"], row["country"])
+        if key not in out:
+            out[key] = (row["name"], float(row["lat"]), float(row["lon"]))
+    return out
+
+
+def native_places(text: str, language: str) -> list[Entity]:
+    """Places named in a native script or spelling (Київ, كييف, 基辅, Kiew) as place entities with
+    their English canonical name, country and coordinates, for the languages with a native
+    lexicon: the countries, the country channels and the map then work for those articles."""
+    from schemas import Span
+    from services.text.places_i18n import find_places
+
+    coords = _coordinates()
+    grouped: dict[tuple[str, str], list[tuple[int, int, str]]] = defaultdict(list)
+    for p in find_places(text, language):
+        grouped[(p.city or p.country, p.country)].append((p.start, p.end, p.text))
+    out = []
+    for (name, country), found in grouped.items():
+        canon = coords.get((name, country)) or coords.get((country, country))
+        is_country = name == country
+        out.append(
+            Entity(
+                type="place",
+                name=canon[0] if canon and (is_country or canon[0] == name) else name,
+                aliases=sorted({t for _, _, t in found}),
+                mentions=len(found),
+                spans=[Span(start=a, end=b) for a, b, _ in found],
+                country=country,
+                lat=canon[1] if (canon and canon[0] == name) or (is_country and canon) else None,
+                lon=canon[2] if (canon and canon[0] == name) or (is_country and canon) else None,
+            )
+        )
+    return out

@@ -101,7 +101,8 @@ def judge_file(chain: Chain, path: Path) -> list[Judged]:
         labels = {k: obj.pop(k) for k in ("expect", "kind", "actor", "target", "note") if k in obj}
         if "escalation" in obj:  # the multilingual fixtures' form
             esc = obj.pop("escalation")
-            labels["expect"] = (obj.pop("severity", None) or "medium") if esc else "none"
+            sev = obj.pop("severity", None)
+            labels["expect"] = (sev or "medium") if esc else "none"
             labels["kind"] = obj.pop("event", None) or "trap"
         raw = from_mapping(_article_fields(obj))
         got, types, tagged = judge(chain, raw)

@@ -9,21 +9,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from typing import cast
 
 from schemas import (
     EnrichedArticle,
     EventMention,
     Evidence,
     ScoreComponent,
+    Severity,
     StageTimes,
     Suppressed,
     TaggedArticle,
     Topic,
 )
 from schemas.base import utcnow
+from schemas.tagged import TrapReason
+from services.text.i18n import assess
+from services.text.lexicon import LANGUAGES as NATIVE_LANGUAGES
 from services.text.phrases import sentence_matches
 from services.text.sentences import (
     Sentence,
+    Sentences,
     article_text,
     sentence_at,
     sentences_of,
@@ -98,6 +104,8 @@ def _casualty_count(text: str, start: int, end: int, words: dict[str, int]) -> i
 def tag(article: EnrichedArticle, taxonomy: Taxonomy | None = None) -> TaggedArticle:
     tax = taxonomy or load_taxonomy()
     if article.language not in tax.languages:
+        if article.language in NATIVE_LANGUAGES:
+            return _tag_native(article, tax)
         # English vocabulary on other languages finds false friends, not events: flow through, untagged.
         times = StageTimes(**{**article.times.model_dump(), "tagged": utcnow()})
         return TaggedArticle(
@@ -145,6 +153,57 @@ def tag(article: EnrichedArticle, taxonomy: Taxonomy | None = None) -> TaggedArt
         severity=severity_for(score, tax),
         casualties=casualties,
         suppressed=sorted(suppressed.values(), key=lambda s: s.start),
+        fingerprint=fingerprint_of(article),
+    )
+
+
+def _tag_native(article: EnrichedArticle, tax: Taxonomy) -> TaggedArticle:
+    """An article in one of the languages with a native lexicon (services/text/data/lexicons/):
+    the same event types, traps, score parts and severity bounds as English, from the native
+    triggers; evidence sentences stay in the article's language."""
+    text = article_text(article)
+    found = assess(text, article.language, reference_year(article.times))
+    by_id = {e.id: e for e in tax.events}
+    places = _places(article)
+    sentences = Sentences(sentences_of(article, text))
+    events = []
+    for h in found.events:
+        kind = by_id[h.event]
+        sent = sentence_at(sentences, h.start)
+        actor, target = (
+            _actor_target(places, sent, h.start, h.end, text) if sent is not None else (None, None)
+        )
+        events.append(
+            EventMention(
+                type=kind.id,
+                label=kind.label,
+                cameo=kind.cameo,
+                trigger=Evidence(term=h.text, start=h.start, end=h.end),
+                sentence=h.sentence,
+                actor=actor,
+                target=target,
+            )
+        )
+    suppressed = [
+        Suppressed(
+            term=h.text,
+            start=h.start,
+            end=h.end,
+            reason=cast(TrapReason, h.suppressed),
+            cue=h.cue or "",
+        )
+        for h in found.hits
+        if h.suppressed is not None
+    ]
+    times = StageTimes(**{**article.times.model_dump(), "tagged": utcnow()})
+    return TaggedArticle(
+        article=article.model_copy(update={"times": times}),
+        events=events,
+        escalation_score=found.score,
+        score_components=[ScoreComponent(name=n, points=p, detail=d) for n, p, d in found.parts],
+        severity=cast(Severity, found.severity),
+        casualties=found.casualties,
+        suppressed=sorted(suppressed, key=lambda x: x.start),
         fingerprint=fingerprint_of(article),
     )
 

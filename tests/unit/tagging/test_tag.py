@@ -206,7 +206,7 @@ def test_words_near_a_trap_do_not_hide_a_real_attack(body: str) -> None:
     assert violent(tagged_from("News", body, published=NOW))
 
 
-def test_non_english_articles_flow_through_untagged() -> None:
+def test_an_article_in_a_language_with_a_native_lexicon_is_tagged_natively() -> None:
     from schemas import RawArticle
     from services.enrichment.core import enrich
     from services.tagging.core import tag as tag_article
@@ -217,7 +217,26 @@ def test_non_english_articles_flow_through_untagged() -> None:
         "wurden getötet. Die Regierung sprach von einem schweren Angriff auf die Hauptstadt.",
     )
     enriched = enrich(raw)
-    assert enriched.language == "de"
+    assert enriched.language == "de" and "UA" in enriched.countries  # Kiew -> Kyiv, UA
+    tagged = tag_article(enriched)
+    assert "missile-strike" in {e.type for e in tagged.events}
+    assert tagged.events[0].sentence == "Raketenangriff auf Kiew"  # evidence in German
+    assert tagged.casualties == 3 and tagged.severity in ("medium", "high")
+    assert tagged.article.times.tagged is not None
+
+
+def test_an_article_in_a_language_without_a_lexicon_flows_through_untagged() -> None:
+    from schemas import RawArticle
+    from services.enrichment.core import enrich
+    from services.tagging.core import tag as tag_article
+
+    raw = RawArticle(  # type: ignore[call-arg]
+        title="Attacco missilistico su Kiev",
+        body="La Russia ha colpito Kiev con missili e droni durante la notte; tre persone sono "
+        "state uccise. Il governo ha parlato di un grave attacco contro la capitale.",
+    )
+    enriched = enrich(raw)
+    assert enriched.language == "it"
     tagged = tag_article(enriched)
     assert tagged.topics == [] and tagged.events == []
     assert tagged.escalation_score == 0.0
