@@ -222,7 +222,9 @@ def _events(
             if not kept(m, e.modal) or _overlaps(e.exclude, text, m):
                 continue
             sent = sentence_at(ctx.sentences, m.start())
-            if sent is None or (e.requires is not None and not e.requires.search(sent.text)):
+            if sent is None:
+                continue
+            if e.requires is not None and not e.requires.search(_around(ctx.sentences, sent, text)):
                 continue
             actor, target = _actor_target(places, sent, m.start(), m.end(), text)
             # a generic trigger ("struck") with a weapon in its sentence is that weapon's event type
@@ -243,6 +245,15 @@ def _events(
     found = [ev for ev in found if ev.type != "attack" or ev.sentence not in specific]
     unique = {(ev.type, ev.trigger.start): ev for ev in found}
     return sorted(unique.values(), key=lambda ev: ev.trigger.start)
+
+
+def _around(sentences: Sequence[Sentence], sent: Sentence, text: str) -> str:
+    """The sentence with the one before and the one after: who did it is often named next door
+    ("Maoists stormed the camp. They set fire to six trucks.")."""
+    i = sentences.index(sent)
+    lo = sentences[i - 1].start if i > 0 else sent.start
+    hi = sentences[i + 1].end if i + 1 < len(sentences) else sent.end
+    return text[lo:hi]
 
 
 def _overlaps(exclude: Pattern | None, text: str, m: re.Match[str]) -> bool:

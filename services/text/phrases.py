@@ -17,10 +17,10 @@ from services.text.sentences import Sentence, Sentences
 # ---- the phrase language ------------------------------------------------------------------
 # A phrase is words separated by spaces, matched case-insensitively on word boundaries.
 # `word*` matches any word starting with `word`; `...` matches a gap of up to four words.
-_SEP = r"[^\w.!?;]+"  # between words; callers drop matches that cross sentences
+_SEP = r"[^\w.!?;:]+"  # between words; callers drop matches that cross sentences
 # `...`: up to GAP_WORDS words inside the clause -- real sentences put a subject, a number and an
 # adjective between a verb and its object ("fired three more Iranian-made ballistic missiles")
-GAP_WORDS = 4
+GAP_WORDS = 7
 _GAP = r"(?:" + _SEP + r"\w+(?:[-'’]\w+)*){0," + str(GAP_WORDS) + "}?"
 
 

@@ -141,6 +141,9 @@ class TaxonomyFile(_Spec):
     languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1)
     topics: dict[str, TopicSpec] = Field(min_length=1)
     armed_context: Terms | None = Field(None, description="A YAML anchor the events refer to.")
+    contexts: dict[str, Terms] = Field(
+        default_factory=dict, description="Named word lists (YAML anchors) the events refer to."
+    )
     events: dict[str, EventSpec] = Field(min_length=1)
     weapons: dict[str, WeaponSpec]
     casualties: CasualtySpec
