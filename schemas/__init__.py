@@ -27,6 +27,7 @@ from schemas.tagged import (
     Severity,
     Suppressed,
     TaggedArticle,
+    TermWeight,
     Topic,
 )
 from schemas.trend import StoryTerms
@@ -65,6 +66,7 @@ __all__ = [
     "Subscription",
     "Suppressed",
     "TaggedArticle",
+    "TermWeight",
     "TimeMention",
     "Tone",
     "Topic",

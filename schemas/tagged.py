@@ -33,6 +33,15 @@ class Topic(BaseModel):
     evidence: list[Evidence] = Field(default_factory=list)
 
 
+class TermWeight(BaseModel):
+    """A word or word pair of a sentence and how much it moved the classifier's score."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    term: str
+    weight: float
+
+
 class EventMention(BaseModel):
     """One event the text reports, with who did it to whom when the sentence says so."""
 
@@ -45,6 +54,15 @@ class EventMention(BaseModel):
     sentence: str
     actor: str | None = Field(None, description="ISO country code (or entity name) of the actor.")
     target: str | None = Field(None, description="ISO country code (or entity name) of the target.")
+    detector: Literal["rules", "classifier"] = Field(
+        "rules", description="The taxonomy's triggers, or the learned sentence classifier."
+    )
+    probability: float | None = Field(
+        None, ge=0.0, le=1.0, description="The classifier's probability (detector classifier)."
+    )
+    weights: list[TermWeight] = Field(
+        default_factory=list, description="The terms that drove the classifier, strongest first."
+    )
 
 
 class Suppressed(BaseModel):

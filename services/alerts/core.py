@@ -269,6 +269,10 @@ def rule_matches(rule: Rule, doc: _Doc) -> list[Match] | None:
             e
             for e in tagged.events
             if (not s.events or e.type in s.events)
+            and (
+                e.detector == "rules"
+                or (s.classifier and (e.probability or 0) >= s.min_probability)
+            )
             and (not s.actors or e.actor in s.actors)
             and (not s.targets or e.target in s.targets)
         ]

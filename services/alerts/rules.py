@@ -74,6 +74,10 @@ class RuleSpec(BaseModel):
     min_severity: Severity | None = None
     min_casualties: int | None = Field(None, ge=0, description="Largest stated casualty count.")
     traps: bool = True
+    classifier: bool = Field(True, description="Count the classifier's events for `events`.")
+    min_probability: float = Field(
+        0.8, ge=0.0, le=1.0, description="The least classifier probability that counts."
+    )
 
     _phrases = field_validator("any", "all", "none")(_check_phrases)
 

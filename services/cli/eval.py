@@ -22,7 +22,10 @@ from services.common.settings import CORPORA
 @click.option("--corpora", type=click.Path(path_type=Path), default=CORPORA)
 @click.option("--no-real", is_flag=True, help="Only the fixtures written here.")
 @click.option("--misses", is_flag=True, help="List every miss and false alert.")
-def eval_command(part: str, limit: int, corpora: Path, no_real: bool, misses: bool) -> None:
+@click.option("--english", is_flag=True, help="English only (no multilingual fixtures).")
+def eval_command(
+    part: str, limit: int, corpora: Path, no_real: bool, misses: bool, english: bool
+) -> None:
     """Precision, recall and F1 per event type and per language on the labelled fixtures; recall on
     real violent sentences and false alerts on cooperation, sport, business and tech news."""
     from services.offline.chain import Chain
@@ -38,25 +41,25 @@ def eval_command(part: str, limit: int, corpora: Path, no_real: bool, misses: bo
 
     chain = Chain.load()
     types = [e.id for e in chain.taxonomy.events] if chain.taxonomy else []
-    english = []
+    in_english = []
     for path in english_files():
         judged = judge_file(chain, path)
-        english += judged
+        in_english += judged
         m = score(judged)
         click.echo(f"{path.name} ({len(judged)} articles): {m.line()}")
         for line in m.misses if misses else ():
             click.echo(f"    {line}")
-    click.echo(f"English fixtures, all: {score(english).line()}")
+    click.echo(f"English fixtures, all: {score(in_english).line()}")
     click.echo("per event type (English fixtures):")
-    for t, m in by_event_type(english, types).items():
+    for t, m in by_event_type(in_english, types).items():
         click.echo(f"  {t:20} {m.line()}")
-    mixed = confusion(english, types)
+    mixed = confusion(in_english, types)
     if mixed:
         click.echo(
             "confusion (labelled -> found): "
             + ", ".join(f"{a}->{b} {n}" for (a, b), n in mixed.most_common())
         )
-    for split in ("dev", "test"):
+    for split in () if english else ("dev", "test"):
         judged_all = []
         for path in i18n_files(split):
             judged = judge_file(chain, path)

@@ -43,8 +43,11 @@ def detect_language(text: str) -> tuple[str, float]:
     sample = " ".join(text[: LANGUAGE_SAMPLE * 2].split())[:LANGUAGE_SAMPLE]
     if not WORD.search(sample):
         return "und", 0.0
-    if sample.isupper():
-        sample = sample.lower()  # fastText reads all-caps text as Japanese or German
+    upper = sum(c.isupper() for c in sample)
+    if upper and upper >= 0.6 * sum(c.isalpha() for c in sample):
+        sample = (
+            sample.lower()
+        )  # fastText reads all-caps text (wire copy) as Japanese, German, Manx
     best = _detector().detect(sample, model="lite", k=1)
     if not best:
         return "und", 0.0

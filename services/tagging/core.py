@@ -20,10 +20,12 @@ from schemas import (
     StageTimes,
     Suppressed,
     TaggedArticle,
+    TermWeight,
     Topic,
 )
 from schemas.base import utcnow
 from schemas.tagged import TrapReason
+from services.text.classifier import default_model
 from services.text.i18n import assess
 from services.text.lexicon import LANGUAGES as NATIVE_LANGUAGES
 from services.text.phrases import sentence_matches
@@ -139,6 +141,11 @@ def tag(article: EnrichedArticle, taxonomy: Taxonomy | None = None) -> TaggedArt
 
     places = _places(article)
     events = _events(tax, ctx, text, places, kept)
+    if tax.classifier is not None:
+        events = sorted(
+            events + _classified(tax, ctx, text, places, events, suppressed),
+            key=lambda ev: ev.trigger.start,
+        )
     weights = {e.id: e.weight for e in tax.events}
     casualties = _max_casualties(tax, text, sentences, kept, article)
     components = _score(tax, text, sentences, events, weights, kept, casualties)
@@ -245,6 +252,82 @@ def _events(
     found = [ev for ev in found if ev.type != "attack" or ev.sentence not in specific]
     unique = {(ev.type, ev.trigger.start): ev for ev in found}
     return sorted(unique.values(), key=lambda ev: ev.trigger.start)
+
+
+_TERM_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _classified(
+    tax: Taxonomy,
+    ctx: Context,
+    text: str,
+    places: list[tuple[int, int, str]],
+    found: list[EventMention],
+    suppressed: dict[tuple[int, int], Suppressed],
+) -> list[EventMention]:
+    """The second detector: a sentence no trigger explained, that the learned classifier scores
+    at or above the taxonomy's `classifier.min_probability`, is an event of the classifier's type
+    (refined by the sentence's weapon). The traps judge it as they judge a trigger: the sentence's
+    own (historical, figurative, peaceful), and negation and hypotheticals at its strongest term."""
+    spec = tax.classifier
+    assert spec is not None
+    model = default_model()
+    by_id = {e.id: e for e in tax.events}
+    base = by_id[spec.event]
+    explained = {ev.sentence for ev in found}
+    out = []
+    for sent in ctx.sentences:
+        if sent.text in explained or len(sent.text) < 25:
+            continue
+        gate = None
+        if tax.classifier_requires is not None:
+            gate = tax.classifier_requires.search(sent.text)
+            if gate is None:
+                continue
+        if model.score(sent.text) < spec.min_probability:
+            continue
+        pred = model.predict(sent.text)
+        # the traps look where the violence word stands ("do not need to attack")
+        if gate is not None:
+            start, end = sent.start + gate.start(), sent.start + gate.end()
+        else:
+            start, end = _strongest(sent, pred.terms)
+        trap = ctx.sentence_trap(sent) or trap_for(ctx, start, end)
+        if trap is not None:
+            suppressed.setdefault(
+                (start, end),
+                Suppressed(term=text[start:end], start=start, end=end, reason=trap[0], cue=trap[1]),
+            )
+            continue
+        kind = next((by_id[r] for r, pat in base.refine if pat.search(sent.text)), base)
+        actor, target = _actor_target(places, sent, start, end, text)
+        out.append(
+            EventMention(
+                type=kind.id,
+                label=kind.label,
+                cameo=kind.cameo,
+                trigger=Evidence(term=text[start:end], start=start, end=end),
+                sentence=sent.text,
+                actor=actor,
+                target=target,
+                detector="classifier",
+                probability=round(pred.probability, 3),
+                weights=[TermWeight(term=t, weight=w) for t, w in pred.terms],
+            )
+        )
+    return out
+
+
+def _strongest(sent: Sentence, terms: Sequence[tuple[str, float]]) -> tuple[int, int]:
+    """Where in the text the classifier's strongest term that is a word of the sentence stands
+    (a stem "fir*" finds "fired"); the whole sentence when none is."""
+    low = sent.text.lower()
+    for term, _ in terms:
+        for word in _TERM_WORD.findall(term.replace("<num>", "")):
+            at = re.search(r"\b" + re.escape(word) + r"\w*", low)
+            if at is not None:
+                return sent.start + at.start(), sent.start + at.end()
+    return sent.start, sent.end
 
 
 def _around(sentences: Sequence[Sentence], sent: Sentence, text: str) -> str:

@@ -21,7 +21,7 @@ _SEP = r"[^\w.!?;:]+"  # between words; callers drop matches that cross sentence
 # `...`: up to GAP_WORDS words inside the clause -- real sentences put a subject, a number and an
 # adjective between a verb and its object ("fired three more Iranian-made ballistic missiles")
 GAP_WORDS = 7
-_GAP = r"(?:" + _SEP + r"\w+(?:[-'’]\w+)*){0," + str(GAP_WORDS) + "}?"
+_GAP_WORD = re.compile(r"\.\.\.\d*")
 
 
 @lru_cache(maxsize=4096)
@@ -63,18 +63,19 @@ def _word(w: str) -> str:
 
 def phrase_regex(phrase: str) -> str:
     words = phrase.split()
-    if not words or words[0] == "..." or words[-1] == "...":
+    if not words or _GAP_WORD.fullmatch(words[0]) or _GAP_WORD.fullmatch(words[-1]):
         raise ValueError(f"bad phrase {phrase!r}: empty, or starts or ends with '...'")
     parts: list[str] = []
-    gap = False
+    gap: str | None = None
     for w in words:
-        if w == "...":
-            gap = True
+        if _GAP_WORD.fullmatch(w):
+            n = int(w[3:]) if len(w) > 3 else GAP_WORDS  # `...3`: a gap of at most three words
+            gap = r"(?:" + _SEP + r"\w+(?:[-'’]\w+)*){0," + str(n) + "}?"
             continue
         if parts:
-            parts.append(_GAP + _SEP if gap else r"[ \t-]+")
+            parts.append(gap + _SEP if gap is not None else r"[ \t-]+")
         parts.append(_word(w))
-        gap = False
+        gap = None
     return "".join(parts)
 
 

@@ -127,6 +127,15 @@ class PeacefulSpec(_Phrases):
     phrases: Terms = Field(min_length=1)
 
 
+class ClassifierSpec(_Spec):
+    """The learned sentence classifier as a second detector (services/text/classifier.py)."""
+
+    enabled: bool = True
+    min_probability: float = Field(0.8, ge=0.0, le=1.0)
+    event: str = Field("attack", description="Its event type, refined by the sentence's weapon.")
+    requires: Terms | None = Field(None, description="Words one of which the sentence must hold.")
+
+
 class TrapsSpec(_Spec):
     negation: NegationSpec
     hypothetical: HypotheticalSpec
@@ -150,6 +159,7 @@ class TaxonomyFile(_Spec):
     score: ScoreSpec
     severity: SeveritySpec = Field(default_factory=SeveritySpec)
     traps: TrapsSpec
+    classifier: ClassifierSpec = Field(default_factory=ClassifierSpec)
 
 
 def _pattern(terms: list[str]) -> Pattern:
@@ -234,6 +244,8 @@ class Taxonomy:
     thresholds: tuple[tuple[float, Severity], ...]
     traps: Traps
     languages: frozenset[str] = frozenset({"en"})
+    classifier: ClassifierSpec | None = None
+    classifier_requires: Pattern | None = None
 
 
 @lru_cache(maxsize=4)
@@ -249,6 +261,12 @@ def load_taxonomy(path: Path = DATA / "taxonomy.yaml") -> Taxonomy:
         for target in e.refine
         if target not in events
     ]
+    if spec.classifier.event not in events:
+        problems.append(
+            located.problem(
+                ("classifier", "event"), f"unknown event type {spec.classifier.event!r}"
+            )
+        )
     score_events = spec.score.nuclear_language.events
     problems += [
         located.problem(("score", "nuclear_language", "events", k), f"unknown event type {ev!r}")
@@ -300,6 +318,10 @@ def compile_taxonomy(spec: TaxonomyFile) -> Taxonomy:
             peaceful=_pattern(traps.peaceful.phrases),
             peaceful_context=_pattern(traps.peaceful.context),
         ),
+        classifier=spec.classifier if spec.classifier.enabled else None,
+        classifier_requires=_pattern(spec.classifier.requires)
+        if spec.classifier.requires
+        else None,
     )
 
 

@@ -51,7 +51,7 @@ def test_analyze_files_pretty() -> None:
 
 def test_rules_check_ok_and_bad(tmp_path: Path) -> None:
     ok = CliRunner().invoke(main, ["rules", "check", str(RULES)])
-    assert ok.exit_code == 0 and "ok, 11 rule(s)" in ok.stdout
+    assert ok.exit_code == 0 and "ok, 13 rule(s)" in ok.stdout
     bad = tmp_path / "bad.yaml"
     bad.write_text("rules:\n  - id: x\n    description: d\n    severity: huge\n    any: [a]\n")
     res = CliRunner().invoke(main, ["rules", "check", str(bad)])
