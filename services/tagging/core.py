@@ -233,6 +233,8 @@ def _events(
                 continue
             if e.requires is not None and not e.requires.search(_around(ctx.sentences, sent, text)):
                 continue
+            if e.unless is not None and e.unless.search(sent.text):
+                continue
             actor, target = _actor_target(places, sent, m.start(), m.end(), text)
             # a generic trigger ("struck") with a weapon in its sentence is that weapon's event type
             kind = next((by_id[r] for r, p in e.refine if p.search(sent.text)), e)

@@ -63,6 +63,7 @@ class EventSpec(_Phrases):
     refine: dict[str, Terms] = Field(default_factory=dict)
     requires: Terms | None = None
     exclude: Terms | None = None
+    unless: Terms | None = Field(None, description="Words that, in the sentence, cancel the event.")
 
 
 class WeaponSpec(_Phrases):
@@ -184,6 +185,7 @@ class EventDef:
     refine: tuple[tuple[str, Pattern], ...] = ()
     requires: Pattern | None = None
     exclude: Pattern | None = None
+    unless: Pattern | None = None
 
 
 @dataclass(frozen=True)
@@ -294,6 +296,7 @@ def compile_taxonomy(spec: TaxonomyFile) -> Taxonomy:
                 tuple((rid, _pattern(terms)) for rid, terms in e.refine.items()),
                 _pattern(e.requires) if e.requires else None,
                 _pattern(e.exclude) if e.exclude else None,
+                _pattern(e.unless) if e.unless else None,
             )
             for eid, e in spec.events.items()
         ),
