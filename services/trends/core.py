@@ -183,7 +183,7 @@ def trend_severity(stories: Sequence[StoryRef], s: Spike, cfg: TrendConfig) -> S
     does not), one step higher when the count is far above normal: at least twice `factor` times
     the expected count and a p-value a hundred times below `alpha`."""
     ranks = sorted((SEVERITY_RANK[st.severity] for st in stories), reverse=True)
-    rank = ranks[len(ranks) // 3] if ranks else 0
+    rank = ranks[(len(ranks) + 2) // 3 - 1] if ranks else 0
     if s.ratio >= 2 * cfg.factor and s.p_value <= cfg.alpha / 100:
         rank += 1
     return SEVERITIES[min(rank, len(SEVERITIES) - 1)]
