@@ -58,14 +58,48 @@ class Settings(BaseSettings):
         ge=1,
         description="Rate-limit window of subscriptions; digests are flushed once a window.",
     )
-    trend_window_s: float = Field(3600.0, gt=0, description="Trend counting window.")
+    trend_window_s: float = Field(
+        3600.0, gt=0, description="Trend counting window, in event time (docs/trends.md)."
+    )
     trend_baseline_windows: int = Field(
-        24, ge=1, description="Windows that form a term's baseline."
+        24, ge=1, description="Windows before the current one that form a term's baseline."
+    )
+    trend_warmup_windows: int = Field(
+        12,
+        ge=0,
+        description="Baseline windows that must have been observed (a story counted in them) "
+        "before any term can trend.",
     )
     trend_factor: float = Field(
-        3.0, gt=1, description="A trend is this many times the baseline (+1)."
+        2.0, gt=1, description="A trend is at least this many times the expected count."
     )
-    trend_min_count: int = Field(10, ge=1, description="Fewest articles in a window for a trend.")
+    trend_min_count: int = Field(5, ge=1, description="Fewest stories in a window for a trend.")
+    trend_baseline_floor: float = Field(
+        0.5, gt=0, description="Lowest expected stories per window of a term (a new term's)."
+    )
+    trend_alpha: float = Field(
+        1e-4,
+        gt=0,
+        lt=1,
+        description="Largest tail probability of a trend's count under its baseline: the "
+        "expected false-alarm rate per term and window checked.",
+    )
+    trend_lateness_s: float = Field(
+        7200.0,
+        ge=0,
+        description="How far behind the latest event time a story may be and still raise an "
+        "alert about its window (it is counted either way).",
+    )
+    trend_max_future_s: float = Field(
+        900.0,
+        ge=0,
+        description="Publication times later than ingestion plus this are implausible: such "
+        "stories count at their ingestion time.",
+    )
+    trends_file: Path = Field(
+        PROJECT_ROOT / "services" / "trends" / "data" / "trends.yaml",
+        description="What the trends worker counts: event types and term kinds.",
+    )
     http_host: str = Field("127.0.0.1", description="Ingest HTTP bind address.")
     http_port: int = Field(8080, description="Ingest HTTP port.")
     webhook_secret: str | None = Field(

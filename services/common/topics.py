@@ -95,3 +95,23 @@ class RedisKeys:
     def trend_seen(self, window: int) -> str:
         """Articles already counted in a window: a redelivered record is not counted twice."""
         return f"{{{self.prefix}:trends}}:seen:{window}"
+
+    def trend_stories(self, window: int) -> str:
+        """Article id -> what an alert lists of the story (title, url, severity), of one window."""
+        return f"{{{self.prefix}:trends}}:stories:{window}"
+
+    def trend_members(self, window: int, term: str) -> str:
+        """The stories counted for one term in one window."""
+        return f"{{{self.prefix}:trends}}:members:{window}:{term}"
+
+    def trend_alerted(self, window: int) -> str:
+        """Terms that raised their alert in a window, and (`trend_covered`) the stories listed."""
+        return f"{{{self.prefix}:trends}}:alerted:{window}"
+
+    def trend_covered(self, window: int) -> str:
+        return f"{{{self.prefix}:trends}}:covered:{window}"
+
+    @property
+    def trend_watermark(self) -> str:
+        """The latest event time counted (epoch seconds): what the watermark trails."""
+        return f"{{{self.prefix}:trends}}:watermark"

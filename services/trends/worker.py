@@ -23,16 +23,19 @@ from services.common.settings import Settings
 from services.common.topics import RedisKeys, Topics
 from services.common.worker import Stage, make_app, retry_until_done, send_acked
 from services.delivery.sink import AlertSink
-from services.trends.core import TrendConfig, is_spike, trend_alert, window_of
+from services.trends.core import TrendConfig
 from services.trends.counter import TrendCounter
+from services.trends.detector import TrendDetector
+from services.trends.terms import load_trend_terms
 
 
 @dataclass(frozen=True)
 class Counting:
-    """One story's terms and the window they count in."""
+    """One story and when its record arrived (its Kafka timestamp, epoch s): the bound of its
+    event time when ingest did not stamp it."""
 
     story: StoryTerms
-    window: int
+    received_s: float
 
 
 def build(settings: Settings) -> faust.App:
@@ -42,17 +45,19 @@ def build(settings: Settings) -> faust.App:
 
 
 def install_trends(app: faust.App, settings: Settings, sink: AlertSink) -> Stage[Counting]:
-    """Each record's terms counted in Redis; a spike becomes an alert on the alerts topic and in
-    Redis, each step retried until durable; a record that does not parse is a dead letter."""
+    """Each story counted in Redis in its window of event time; a spike becomes an alert on the
+    alerts topic and in Redis, each step retried until durable, and only then recorded as raised;
+    a record that does not parse is a dead letter. The trends file is checked at start-up."""
     cfg = TrendConfig.from_settings(settings)
+    terms = load_trend_terms(settings.trends_file, settings.taxonomy_file)
     topics = Topics.from_settings(settings)
     counter = TrendCounter(make_redis(settings), RedisKeys(settings.redis_prefix), cfg)
+    detector = TrendDetector(counter, cfg, terms)
     alerts_topic = app.topic(topics.alerts, key_serializer="raw", value_serializer="raw")
     timeout = settings.send_timeout_s
-    alerted: dict[str, int] = {}  # term -> the window it last alerted in (ids dedupe the rest)
 
     def compute(msg: Any) -> list[Counting]:
-        return [Counting(StoryTerms.model_validate_json(msg.value), window_of(msg.timestamp, cfg))]
+        return [Counting(StoryTerms.model_validate_json(msg.value), float(msg.timestamp))]
 
     async def emit(alert: Alert) -> None:
         payload = alert.model_dump_json().encode()
@@ -63,13 +68,12 @@ def install_trends(app: faust.App, settings: Settings, sink: AlertSink) -> Stage
 
     async def count(batch: Sequence[Counting]) -> None:
         for c in batch:
-            story, window = c.story, c.window
-            skip = frozenset(t for t in story.terms if alerted.get(t) == window)
-            op = functools.partial(counter.count, story.article_id, window, story.terms, skip)
-            for n in await retry_until_done("trends", op):
-                if is_spike(n.current, n.baseline, cfg):
-                    alerted[n.term] = window
-                    await emit(trend_alert(n.term, n.current, n.baseline, window, cfg, story))
+            observe = functools.partial(detector.observe, c.story, c.received_s)
+            raised = await retry_until_done("trends", observe)
+            for r in raised:
+                await emit(r.alert)
+            if raised:
+                await retry_until_done("trends", functools.partial(detector.done, raised))
 
     return Stage(
         app=app,
