@@ -66,14 +66,22 @@ class Context:
         return None if any(f is None for f in found) else tuple(f for f in found if f is not None)
 
     def sentence_trap(self, sent: Sentence) -> tuple[TrapReason, str] | None:
+        """The traps the sentence sets off as a whole; a headline (the first sentence, terse)
+        also takes the figurative or peaceful setting of the lead sentence after it."""
         if sent.start not in self.sentence_traps:
-            starts = self._sentence_starts
-            if starts is None:
-                found = _sentence_trap(sent.text, self.ref_year, self.traps)
-            else:
-                found = _sentence_trap_at(self.text, sent, self.ref_year, self.traps, starts)
+            found = self._own_trap(sent)
+            if found is None and self.sentences and sent == self.sentences[0]:
+                lead = self._own_trap(self.sentences[1]) if len(self.sentences) > 1 else None
+                if lead is not None and lead[0] in ("metaphor", "peaceful"):
+                    found = lead
             self.sentence_traps[sent.start] = found
         return self.sentence_traps[sent.start]
+
+    def _own_trap(self, sent: Sentence) -> tuple[TrapReason, str] | None:
+        starts = self._sentence_starts
+        if starts is None:
+            return _sentence_trap(sent.text, self.ref_year, self.traps)
+        return _sentence_trap_at(self.text, sent, self.ref_year, self.traps, starts)
 
 
 @lru_cache(maxsize=32)
