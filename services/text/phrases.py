@@ -38,6 +38,9 @@ def inflections(lemma: str) -> tuple[str, ...]:
     return tuple(sorted(forms, key=lambda f: (-len(f), f)))
 
 
+_LEMMA = re.compile(r"[^\W\d_][\w'-]*")
+
+
 def expand(phrase: str) -> list[str]:
     """A phrase with `~lemma` words as the phrases of every combination of their forms, so the
     anchors and the regex see plain words (expanded once, when the taxonomy or rules load)."""
@@ -48,7 +51,10 @@ def expand(phrase: str) -> list[str]:
         forms: tuple[str, ...] = (w,)
         if w.startswith("~") and len(w) > 1:
             star = w.endswith("*")
-            forms = tuple(f + ("*" if star else "") for f in inflections(w[1:].rstrip("*")))
+            lemma = w[1:].rstrip("*")
+            if not _LEMMA.fullmatch(lemma):
+                raise ValueError(f"bad phrase {phrase!r}: {w!r} is not ~ and a word")
+            forms = tuple(f + ("*" if star else "") for f in inflections(lemma))
         out = [f"{o} {f}".strip() for o in out for f in forms]
     return out
 
