@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from services.text.lexicon import LANGUAGES, TAXONOMY, Folded, Lexicon, fold, load
+from services.text.lexicon import LANGUAGES, TAXONOMY, Folded, Lexicon, fold, load, requirements
 from services.text.places_i18n import find_places
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -117,7 +117,9 @@ class _Config:
 
     weights: dict[str, float]
     modal: frozenset[str]
-    requires: frozenset[str]  # events that need an armed-context word in their sentence
+    # by event: the context set (armed_context, contexts/<name>) one of whose words must be in its
+    # sentence or the one before or after it
+    requires: dict[str, str]
     weapons: tuple[tuple[str, float], ...]
     score: dict[str, Any]
     casualty_points: tuple[tuple[int, float], ...]
@@ -132,7 +134,7 @@ def _config() -> _Config:
     return _Config(
         weights={k: float(v["weight"]) for k, v in events.items()},
         modal=frozenset(k for k, v in events.items() if v.get("modal")),
-        requires=frozenset(k for k, v in events.items() if v.get("requires")),
+        requires=requirements(),
         weapons=tuple((k, float(v["weight"])) for k, v in doc["weapons"].items()),
         score=doc["score"],
         casualty_points=tuple((int(a), float(b)) for a, b in doc["score"]["casualties"]),
@@ -176,6 +178,14 @@ class _Article:
     def sentence(self, at: int) -> tuple[int, int] | None:
         k = bisect_right(self.starts, at) - 1
         return self.sents[k] if k >= 0 and at < self.sents[k][1] else None
+
+    def around(self, sent: tuple[int, int]) -> tuple[int, int]:
+        """A sentence with the one before and the one after (who did it is often named next
+        door, as in the English engine)."""
+        k = bisect_left(self.starts, sent[0])
+        lo = self.sents[k - 1][0] if k > 0 else sent[0]
+        hi = self.sents[k + 1][1] if k + 1 < len(self.sents) else sent[1]
+        return lo, hi
 
     def first_in(self, name: str, sent: tuple[int, int]) -> tuple[int, int] | None:
         """The first match of a set inside a sentence: by bisection over the set's starts."""
@@ -399,7 +409,7 @@ def _detect(art: _Article) -> list[Hit]:
                 continue
             if ev.exclude and art.first_in(f"events/{eid}/exclude", sent) is not None:
                 continue
-            if eid in cfg.requires and art.first_in("armed_context", sent) is None:
+            if (need := cfg.requires.get(eid)) and art.first_in(need, art.around(sent)) is None:
                 continue
             # a generic trigger ("ударили") with a weapon in its sentence is that weapon's event
             kind = next(

@@ -11,6 +11,9 @@ text folded by `fold`, plus morphology:
   function words, where a prefix would reach unrelated words);
 - `prefixes:` lists clitics that attach to the front of a word (Arabic و ف ب ل ك ال, Hebrew
   ו ה ב ל מ ש כ): every word may carry up to `max_prefixes` of them;
+- `contexts:` holds the native words of the taxonomy's `contexts:` lists (actors, explosive, naval,
+  state_cyber): an event whose English `requires:` is one of them needs one of these words in its
+  sentence or the one before or after it (`armed_context` for the others);
 - `spaced: false` (Chinese): words are matched without word boundaries and `...` is a gap of up
   to `gap_chars` characters.
 """
@@ -165,6 +168,8 @@ class LexiconModel(_Model):
     sentence_ends: str = ".!?"
     clause: Phrases = []
     armed_context: Phrases = Field(min_length=1)
+    # the taxonomy's other requirement lists (`contexts:` there: actors, explosive, naval, ...)
+    contexts: dict[str, Phrases] = {}
     events: dict[str, EventModel]
     weapons: dict[str, Phrases]
     casualties: CasualtiesModel
@@ -210,6 +215,23 @@ def _taxonomy_ids() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(doc["events"]), frozenset(doc["weapons"])
 
 
+@lru_cache(maxsize=1)
+def requirements() -> dict[str, str]:
+    """By event id, the lexicon set an event's `requires` is in the taxonomy: "armed_context",
+    or "contexts/<name>" for a list of the taxonomy's `contexts:` (the English file writes them
+    as YAML aliases, so the list is recognised by its content)."""
+    doc = yaml.safe_load(TAXONOMY.read_text(encoding="utf-8"))
+    contexts: dict[str, Any] = doc.get("contexts") or {}
+    out: dict[str, str] = {}
+    for eid, ev in doc["events"].items():
+        req = ev.get("requires")
+        if not req:
+            continue
+        name = next((k for k, terms in contexts.items() if terms == req), None)
+        out[eid] = f"contexts/{name}" if name is not None else "armed_context"
+    return out
+
+
 def _structure_errors(model: LexiconModel, path: Path, root: yaml.Node | None) -> list[str]:
     """What pydantic cannot see: the ids must be the taxonomy's, the language the file's name."""
     events, weapons = _taxonomy_ids()
@@ -228,6 +250,12 @@ def _structure_errors(model: LexiconModel, path: Path, root: yaml.Node | None) -
             out.append(f"{path}:{line}: refine to unknown event type {rid!r}")
     for wid in sorted(model.weapons.keys() - weapons):
         out.append(f"{path}:{_line_of(root, ['weapons', wid])}: unknown weapon class {wid!r}")
+    needed = {r.split("/", 1)[1]: e for e, r in requirements().items() if r.startswith("contexts/")}
+    for name in sorted(needed.keys() - model.contexts.keys()):
+        line = _line_of(root, ["contexts"])
+        out.append(f"{path}:{line}: context {name!r} (required by {needed[name]!r}) missing")
+    for name in sorted(model.contexts.keys() - needed.keys()):
+        out.append(f"{path}:{_line_of(root, ['contexts', name])}: unknown context {name!r}")
     return out
 
 
@@ -235,6 +263,8 @@ def _phrase_lists(model: LexiconModel) -> Iterator[tuple[tuple[str | int, ...], 
     """Every phrase list of a file with its location (for errors and for compiling)."""
     yield ("clause",), model.clause
     yield ("armed_context",), model.armed_context
+    for name, terms in model.contexts.items():
+        yield ("contexts", name), terms
     for eid, ev in model.events.items():
         yield ("events", eid, "triggers"), ev.triggers
         yield ("events", eid, "exclude"), ev.exclude

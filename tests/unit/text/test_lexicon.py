@@ -47,6 +47,30 @@ def test_a_bad_file_names_file_and_line(tmp_path: Path) -> None:
     assert "... удар*" in lines[int(phrase.split(":")[1]) - 1]
 
 
+def test_contexts_of_requires_are_checked_with_lines(tmp_path: Path) -> None:
+    text = (LEXICONS / "fr.yaml").read_text(encoding="utf-8")
+    text = text.replace("  naval: [", "  navalish: [", 1)
+    bad = tmp_path / "fr.yaml"
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(LexiconError) as err:
+        parse(bad)
+    lines = text.splitlines()
+    msgs = err.value.messages
+    assert any("context 'naval' (required by 'naval-incident') missing" in m for m in msgs)
+    unknown = next(m for m in msgs if "unknown context 'navalish'" in m)
+    assert lines[int(unknown.split(":")[1]) - 1].startswith("  navalish:")
+
+
+def test_requires_uses_the_taxonomy_context_and_neighbour_sentences() -> None:
+    # a killing needs an armed actor (contexts.actors), here named in the sentence before
+    text = "Des hommes armés ont attaqué le village. Six habitants ont été tués."
+    assert "killing" in {h.event for h in assess(text, "fr", 2026).events}
+    assert "killing" not in {h.event for h in assess("Six habitants ont été tués.", "fr").events}
+    # ordinary ransomware is not a state-linked cyber attack
+    crime = "Des pirates ont bloqué les ordinateurs d'une boulangerie avec un rançongiciel."
+    assert not assess(crime, "fr", 2026).escalation
+
+
 def test_broken_yaml_names_its_line(tmp_path: Path) -> None:
     bad = tmp_path / "de.yaml"
     bad.write_text("language: de\nevents: {a: [x\n", encoding="utf-8")
