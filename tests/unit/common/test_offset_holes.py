@@ -33,7 +33,7 @@ class _Broker:
         self.position: dict[TP, int] = {}
         self.fail_commits = 0  # the next n commits fail
         self.commits: list[dict[TP, int]] = []
-        self.script: list[tuple[dict[TP, list[int]], bool]] = []  # (records, rejoin during fetch)
+        self.script: list[tuple[dict[TP, Any], bool]] = []  # (records, rejoin during fetch)
         self.seeks: list[tuple[TP, int]] = []
 
 
@@ -82,6 +82,10 @@ class _Consumer(Consumer):
         if not self.broker.script:
             return {}
         records, rejoin = self.broker.script.pop(0)
+        for tp, offsets in list(records.items()):
+            if isinstance(offsets, int):  # n records from the position at this fetch
+                start = self.broker.position.get(tp, 0)
+                records[tp] = list(range(start, start + offsets))
         for tp, offsets in records.items():
             if offsets:
                 self.broker.position[tp] = offsets[-1] + 1
@@ -229,8 +233,8 @@ class Pipeline:
 
     async def fetch_next(self, n: int, tp: TP = TP0) -> None:
         """A fetch from the broker's current position (what aiokafka would return next)."""
-        start = self.broker.position.get(tp, 0)
-        await self.fetch({tp: range(start, start + n)})
+        self.broker.script.append(({tp: n}, False))
+        await self._drain()
 
     async def _drain(self) -> None:
         fetcher = SimpleNamespace(_stopped=asyncio.Event())
