@@ -1,4 +1,4 @@
-"""The two rebalance guards of services/common/worker.py, on stand-ins for faust and aiokafka."""
+"""The stale-fetch guard (faust_patches) and the OffsetKeeper's generation and gap rules, on stand-ins."""
 
 from __future__ import annotations
 
