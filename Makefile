@@ -5,7 +5,7 @@ UV_VERSION ?= 0.13.9
 PYTHON ?= python3
 UV := $(PYTHON) -m uv
 
-.PHONY: setup demo test unit fault lint check format stack-up stack-down clean
+.PHONY: setup demo test unit fault chaos lint check format stack-up stack-down clean
 
 setup:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
@@ -47,6 +47,18 @@ fault: setup
 	NEWSWIRE_FAULT_ARTICLES=2000 NEWSWIRE_PROPERTY_EXAMPLES=3000 \
 		$(UV) run pytest -q -p no:cacheprovider -s -m "fault or integration" \
 		tests/fault tests/integration/test_ingest_hostile.py
+
+# The randomized fault campaign (tests/fault/test_chaos.py): CHAOS_RUNS seeded runs of CHAOS_SECONDS
+# each, from CHAOS_SEED (random when empty; every run prints its seed and schedule). A failing
+# seed re-runs the same schedule: make chaos CHAOS_SEED=<seed>. Figures as JSON lines in
+# .newswire/chaos.jsonl.
+CHAOS_SEED ?=
+CHAOS_RUNS ?= 1
+CHAOS_SECONDS ?= 180
+chaos: setup
+	NEWSWIRE_CHAOS_SEED=$(CHAOS_SEED) NEWSWIRE_CHAOS_RUNS=$(CHAOS_RUNS) \
+		NEWSWIRE_CHAOS_SECONDS=$(CHAOS_SECONDS) NEWSWIRE_CHAOS_FIGURES=.newswire/chaos.jsonl \
+		$(UV) run pytest -q -p no:cacheprovider -s tests/fault/test_chaos.py
 
 format: setup
 	$(UV) run ruff format .

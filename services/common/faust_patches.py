@@ -6,6 +6,12 @@ afterwards stamped with the new generation, and faust then commits past records 
 processed (details in its docstring). It can go when faust checks a fetch against the
 assignment it was made for (upstream: faust-streaming/faust `_getmany`, see also #707 on the
 head-of-partition commit check), or when the worker commits its own offsets (issue 15).
+
+`own_offsets`: for an app with an `OffsetKeeper` (services/common/offsets.py), faust's
+`perform_seek` also seeks the pipeline partitions to the keeper's watermarks (a partition with no
+commit to its beginning), faust's fetcher seeks a stalled partition back before it fetches, and
+faust's commit (its timer, shutdown) also commits the watermarks.
+It stays as long as the worker owns its offsets.
 """
 
 from __future__ import annotations
@@ -73,3 +79,53 @@ def guard_stale_fetches() -> None:
 
     ThreadDelegateConsumer._getmany = _getmany  # type: ignore[method-assign]
     _guarded = True
+
+
+_owned = False
+
+
+def own_offsets() -> None:
+    """Route faust's seek-to-committed and its commits through the app's `OffsetKeeper`."""
+    global _owned
+    if _owned:
+        return
+    from faust.transport.consumer import Consumer
+
+    from services.common.offsets import keeper_of
+
+    perform_seek = Consumer.perform_seek
+    force_commit = Consumer.force_commit
+    getmany = Consumer.getmany
+
+    async def _getmany(self: Any, timeout: float) -> Any:
+        keeper = keeper_of(self.app)
+        if keeper is not None and keeper.stalled():  # the previous fetch is all handed over
+            await keeper.reseek(self)
+        async for item in getmany(self, timeout):
+            yield item
+
+    async def _perform_seek(self: Any) -> None:
+        keeper = keeper_of(self.app)
+        if keeper is None:
+            return await perform_seek(self)
+        committed = await self.seek_to_committed()  # as faust's, then ours on top
+        self._read_offset.update(
+            {tp: o if o is not None and o >= 0 else None for tp, o in committed.items()}
+        )
+        self._committed_offset.update(
+            {tp: o or None for tp, o in committed.items() if o is not None}
+        )
+        await keeper.seek(self, committed)
+        return None
+
+    async def _force_commit(self: Any, *args: Any, **kwargs: Any) -> bool:
+        did = bool(await force_commit(self, *args, **kwargs))
+        keeper = keeper_of(self.app)
+        if keeper is not None:
+            did = await keeper.commit(self) or did
+        return did
+
+    Consumer.getmany = _getmany  # type: ignore[method-assign]
+    Consumer.perform_seek = _perform_seek  # type: ignore[method-assign]
+    Consumer.force_commit = _force_commit  # type: ignore[method-assign]
+    _owned = True

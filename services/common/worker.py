@@ -19,9 +19,10 @@ import faust
 
 from services.common import logging as nlog
 from services.common import metrics
-from services.common.faust_patches import guard_stale_fetches
+from services.common.faust_patches import guard_stale_fetches, own_offsets
 from services.common.health import attach_to_faust
 from services.common.kafka import attempts_of, dead_letter, dead_letter_headers, ssl_context
+from services.common.offsets import keeper_for
 from services.common.settings import Settings
 from services.common.topics import Topics
 from services.common.topology import BY_NAME
@@ -104,7 +105,7 @@ class Stage(Generic[T]):
 
     The agent never raises: an exception escaping a faust agent acks (drops) the event. Permanent
     errors (the record) go to the dead-letter topic, transient ones (broker, Redis) are retried
-    until they succeed, and faust only commits an offset after the agent asked for the next event.
+    until they succeed, and an offset is committed only once the record is handled (`_agent`).
     """
 
     def __init__(
@@ -140,7 +141,11 @@ class Stage(Generic[T]):
                 raise ValueError(f"{name!r} is not in the topology: give source and sink")
             source = source if source is not None else getattr(self.topics, spec.consumes[0])
             sink = sink if sink is not None else getattr(self.topics, spec.produces[0])
-        self.source = app.topic(source)
+        own_offsets()
+        self.source = app.topic(
+            source, acks=False
+        )  # the worker commits (services/common/offsets.py)
+        self.offsets = keeper_for(app, source)
         self.sink = app.topic(sink) if sink else None
         # Outputs of these types go to their own topic (not delivered, not counted as outputs):
         # e.g. the alerts stage's trend terms, so no second agent has to decode its input again.
@@ -153,38 +158,24 @@ class Stage(Generic[T]):
         app.agent(self.source, name=f"{settings.topic_prefix}.{name}", concurrency=1)(self._agent)
 
     async def _agent(self, stream: Any) -> None:
-        """With `worker_batch_max` > 1, acks by hand: a batch is what is already buffered (one record
-        when the stream is quiet, up to `batch_max` under load), with one wait for all the broker's
-        acks. An event is acked only after every output of its batch is durable: a crash or a
-        cancellation mid-batch leaves the whole batch uncommitted, to be processed again, and so
-        does a rebalance (`_ack`)."""
-        if self.batch_max <= 1:  # one at a time: faust acks each event when the next is asked for
-            async for event in stream.events():
-                await self.handle([event.message])
-            return
-        stream.enable_acks = False
+        """A batch is what is already buffered (one record when the stream is quiet, up to
+        `worker_batch_max` under load), with one wait for all the broker's acks. faust's acks are
+        off for the source topic: the `OffsetKeeper` takes a record only if it is the next offset
+        of its partition in this generation (a missing one stalls the partition and faust's
+        fetcher seeks it back), and moves the partition's watermark, which is what gets committed, only once the batch's outputs (or dead letters) are durable. A crash, a
+        cancellation or a rebalance mid-batch leaves it uncommitted, to be processed again.
+        `worker_batch_max=1` is the same loop, one record per batch."""
         queue = getattr(stream.channel, "queue", None)
         batch: list[Any] = []
         async for event in stream.events():
-            batch.append(event)
+            if self.offsets.accept(event.message):
+                batch.append(event.message)
             if len(batch) < self.batch_max and queue is not None and not queue.empty():
                 continue  # more is already here: take it into this batch
-            await self.handle([e.message for e in batch])
-            await self._ack(stream, batch)
-            batch.clear()
-
-    async def _ack(self, stream: Any, batch: Sequence[Any]) -> None:
-        """Ack only the events of the current consumer generation, and none while a rebalance is
-        under way (flow stopped) -- what faust's stream applies before it hands out an event. A
-        rebalance pops the partitions' ack state; an older event acked afterwards would land in the
-        new generation's state before `perform_seek` sets the committed offset it is checked
-        against. Unacked, it is read again from the committed offset (processing is idempotent)."""
-        if not self.app.flow_control.is_active():
-            return
-        current = self.app.consumer_generation_id
-        for e in batch:  # stream.ack never awaits: no rebalance step runs in between
-            if e.message.generation_id == current:
-                await stream.ack(e)
+            if batch:
+                await self.handle(batch)
+                self.offsets.handled(batch)
+                batch.clear()
 
     async def handle(self, msgs: Sequence[Any]) -> None:
         """Process records to the end: every output durable, or the record's dead letter durable."""

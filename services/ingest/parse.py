@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
@@ -53,8 +54,19 @@ class Limits:
     max_future: timedelta = timedelta(days=1)
 
 
+def _absolute_http_url(url: str) -> bool:
+    """`http(s)://host...`: the url is the article's identity (its id), so it must be one."""
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # a malformed port raises
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname) and " " not in url
+
+
 def check_article(article: RawArticle, now: datetime, limits: Limits = Limits()) -> RawArticle:
-    """Rejects blank text, control characters, unencodable strings and implausible dates."""
+    """Rejects blank text, control characters, unencodable strings, a url that is not an
+    absolute http(s) URL and implausible dates."""
     fields = {
         "title": article.title,
         "body": article.body,
@@ -75,6 +87,8 @@ def check_article(article: RawArticle, now: datetime, limits: Limits = Limits())
             value.encode("utf-8")
         except UnicodeEncodeError as exc:
             raise ArticleError(f"{name}: not valid Unicode ({exc.reason})") from None
+    if article.url is not None and not _absolute_http_url(article.url):
+        raise ArticleError(f"url: must be an absolute http(s) URL, got {article.url[:80]!r}")
     published = article.times.published
     if published is not None:
         aware = published if published.tzinfo else published.replace(tzinfo=UTC)

@@ -39,6 +39,8 @@ from services.ingest.publisher import Publisher
 from services.ingest.replay import ReplayReport, publish_with_retry
 from services.ops.dlq import Entry, read_all
 from tests.conftest import read_topic, settings_env
+from tests.fault.audit import AuditResult
+from tests.fault.audit import check as check_audit
 
 HERE = Path(__file__).parent
 RULES = HERE / "rules.yaml"
@@ -96,6 +98,8 @@ class Figures:
     dead_letters: int = 0
     topic_extra_copies: int = 0
     publish_retries: int = 0
+    commits_checked: int = 0
+    invariant_violations: int = 0
     seconds: float = 0.0
     notes: dict[str, Any] = field(default_factory=dict)
 
@@ -106,6 +110,7 @@ class Figures:
             f"subscriber_missing={self.subscriber_missing} "
             f"reconnects={self.reconnects} dlq={self.dead_letters} "
             f"topic_extra={self.topic_extra_copies} publish_retries={self.publish_retries} "
+            f"commits_checked={self.commits_checked} violations={self.invariant_violations} "
             f"seconds={self.seconds:.0f} {json.dumps(self.notes) if self.notes else ''}"
         )
 
@@ -192,6 +197,8 @@ class Run:
         env["NEWSWIRE_LOG_LEVEL"] = os.environ.get("NEWSWIRE_FAULT_LOG_LEVEL", "WARNING")
         env["NEWSWIRE_METRICS_PORT"] = "0"  # replicas on one host: any free port
         slug = "".join(c if c.isalnum() else "-" for c in scenario.lower()).strip("-")
+        self.audit_dir = self.s.state_dir / "audit" / f"{slug}-{tag}"
+        env["NEWSWIRE_OFFSET_AUDIT_DIR"] = str(self.audit_dir)  # the commit invariant (audit.py)
         self.workers = Workers(env, self.s.state_dir / "logs" / f"{slug}-{tag}")
         self.fig = Figures(scenario)
         self.articles = articles(tag, n_articles())
@@ -327,6 +334,11 @@ class Run:
         f.dead_letters = len(await self.dead_letters())
         f.topic_extra_copies = await self.alerts_topic_copies() - f.delivered
         f.publish_retries = report.retries
+        audited = check_audit(self.audit_dir) if self.audit_dir.exists() else AuditResult()
+        f.commits_checked = audited.commits
+        f.invariant_violations = len(audited.violations)
+        if audited.violations:
+            f.notes["invariant"] = audited.violations[:10]
         f.seconds = time.monotonic() - start
         f.notes.setdefault("exit_codes_at_end", codes)
         RESULTS.append(f)

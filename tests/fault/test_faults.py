@@ -29,6 +29,9 @@ def assert_nothing_lost_or_doubled(run: Run, dead_letters: int = 0) -> None:
     assert f.duplicated == 0, f.line()
     assert f.subscriber_missing == 0, f.line()  # live or backfilled from the stream
     assert f.dead_letters == dead_letters, f.line()
+    # the commit invariant: no committed offset ever passed an offset not durably handled
+    assert f.invariant_violations == 0, f.line()
+    assert f.commits_checked > 0, f.line()
 
 
 async def _restart_each(run: Run, sig: int) -> None:

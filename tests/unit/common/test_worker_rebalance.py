@@ -1,13 +1,12 @@
-"""The two rebalance guards of services/common/worker.py, on stand-ins for faust and aiokafka."""
+"""The stale-fetch guard (faust_patches) and the OffsetKeeper's generation and gap rules, on stand-ins."""
 
 from __future__ import annotations
 
-import asyncio
 from types import SimpleNamespace
 from typing import Any
 
 from services.common.faust_patches import stale_fetched
-from services.common.worker import Stage
+from services.common.offsets import OffsetKeeper, Watermark
 
 
 def _consumer(positions: dict[str, int | None] | None) -> Any:
@@ -46,37 +45,39 @@ def test_records_of_partitions_no_longer_assigned_or_unpositioned_are_stale() ->
     assert stale_fetched(_consumer(None), recs) == {"a", "b"}
 
 
-class _Stream:
-    def __init__(self) -> None:
-        self.acked: list[int] = []
-
-    async def ack(self, event: Any) -> bool:
-        self.acked.append(event.message.offset)
-        return True
+def _msg(gen: int, offset: int, tp: str = "a") -> Any:
+    return SimpleNamespace(tp=tp, topic=tp, partition=0, offset=offset, generation_id=gen)
 
 
-def _stage(generation: int, flowing: bool) -> Any:
-    stage = object.__new__(Stage)
-    stage.app = SimpleNamespace(
-        consumer_generation_id=generation,
-        flow_control=SimpleNamespace(is_active=lambda: flowing),
-    )
-    return stage
+def _keeper(gen: int, start: int) -> OffsetKeeper:
+    keeper = OffsetKeeper(["a"])
+    keeper.parts["a"] = Watermark(gen, start, start, start)
+    return keeper
 
 
-def _events(*gen_offsets: tuple[int, int]) -> list[Any]:
-    return [
-        SimpleNamespace(message=SimpleNamespace(generation_id=g, offset=o)) for g, o in gen_offsets
-    ]
+def test_records_of_another_generation_are_not_taken() -> None:
+    keeper = _keeper(3, 10)
+    assert not keeper.accept(_msg(1, 10))
+    assert keeper.accept(_msg(3, 10))
+    keeper.handled([_msg(3, 10)])
+    assert keeper.due() == (3, {"a": 11})
 
 
-def test_a_batch_acks_only_the_events_of_the_current_generation() -> None:
-    stream = _Stream()
-    asyncio.run(_stage(3, True)._ack(stream, _events((1, 10), (1, 11), (3, 0), (3, 1))))
-    assert stream.acked == [0, 1]
+def test_a_missing_offset_stalls_the_partition_and_nothing_past_it_is_committed() -> None:
+    keeper = _keeper(3, 10)
+    assert not keeper.accept(_msg(3, 12))
+    assert keeper.stalled()
+    assert keeper.due() == (None, {})
+    assert keeper.accept(_msg(3, 10)) and keeper.accept(_msg(3, 11))
+    assert not keeper.stalled()
+    keeper.handled([_msg(3, 10), _msg(3, 11)])
+    assert keeper.due() == (3, {"a": 12})
 
 
-def test_a_batch_finished_during_a_rebalance_acks_nothing() -> None:
-    stream = _Stream()
-    asyncio.run(_stage(3, False)._ack(stream, _events((3, 0), (3, 1))))
-    assert stream.acked == []
+def test_records_handed_out_advance_the_watermark_only_once_handled() -> None:
+    keeper = _keeper(3, 0)
+    assert all(keeper.accept(_msg(3, o)) for o in range(5))
+    assert keeper.due() == (None, {})
+    keeper.handled([_msg(3, o) for o in range(3)])
+    assert keeper.due() == (3, {"a": 3})
+    assert not keeper.accept(_msg(3, 2))  # a re-fetch of what is in hand

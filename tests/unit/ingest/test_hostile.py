@@ -35,6 +35,10 @@ def art(**kw: Any) -> RawArticle:
         ({"body": "nul \x00 here"}, "body: control character U+0000"),
         ({"body": "c1 \x85"}, "body: control character U+0085"),
         ({"url": "https://x/\x1b"}, "url: control character U+001B"),
+        ({"url": "not a url"}, "url: must be an absolute http(s) URL"),
+        ({"url": "/relative/path"}, "url: must be an absolute http(s) URL"),
+        ({"url": "ftp://example.org/a"}, "url: must be an absolute http(s) URL"),
+        ({"url": "https://"}, "url: must be an absolute http(s) URL"),
         ({"published_at": "1800-01-01T00:00:00Z"}, "published_at: 1800-01-01"),
         ({"published_at": "2099-01-01T00:00:00"}, "in the future"),
     ],
@@ -92,6 +96,8 @@ def _status(raw: bytes, **settings: Any) -> tuple[int, str]:
             "at most 2",
         ),
         (b'{"title": "t", "body": "b"}', 202, ""),
+        (b'{"title": "t", "body": "b", "url": "not a url"}', 422, "url: must be an absolute"),
+        (b'{"title": "t", "body": "b", "url": "https://example.org/a"}', 202, ""),
     ],
 )
 def test_parse_body(raw: bytes, status: int, says: str) -> None:
