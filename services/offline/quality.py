@@ -48,6 +48,7 @@ class Judged:
     got: str  # the highest alert severity, or "none"
     types: frozenset[str]  # event types of the article when it alerted
     language: str = "en"
+    primary: str = "none"  # the event type its score stands on (the strongest), when it alerted
 
 
 @dataclass
@@ -78,6 +79,14 @@ class PRF:
             f"P {self.precision:.3f} R {self.recall:.3f} F1 {self.f1:.3f} "
             f"(tp {self.tp} fp {self.fp} fn {self.fn} tn {self.tn}{sev})"
         )
+
+
+def primary_type(tagged: TaggedArticle) -> str:
+    """The event type the article's score stands on (the strongest violent event)."""
+    for c in tagged.score_components:
+        if c.name == "event" and ":" in c.detail:
+            return c.detail.split(":")[0]
+    return "none"
 
 
 def judge(chain: Chain, raw: RawArticle) -> tuple[str, frozenset[str], TaggedArticle]:
@@ -114,6 +123,7 @@ def judge_file(chain: Chain, path: Path) -> list[Judged]:
                 got,
                 types,
                 tagged.article.language,
+                primary_type(tagged) if got != "none" else "none",
             )
         )
     return out
@@ -146,19 +156,20 @@ def score(judged: Iterable[Judged]) -> PRF:
 
 
 def by_event_type(judged: Sequence[Judged], event_types: Iterable[str]) -> dict[str, PRF]:
-    """Per event type: an article labelled with that kind counts as found when it alerted with an
-    event of that type; an article of another kind that alerted with it is a false one."""
+    """Per event type, on the article's primary type (the strongest event, which its score and
+    severity stand on): found when an article labelled with that kind alerted with it as its
+    primary type; a false one when an article of another kind or a trap did."""
     out: dict[str, PRF] = {}
     for t in event_types:
         m = PRF()
         for j in judged:
-            has = t in j.types
             if j.kind == t:
-                if has:
+                if j.primary == t:
                     m.tp += 1
+                    m.severity_right += j.got == j.expected
                 else:
                     m.fn += 1
-            elif has:
+            elif j.primary == t:
                 m.fp += 1
             else:
                 m.tn += 1
@@ -168,14 +179,10 @@ def by_event_type(judged: Sequence[Judged], event_types: Iterable[str]) -> dict[
 
 
 def confusion(judged: Sequence[Judged], event_types: Iterable[str]) -> Counter[tuple[str, str]]:
-    """(labelled kind, type found) for labelled events found as another type (or none)."""
+    """(labelled kind, primary type found) where they differ, for articles labelled with an event
+    type (`none`: no alert)."""
     known = set(event_types)
-    out: Counter[tuple[str, str]] = Counter()
-    for j in judged:
-        if j.kind in known and j.kind not in j.types:
-            for t in sorted(j.types) or ["(no alert)"]:
-                out[(j.kind, t)] += 1
-    return out
+    return Counter((j.kind, j.primary) for j in judged if j.kind in known and j.primary != j.kind)
 
 
 # ---- real text -----------------------------------------------------------------------------
