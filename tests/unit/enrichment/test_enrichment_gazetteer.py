@@ -193,3 +193,18 @@ def test_the_frequent_characters_change_no_match() -> None:
     want = sorted((end, i) for end, i in plain.iter(text))
     got = sorted((end, v[1]) for end, v in g.automaton.iter(text) if v is not None and v[1] >= 0)
     assert len(want) > 20 and got == want
+
+
+def test_native_place_names_become_places_with_country_and_coordinates() -> None:
+    from services.enrichment.core import enrich
+    from services.ingest.parse import from_mapping
+
+    for title, body, city in [
+        ("Удар по Киеву", "Ночью ракеты попали в жилой дом в Киеве.", "Kyiv"),
+        ("غارة على بيروت", "قصفت طائرات حربية الضاحية الجنوبية لبيروت فجر اليوم.", "Beirut"),
+        ("Angriff auf Charkiw", "Russische Raketen trafen in der Nacht Charkiw.", "Kharkiv"),
+    ]:
+        e = enrich(from_mapping({"title": title, "body": body}))
+        places = {x.name: x for x in e.entities if x.type == "place"}
+        assert city in places, (e.language, places)
+        assert places[city].lat is not None and places[city].country in e.countries
