@@ -12,7 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from schemas.base import utcnow
 from schemas.tagged import Severity
 
-
 _URL = r"^https?://[^\s]+$"
 _EMAIL = re.compile(r"^[^@\s<>,;:\"]+@[A-Za-z0-9.-]+$")
 
@@ -28,9 +27,13 @@ class Subscription(BaseModel):
         None, ge=1, description="Beyond this, alerts go to a digest."
     )
     webhook_url: str | None = Field(None, description="Also POST matches here (signed).")
-    atom: bool = Field(False, description="Listed with an Atom feed (/feeds/subscriptions/NAME.atom).")
+    atom: bool = Field(
+        False, description="Listed with an Atom feed (/feeds/subscriptions/NAME.atom)."
+    )
     slack_url: str | None = Field(
-        None, pattern=_URL, description="Slack incoming-webhook URL: one Block Kit message per alert."
+        None,
+        pattern=_URL,
+        description="Slack incoming-webhook URL: one Block Kit message per alert.",
     )
     teams_url: str | None = Field(
         None, pattern=_URL, description="Microsoft Teams webhook URL: one Adaptive Card per alert."
@@ -54,7 +57,9 @@ class Subscription(BaseModel):
         description="E-mail recipients: critical alerts at once, the rest in a digest.",
     )
     digest_s: int = Field(
-        900, ge=0, description="E-mail digest period in seconds for non-critical alerts; 0: at once."
+        900,
+        ge=0,
+        description="E-mail digest period in seconds for non-critical alerts; 0: at once.",
     )
     created_at: datetime = Field(default_factory=utcnow)
 

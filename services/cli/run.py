@@ -46,10 +46,12 @@ def run(service: str) -> None:
         _run_webhooks(s)
         return
     if service == "dashboard":
+        from services.dashboard.app import AccessLogger
         from services.dashboard.app import make_app as make_dashboard
 
         web.run_app(
             make_dashboard(s),
+            access_log_class=AccessLogger,
             host=s.http_host,
             port=s.dashboard_port,
             shutdown_timeout=2.0,  # open SSE connections would otherwise hold the exit

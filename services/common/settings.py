@@ -168,7 +168,9 @@ class Settings(BaseSettings):
         gt=0,
         description="Longest 429 retry_after a chat or webhook delivery waits; beyond it, a dead letter.",
     )
-    smtp_host: str | None = Field(None, description="SMTP server of e-mail alerts; unset: no e-mail.")
+    smtp_host: str | None = Field(
+        None, description="SMTP server of e-mail alerts; unset: no e-mail."
+    )
     smtp_port: int = Field(587, ge=1, description="SMTP port (587: submission with STARTTLS).")
     smtp_starttls: bool = Field(True, description="Upgrade the SMTP connection with STARTTLS.")
     smtp_user: str | None = Field(None, description="SMTP AUTH user name; unset: no AUTH.")
