@@ -41,7 +41,7 @@ def slack_escape(text: str) -> str:
 
 
 def _slack_link(url: str, text: str) -> str:
-    return f"<{url}|{slack_escape(text).replace('|', '¦')}>"
+    return f"<{slack_escape(url)}|{slack_escape(text).replace('|', '¦')}>"
 
 
 def slack_payload(v: AlertView) -> dict[str, Any]:
@@ -51,7 +51,7 @@ def slack_payload(v: AlertView) -> dict[str, Any]:
     lines = [f"*{title}*"]
     if v.evidence:
         lines.append("> " + slack_escape(clip(v.evidence[0], 1200)))
-    meta = [f"📍 {slack_escape(v.where)}" if v.where else "", f"🕒 {stamp(v.when)}"]
+    meta = [f"📍 {slack_escape(clip(v.where, 300))}" if v.where else "", f"🕒 {stamp(v.when)}"]
     meta.append(f"rule `{slack_escape(', '.join(v.rules))}` · score {v.score:.1f}")
     if v.story_articles > 1:
         meta.append(f"story of {v.story_articles} articles")
@@ -68,10 +68,12 @@ def slack_payload(v: AlertView) -> dict[str, Any]:
                 "type": "header",
                 "text": {"type": "plain_text", "text": clip(head, 150), "emoji": True},
             },
-            {"type": "section", "text": {"type": "mrkdwn", "text": clip("\n".join(lines), 3000)}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}},
             {
                 "type": "context",
-                "elements": [{"type": "mrkdwn", "text": " · ".join(m for m in meta if m)}],
+                "elements": [
+                    {"type": "mrkdwn", "text": clip(" · ".join(m for m in meta if m), 2000)}
+                ],
             },
             {"type": "actions", "elements": buttons},
         ],

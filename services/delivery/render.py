@@ -80,19 +80,27 @@ def _evidence(matches: list[Match]) -> tuple[list[str], list[str]]:
     return sentences, terms
 
 
+def safe_url(url: str) -> str:
+    """The URL with every character that could end a link in some markup percent-encoded
+    (`<>|"'()`, spaces), so no chat or mail format can be broken out of by a crafted URL."""
+    return quote(url.strip(), safe=":/?#[]@!$&*+,;=%~-._")
+
+
 def when_of(times: StageTimes) -> datetime:
     return times.published or times.alerted or times.tagged or times.ingested or datetime.now(UTC)
 
 
 def card_url(dashboard: str, alert_id: str) -> str:
     """The dashboard page with this alert's card opened (`#alert=ID`)."""
-    return f"{dashboard.rstrip('/')}/#alert={quote(alert_id, safe='')}"
+    return f"{safe_url(dashboard.rstrip('/'))}/#alert={quote(alert_id, safe='')}"
 
 
 def view(alert: Alert, dashboard: str) -> AlertView:
     sentences, terms = _evidence(alert.matches)
-    where = ", ".join(alert.places) or ", ".join(alert.countries)
-    url = alert.url if alert.url and alert.url.startswith(("http://", "https://")) else None
+    where = clip(", ".join(alert.places) or ", ".join(alert.countries), 300)
+    url = (
+        safe_url(alert.url) if alert.url and alert.url.startswith(("http://", "https://")) else None
+    )
     return AlertView(
         id=alert.id,
         severity=alert.severity,
