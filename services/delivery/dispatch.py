@@ -14,7 +14,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,26 +111,28 @@ class Deliverer:
                 continue
             for key, job in self._jobs(sub, alert, mail_now=False):
                 jobs.setdefault(key, job)
-        return list(await asyncio.gather(*jobs.values()))
+        return list(await asyncio.gather(*(job() for job in jobs.values())))
 
     async def test(self, sub: Subscription, alert: Alert) -> list[Outcome]:
         """`subscriptions test`: one message to each target of `sub`, e-mail at once."""
-        return list(await asyncio.gather(*(j for _, j in self._jobs(sub, alert, mail_now=True))))
+        return list(await asyncio.gather(*(j() for _, j in self._jobs(sub, alert, mail_now=True))))
 
     def _jobs(
         self, sub: Subscription, alert: Alert, *, mail_now: bool
-    ) -> list[tuple[tuple[str, str], Any]]:
-        out: list[tuple[tuple[str, str], Any]] = []
+    ) -> list[tuple[tuple[str, str], Callable[[], Awaitable[Outcome]]]]:
+        """(dedupe key, start) of each target: only the kept ones are started."""
+        out: list[tuple[tuple[str, str], Callable[[], Awaitable[Outcome]]]] = []
         if sub.webhook_url:
-            out.append((("webhook", sub.webhook_url), self._webhook(sub.webhook_url, alert)))
+            url = sub.webhook_url
+            out.append((("webhook", url), lambda: self._webhook(url, alert)))
         for t in self.chat(sub):
-            out.append(((t.kind, t.url), self._chat(t, alert)))
+            out.append(((t.kind, t.url), lambda t=t: self._chat(t, alert)))  # type: ignore[misc]
         if sub.email:
             key = ("email", sub.name)
             if mail_now or immediate(sub, alert):
-                out.append((key, self.mail(sub, [alert])))
+                out.append((key, lambda: self.mail(sub, [alert])))
             else:
-                out.append((key, self._queue(sub, alert)))
+                out.append((key, lambda: self._queue(sub, alert)))
         return out
 
     async def _webhook(self, url: str, alert: Alert) -> Outcome:

@@ -205,7 +205,11 @@ def _send_sync(msg: EmailMessage, cfg: SmtpConfig) -> None:
             smtp.starttls(context=ctx)
             smtp.ehlo()
         if cfg.user:
-            smtp.login(cfg.user, cfg.password or "")
+            smtp.user, smtp.password = cfg.user, cfg.password or ""
+            if "PLAIN" in smtp.esmtp_features.get("auth", "").upper().split():
+                smtp.auth("PLAIN", smtp.auth_plain)  # a 535 is final: no fallback mechanism
+            else:
+                smtp.login(cfg.user, cfg.password or "")
         refused = smtp.send_message(msg)
         if refused:
             raise PermanentMailError(f"recipients refused: {sorted(refused)}")
