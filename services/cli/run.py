@@ -46,10 +46,12 @@ def run(service: str) -> None:
         _run_webhooks(s)
         return
     if service == "dashboard":
+        from services.dashboard.app import AccessLogger
         from services.dashboard.app import make_app as make_dashboard
 
         web.run_app(
             make_dashboard(s),
+            access_log_class=AccessLogger,
             host=s.http_host,
             port=s.dashboard_port,
             shutdown_timeout=2.0,  # open SSE connections would otherwise hold the exit
@@ -66,19 +68,22 @@ def run(service: str) -> None:
 
 
 def _run_webhooks(s: Settings) -> None:
-    """POST alerts from the Redis stream to the webhook_url of matching subscriptions."""
+    """Deliver alerts from the Redis stream to every target of matching subscriptions: signed
+    webhooks, Slack, Teams, Telegram, Discord and e-mail."""
     import redis.asyncio as aioredis
 
-    from services.delivery.webhooks import dispatch
+    from services.delivery.dispatch import Config, dispatch
 
-    secret = s.webhook_secret
-    if not secret:
-        raise click.ClickException("set NEWSWIRE_WEBHOOK_SECRET: webhooks are signed with it")
+    if not s.webhook_secret:
+        click.echo(
+            "NEWSWIRE_WEBHOOK_SECRET unset: --webhook targets will be dead-lettered (they are signed)",
+            err=True,
+        )
 
     async def go() -> None:
         client = aioredis.Redis.from_url(s.redis)
         try:
-            await dispatch(client, RedisKeys(s.redis_prefix), secret)
+            await dispatch(client, RedisKeys(s.redis_prefix), Config.from_settings(s))
         finally:
             await client.aclose()
 

@@ -72,6 +72,18 @@ def subscriptions() -> None:
     """Named server-side subscriptions: filters kept in Redis, matches on their own channel."""
 
 
+def parse_period(text: str) -> int:
+    """`15m`, `1h`, `90s`, `0`, or a bare number of minutes, as seconds."""
+    t = text.strip().lower()
+    units = {"s": 1, "m": 60, "h": 3600}
+    try:
+        if t and t[-1] in units:
+            return int(float(t[:-1]) * units[t[-1]])
+        return int(float(t) * 60)
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: use e.g. 15m, 1h, 90s or 0") from None
+
+
 @subscriptions.command("add")
 @click.argument("name")
 @click.option("--severity", type=click.Choice(list(SEVERITIES)), default="low")
@@ -80,7 +92,25 @@ def subscriptions() -> None:
 @click.option(
     "--rate-limit", type=int, default=None, help="Alerts per window; the rest go to a digest."
 )
-@click.option("--webhook", default=None, help="Also POST matches to this URL.")
+@click.option("--webhook", default=None, help="Also POST matches to this URL (signed JSON).")
+@click.option("--atom", is_flag=True, help="An Atom feed of the matches (prints its URL).")
+@click.option("--slack", default=None, metavar="URL", help="Slack incoming-webhook URL.")
+@click.option("--teams", default=None, metavar="URL", help="Microsoft Teams webhook URL.")
+@click.option("--discord", default=None, metavar="URL", help="Discord webhook URL.")
+@click.option("--telegram", default=None, metavar="CHAT", help="Telegram chat id or @channel.")
+@click.option(
+    "--token-env",
+    default=None,
+    metavar="VAR",
+    help="Environment variable holding the Telegram bot token (read by `newswire run webhooks`).",
+)
+@click.option("--email", "emails", multiple=True, metavar="ADDR", help="E-mail (repeatable).")
+@click.option(
+    "--digest",
+    default="15m",
+    show_default=True,
+    help="E-mail digest period for non-critical alerts (critical: at once; 0: all at once).",
+)
 def subscriptions_add(
     name: str,
     severity: str,
@@ -88,11 +118,23 @@ def subscriptions_add(
     countries: tuple[str, ...],
     rate_limit: int | None,
     webhook: str | None,
+    atom: bool,
+    slack: str | None,
+    teams: str | None,
+    discord: str | None,
+    telegram: str | None,
+    token_env: str | None,
+    emails: tuple[str, ...],
+    digest: str,
 ) -> None:
+    """Add (or replace) a named subscription with its targets."""
     from pydantic import ValidationError
 
     from schemas import Subscription
+    from services.delivery.atom import feed_url
 
+    if token_env and not telegram:
+        raise click.BadParameter("--token-env goes with --telegram CHAT")
     s = _settings()
     try:
         sub = Subscription(
@@ -102,11 +144,46 @@ def subscriptions_add(
             countries=[c.upper() for c in countries],
             rate_limit_per_min=rate_limit,
             webhook_url=webhook,
+            atom=atom,
+            slack_url=slack,
+            teams_url=teams,
+            discord_url=discord,
+            telegram_chat=telegram,
+            telegram_token_env=token_env,
+            email=list(emails),
+            digest_s=parse_period(digest),
         )
     except ValidationError as exc:
         raise click.BadParameter(str(exc)) from exc
     asyncio.run(_with_store(s, lambda st: st.add(sub)))
     click.echo(f"subscription {name}: channel {RedisKeys(s.redis_prefix).subscription(name)}")
+    if atom:
+        token = s.api_token.get_secret_value() if s.api_token else None
+        click.echo(f"atom feed: {feed_url(s.public_dashboard, name, token)}")
+    targets = describe_targets(sub)
+    if targets:
+        click.echo(f"targets: {targets} (delivered by `newswire run webhooks`)")
+
+
+def describe_targets(sub: Any) -> str:
+    """The targets of a subscription, with no secret in it (webhook URLs are credentials)."""
+    from services.delivery.chat import label_of
+
+    out = []
+    if sub.atom:
+        out.append("atom")
+    if sub.webhook_url:
+        out.append(label_of("webhook", sub.webhook_url))
+    for kind in ("slack", "teams", "discord"):
+        url = getattr(sub, f"{kind}_url")
+        if url:
+            out.append(label_of(kind, url))
+    if sub.telegram_chat:
+        out.append(f"telegram:chat={sub.telegram_chat}")
+    if sub.email:
+        period = f"digest {sub.digest_s // 60}m" if sub.digest_s else "each alert"
+        out.append(f"email:{','.join(sub.email)} ({period}, critical at once)")
+    return " ".join(out)
 
 
 @subscriptions.command("list")
@@ -118,11 +195,57 @@ def subscriptions_list(as_json: bool) -> None:
         if as_json:
             click.echo(sub.model_dump_json())
         else:
+            targets = describe_targets(sub)
             click.echo(
                 f"{sub.name}: severity>={sub.min_severity} rules={','.join(sub.rules) or '*'} "
                 f"countries={','.join(sub.countries) or '*'} "
                 f"rate={sub.rate_limit_per_min or 'unlimited'}/window"
+                + (f" -> {targets}" if targets else "")
             )
+
+
+@subscriptions.command("test")
+@click.argument("name")
+def subscriptions_test(name: str) -> None:
+    """Send a sample alert to every target of subscription NAME (e-mail at once, no digest)."""
+    import aiohttp
+
+    from services.common.redisconn import make_redis
+    from services.delivery.atom import feed_url
+    from services.delivery.dispatch import Config, Deliverer, Outcome, has_targets
+    from services.delivery.render import sample_alert
+    from services.delivery.subscriptions import SubscriptionStore
+
+    s = _settings()
+    keys = RedisKeys(s.redis_prefix)
+
+    async def go() -> tuple[Any, list[Outcome]]:
+        client = make_redis(s)
+        try:
+            sub = await SubscriptionStore(client, keys).get(name)
+            if sub is None or not has_targets(sub):
+                return sub, []
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
+                d = Deliverer(client, keys, http, Config.from_settings(s), attempts=2)
+                return sub, await d.test(sub, sample_alert())
+        finally:
+            await client.aclose()
+
+    sub, outcomes = asyncio.run(go())
+    if sub is None:
+        raise click.ClickException(f"no subscription named {name!r}")
+    if sub.atom:
+        token = s.api_token.get_secret_value() if s.api_token else None
+        click.echo(
+            f"atom: {feed_url(s.public_dashboard, name, token)} (serves the stream's alerts)"
+        )
+    for o in outcomes:
+        state = "sent" if o.delivered else "FAILED " + "; ".join(o.errors[-2:])
+        click.echo(f"{o.target}: {state} ({o.attempts} attempt(s))")
+    if not outcomes and not sub.atom:
+        click.echo(f"subscription {name} has no targets (only its Redis channel)")
+    if any(not o.delivered for o in outcomes):
+        raise SystemExit(1)
 
 
 @subscriptions.command("remove")

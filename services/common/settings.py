@@ -185,6 +185,36 @@ class Settings(BaseSettings):
         5, ge=1, description="A dead letter replayed this often is not replayed again."
     )
 
+    # ---- alerts in feed readers, chat and e-mail (issue 21) -----------------------------
+    dashboard_url: str | None = Field(
+        None,
+        description="Public base URL of the dashboard, for links in messages and feeds; unset: "
+        "http://<http_host>:<dashboard_port>.",
+    )
+    telegram_bot_token: SecretStr | None = Field(
+        None, description="Telegram bot token of subscriptions without --token-env (never logged)."
+    )
+    telegram_api_url: str = Field(
+        "https://api.telegram.org", description="Telegram Bot API base URL."
+    )
+    chat_max_retry_after_s: float = Field(
+        60.0,
+        gt=0,
+        description="Longest 429 retry_after a chat or webhook delivery waits; beyond it, a dead letter.",
+    )
+    smtp_host: str | None = Field(
+        None, description="SMTP server of e-mail alerts; unset: no e-mail."
+    )
+    smtp_port: int = Field(587, ge=1, description="SMTP port (587: submission with STARTTLS).")
+    smtp_starttls: bool = Field(True, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_user: str | None = Field(None, description="SMTP AUTH user name; unset: no AUTH.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP AUTH password (never logged).")
+    smtp_from: str = Field("newswire@localhost", description="From address of e-mail alerts.")
+    smtp_ca_file: Path | None = Field(
+        None, description="CA bundle that signed the SMTP server's certificate (else the system's)."
+    )
+    smtp_timeout_s: float = Field(30.0, gt=0, description="Bound on one SMTP conversation.")
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -211,6 +241,10 @@ class Settings(BaseSettings):
     @property
     def redis(self) -> str:
         return self.redis_url or f"redis://127.0.0.1:{self.redis_port}/0"
+
+    @property
+    def public_dashboard(self) -> str:
+        return (self.dashboard_url or f"http://{self.http_host}:{self.dashboard_port}").rstrip("/")
 
 
 @lru_cache(maxsize=1)

@@ -18,6 +18,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 from aiohttp_sse import sse_response
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
@@ -32,6 +33,19 @@ from services.dashboard.core import (
     rates,
     stream_event,
 )
+from services.delivery.atom import (
+    ALL,
+    CONTENT_TYPE,
+    EPOCH,
+    authorised,
+    etag,
+    feed_path,
+    last_modified,
+    not_modified,
+    recent,
+    render_feed,
+)
+from services.delivery.subscriptions import SubscriptionStore
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -106,6 +120,61 @@ async def countries(request: web.Request) -> web.Response:
 
 async def stats(request: web.Request) -> web.Response:
     return web.json_response(request.app[STATS])
+
+
+async def feed(request: web.Request) -> web.Response:
+    """An Atom feed of all alerts or of one named subscription, with ETag / Last-Modified (304)."""
+    s = request.app[SETTINGS]
+    client = request.app[REDIS]
+    name = request.match_info.get("name", ALL)
+    token = s.api_token.get_secret_value() if s.api_token else None
+    if not authorised(
+        token, name, request.headers.get("Authorization"), request.query.get("token")
+    ):
+        return web.json_response(
+            {"error": "missing or wrong token (Authorization: Bearer, or the feed URL's ?token=)"},
+            status=401,
+            headers={"WWW-Authenticate": 'Bearer realm="newswire"'},
+        )
+    keys = RedisKeys(s.redis_prefix)
+    sub = None
+    if name != ALL:
+        sub = await SubscriptionStore(client, keys).get(name)
+        if sub is None:
+            return web.json_response({"error": f"no subscription named {name!r}"}, status=404)
+    entries = await recent(client, keys, sub)
+    base = s.public_dashboard
+    empty = sub.created_at if sub is not None else EPOCH
+    body = render_feed(
+        entries,
+        feed=name,
+        title=f"newswire: {name}" if sub is not None else "newswire: all alerts",
+        self_url=base + feed_path(name),
+        dashboard=base,
+        empty_updated=empty,
+    )
+    headers = {
+        "ETag": etag(body),
+        "Last-Modified": last_modified(entries, empty),
+        "Cache-Control": "private, no-cache",
+    }
+    if not_modified(request.headers, headers["ETag"], headers["Last-Modified"]):
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=body, headers={**headers, "Content-Type": CONTENT_TYPE})
+
+
+class AccessLogger(AbstractAccessLogger):
+    """Access log without query strings: a feed URL's ?token= never reaches a log file."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info(
+            "%s %s %s %s %.3fs",
+            request.remote,
+            request.method,
+            request.path,
+            response.status,
+            time,
+        )
 
 
 async def health(request: web.Request) -> web.Response:
@@ -196,6 +265,8 @@ def make_app(settings: Settings) -> web.Application:
     app.router.add_get("/api/countries", countries)
     app.router.add_get("/api/stats", stats)
     app.router.add_get("/health", health)
+    app.router.add_get("/feeds/all.atom", feed)
+    app.router.add_get("/feeds/subscriptions/{name}.atom", feed)
     app.router.add_static("/static", STATIC)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:

@@ -65,6 +65,10 @@ class SubscriptionStore:
     async def add(self, sub: Subscription) -> None:
         await self.client.hset(self.keys.subscriptions, sub.name, sub.model_dump_json())
 
+    async def get(self, name: str) -> Subscription | None:
+        raw = await self.client.hget(self.keys.subscriptions, name)
+        return None if raw is None else Subscription.model_validate_json(raw)
+
     async def remove(self, name: str) -> bool:
         return bool(await self.client.hdel(self.keys.subscriptions, name))
 

@@ -43,6 +43,7 @@ function addAlert(a) {
   li.hidden = !visible(a);
   $("alerts").prepend(li);
   render();
+  if (location.hash === `#alert=${encodeURIComponent(a.id)}`) showDetail(a.id);  // links in messages
 }
 
 // ---- detail view: article text with matched terms and entities highlighted ----------------

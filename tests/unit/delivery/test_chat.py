@@ -1,0 +1,125 @@
+"""Chat payloads as each platform documents them: shape, limits, escaping; 429 retry_after."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from schemas import Match, Subscription
+from services.delivery.chat import (
+    chat_targets,
+    discord_payload,
+    label_of,
+    slack_payload,
+    teams_payload,
+    telegram_payload,
+)
+from services.delivery.render import clip, sample_alert, view
+from services.delivery.retry import redact, retry_after
+from tests.factories import make_alert
+from tests.unit.delivery import platforms
+
+DASH = "http://dash.example:8081"
+HOSTILE = 'Strike <script>alert("x")</script> & @everyone <@123> *bold* <https://evil|click>'
+
+
+def _views() -> list[Any]:
+    long = "word " * 3000
+    return [
+        view(sample_alert(), DASH),
+        view(make_alert(), DASH),  # no url, no evidence, no places
+        view(
+            make_alert(
+                title=HOSTILE,
+                rule_description=HOSTILE,
+                url="https://example.org/a?x=1&y=<2>",
+                places=[HOSTILE],
+                matches=[Match(term="strike", sentence=HOSTILE + " " + long, start=0, end=6)],
+                severity="critical",
+            ),
+            DASH,
+        ),
+        view(make_alert(title=long, rule_description=long, places=[long] * 5), DASH),
+    ]
+
+
+@pytest.mark.parametrize("v", _views())
+def test_every_payload_fits_its_platform(v: Any) -> None:
+    s = slack_payload(v)
+    assert platforms.slack(s) == []
+    assert platforms.slack_unescaped(s) == []
+    assert platforms.teams(teams_payload(v)) == []
+    assert platforms.telegram(telegram_payload(v, "-1001234567890")) == []
+    assert platforms.discord(discord_payload(v)) == []
+
+
+def test_a_message_says_severity_what_where_when_evidence_and_links() -> None:
+    a = sample_alert()
+    v = view(a, DASH)
+    tg = platforms.telegram_visible(telegram_payload(v, "@desk")["text"])
+    for needle in (
+        "HIGH (was MEDIUM)",
+        "Missile or drone strike",
+        "Kharkiv",
+        "UTC",
+        "at least three",
+    ):
+        assert needle in tg
+    assert "<test & sample>" in tg  # the title, escaped in the HTML and intact as text
+    assert telegram_payload(v, "-100123")["chat_id"] == -100123
+    slack = str(slack_payload(v))
+    assert a.url in slack and f"{DASH}/#alert={a.id}" in slack
+    disc = discord_payload(v)
+    assert disc["embeds"][0]["url"] == a.url and disc["embeds"][0]["color"] == 0xE65100
+    card = teams_payload(v)["attachments"][0]["content"]
+    assert [x["title"] for x in card["actions"]] == ["Article", "Dashboard"]
+
+
+def test_discord_text_cannot_ping_or_format() -> None:
+    p = discord_payload(view(make_alert(title=HOSTILE, rule_description="*x* @here"), DASH))
+    assert p["allowed_mentions"] == {"parse": []}
+    assert "\\*x\\*" in p["embeds"][0]["description"]
+
+
+def test_targets_name_no_secret_and_need_a_token() -> None:
+    sub = Subscription(
+        name="desk",
+        slack_url="https://hooks.slack.com/services/T0/B0/SECRETPATH",
+        telegram_chat="@desk_alerts",
+        telegram_token_env="DESK_BOT",
+    )
+    got = {t.kind: t for t in chat_targets(sub, env={"DESK_BOT": "123:ABC"})}
+    assert "SECRETPATH" not in got["slack"].label and got["slack"].label.startswith(
+        "slack:hooks.slack.com#"
+    )
+    assert got["telegram"].url == "https://api.telegram.org/bot123:ABC/sendMessage"
+    assert "123:ABC" not in got["telegram"].label and got["telegram"].error is None
+    missing = {t.kind: t for t in chat_targets(sub, env={})}
+    assert missing["telegram"].error and "DESK_BOT" in missing["telegram"].error
+    assert label_of("discord", "https://discord.com/api/webhooks/1/tok") != label_of(
+        "discord", "https://discord.com/api/webhooks/1/other"
+    )
+    assert (
+        redact("GET /bot123:ABC/sendMessage failed", ["123:ABC"])
+        == "GET /bot***/sendMessage failed"
+    )
+
+
+def test_retry_after_in_every_platform_dialect() -> None:
+    assert retry_after({}, b'{"ok":false,"error_code":429,"parameters":{"retry_after":7}}') == 7
+    assert (
+        retry_after(
+            {}, b'{"message":"You are being rate limited.","retry_after":0.35,"global":false}'
+        )
+        == 0.35
+    )
+    assert retry_after({"Retry-After": "3"}, b"") == 3
+    assert retry_after({"Retry-After": "Wed, 21 Oct 2015 07:28:10 GMT"}, b"", now=1445412480) == 10
+    assert retry_after({}, b"rate limited") is None
+
+
+def test_clip_cuts_on_words_and_marks_it() -> None:
+    assert clip("a b c", 10) == "a b c"
+    out = clip("alpha beta gamma delta", 12)
+    assert len(out) <= 12 and out.endswith("…") and out.startswith("alpha beta")
