@@ -21,6 +21,7 @@ from schemas import (
     Topic,
 )
 from schemas.base import utcnow
+from services.text.location import with_locations
 from services.text.phrases import sentence_matches
 from services.text.sentences import (
     Sentence,
@@ -130,7 +131,7 @@ def tag(article: EnrichedArticle, taxonomy: Taxonomy | None = None) -> TaggedArt
             topics.append(Topic(id=t.id, label=t.label, evidence=ev))
 
     places = _places(article)
-    events = _events(tax, ctx, text, places, kept)
+    events = with_locations(_events(tax, ctx, text, places, kept), article, text, sentences)
     weights = {e.id: e.weight for e in tax.events}
     casualties = _max_casualties(tax, text, sentences, kept, article)
     components = _score(tax, text, sentences, events, weights, kept, casualties)
