@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from schemas import StoryTerms, TaggedArticle
-from services.alerts.core import StoryState, article_time
+from services.alerts.core import StoryState
+from services.alerts.stories import article_time
 
 
 def trend_terms(tagged: TaggedArticle) -> list[str]:

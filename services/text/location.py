@@ -143,7 +143,8 @@ def event_location(
             return _location(hit, 0.5, "target")
     if countries is not None and countries[1] >= 0.5:
         return _location(countries[0], 0.4, "sentence")
-    return _article_place(places)
+    # the actor's country is where the attack came from, not where it happened
+    return _article_place([m for m in places if m.local or m.entity.country != actor])
 
 
 def _best(
@@ -167,6 +168,8 @@ def _best(
 def _article_place(places: Sequence[_Mention]) -> EventLocation | None:
     """No place near the event: the article's most-mentioned place below country level, else its
     most-mentioned country, with a low confidence."""
+    if not places:
+        return None
     by_entity: dict[int, tuple[_Mention, int]] = {}
     for m in places:
         key = id(m.entity)
@@ -214,3 +217,9 @@ def with_locations(
         )
         for e in events
     ]
+
+
+def article_location(article: Any) -> EventLocation | None:
+    """An article without an event: its main place, with a low confidence."""
+    places = place_mentions(article)
+    return _article_place(places) if places else None
