@@ -95,7 +95,7 @@ def test_six_outlets_one_alert_and_one_more_when_the_toll_rises_a_band() -> None
     assert len({a.rule_id for a in first}) == len(first)  # one alert per rule
     assert len(state.stories) == 1
     later = run(
-        [tagged_from(*UPDATE, url="https://o9.example/y", published="2026-11-23T18:00:00Z")],
+        [tagged_from(*UPDATE, url="https://o9.example/y", published="2026-11-23T11:00:00Z")],
         state,
     )
     rises = {a.rule_id: (a.previous_severity, a.severity) for a in later}
