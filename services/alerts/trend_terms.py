@@ -53,5 +53,9 @@ def trend_records(tagged: TaggedArticle, stories: StoryState) -> list[StoryTerms
     story, else nothing (trends count stories, not copies)."""
     if not opens_story(tagged, stories):
         return []
+    return [story_terms(tagged)]
+
+
+def story_terms(tagged: TaggedArticle) -> StoryTerms:
     art = tagged.article
-    return [StoryTerms(article_id=art.id, url=art.url, terms=trend_terms(tagged), times=art.times)]
+    return StoryTerms(article_id=art.id, url=art.url, terms=trend_terms(tagged), times=art.times)
