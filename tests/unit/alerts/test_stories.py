@@ -107,3 +107,24 @@ def test_a_story_record_round_trips() -> None:
     sig = signature_of(template("Kharkiv", "missile", 5, 1))
     story = StoryView.open(sig)
     assert StoryView.from_record(story.to_record()) == story
+
+
+def test_analyze_independent_judges_each_article_alone() -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from services.cli import main
+
+    lines = "\n".join(
+        json.dumps({"title": t, "body": b, "url": f"https://o{n}.example/x"})
+        for n, (t, b) in enumerate(OUTLETS[:3])
+    )
+    together = CliRunner().invoke(main, ["analyze", "-"], input=lines)
+    alone = CliRunner().invoke(main, ["analyze", "--independent", "-"], input=lines)
+    assert together.exit_code == 0 and alone.exit_code == 0, alone.output
+    count = [
+        [len(json.loads(line)["alerts"]) for line in r.output.splitlines()]
+        for r in (together, alone)
+    ]
+    assert count[0][1:] == [0, 0] and all(n > 0 for n in count[1])
