@@ -128,3 +128,22 @@ def test_analyze_independent_judges_each_article_alone() -> None:
         for r in (together, alone)
     ]
     assert count[0][1:] == [0, 0] and all(n > 0 for n in count[1])
+
+
+def test_subscribe_prints_one_line_per_story_update() -> None:
+    from services.cli.subscribe import format_story_update, same_update
+    from tests.factories import make_alert
+
+    a = make_alert(rule_id="missile-strike", severity="high", story_id="s1", article_id="a1")
+    b = make_alert(
+        rule_id="mass-casualties",
+        severity="critical",
+        previous_severity="high",
+        story_id="s1",
+        article_id="a1",
+        story_articles=7,
+    )
+    assert same_update(a, b) and not same_update(a, make_alert(story_id="s2"))
+    line = format_story_update([a, b])
+    assert "\n" not in line and "[CRITICAL] (was high) story s1" in line
+    assert "mass-casualties,missile-strike" in line and "7 article(s)" in line
