@@ -68,7 +68,8 @@ def build(settings: Settings) -> faust.App:
                 futures.append(
                     await terms_topic.send(key=key.encode(), value=rec.model_dump_json().encode())
                 )
-        await wait_acked(futures, settings.send_timeout_s)
+        if futures:
+            await wait_acked(futures, settings.send_timeout_s)
         for s in settled:
             for alert in s.alerts if not s.redelivered else ():
                 metrics.output_written("alerts", alert)

@@ -94,3 +94,91 @@ async def test_two_replicas_interleaved_raise_each_alert_once(stack: Settings) -
     )
     for c in clients:
         await c.aclose()
+
+
+async def _alerts_when_quiet(
+    client: aioredis.Redis, keys: RedisKeys, at_least: int, timeout: float = 120.0
+) -> list[dict[str, object]]:
+    """The stream once it holds `at_least` alerts and nothing came for 4 seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    last, since = -1, loop.time()
+    while loop.time() < deadline:
+        n = await client.xlen(keys.stream)
+        if n != last:
+            last, since = n, loop.time()
+        elif n >= at_least and loop.time() - since > 4:
+            break
+        await asyncio.sleep(0.5)
+    return await stream(client, keys)
+
+
+async def test_alerts_worker_processes_killed_restarted_and_two_replicas(stack: Settings) -> None:
+    """The real worker: killed (SIGKILL) mid-story, restarted as two replicas, one of them stopped
+    (a rebalance); every copy of the story and its update is read at least once."""
+    import os
+    import signal
+    import subprocess
+
+    from aiokafka import AIOKafkaProducer
+
+    from services.common.kafka import ensure_topics
+    from services.common.topics import Topics
+    from services.devstack.supervise import service_command, settings_env
+
+    tag = uuid.uuid4().hex[:6]
+    s = stack.model_copy(update={"topic_prefix": f"story{tag}", "redis_prefix": f"story{tag}"})
+    await ensure_topics(s)
+    env = {**os.environ, **settings_env(s), "NEWSWIRE_LOG_LEVEL": "WARNING"}
+    log = open(f"/tmp/story-alerts-{tag}.log", "ab")  # noqa: SIM115
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start() -> subprocess.Popen[bytes]:
+        p = subprocess.Popen(service_command("alerts"), env=env, stdout=log, stderr=log)
+        procs.append(p)
+        return p
+
+    keys = RedisKeys(s.redis_prefix)
+    client = aioredis.Redis.from_url(s.redis)
+    producer = AIOKafkaProducer(bootstrap_servers=s.bootstrap)
+    await producer.start()
+    topic = Topics.from_settings(s).tagged
+    arts = copies()
+
+    async def send(items: list[TaggedArticle]) -> None:
+        for t in items:
+            await producer.send_and_wait(topic, t.model_dump_json().encode(), key=t.id.encode())
+
+    try:
+        first = start()
+        await send(arts[:3])
+        before = await _alerts_when_quiet(client, keys, 1)
+        first.send_signal(signal.SIGKILL)  # mid-story, maybe before its offsets were committed
+        first.wait()
+        start(), start()
+        await send(arts[2:6])  # one copy again, as a producer retry would
+        await _alerts_when_quiet(client, keys, len(before))
+        procs[1].send_signal(signal.SIGTERM)  # a rebalance: the other replica takes over
+        procs[1].wait(timeout=60)
+        await send(arts[6:])  # the update: the toll rises a band
+        alerts = await _alerts_when_quiet(client, keys, len(before) + 1, timeout=240)
+    finally:
+        await producer.stop()
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        log.close()
+    count = once_each(alerts)
+    assert set(count.values()) == {1}, count
+    assert len({a["story_id"] for a in alerts}) == 1
+    assert ("missile-strike", "high", "critical") in [
+        (a["rule_id"], a["previous_severity"], a["severity"]) for a in alerts
+    ]
+    n, per_story = await bytes_per_story(client, keys.prefix)
+    print(f"worker test: {len(alerts)} alerts, {n} open stories, {per_story:.0f} bytes each")
+    await client.aclose()
