@@ -9,7 +9,10 @@ figure, time and text sketch; `same_story` says whether it reports an open story
 - compatible event types (one shared, the generic "attack" goes with any) and event day;
 - a report that names only the country joins a story at country level, or one whose text it
   shares (a paraphrase); its actors and casualty figure must not contradict the story's;
-- an article with no event or no place joins only on text similarity (MinHash, else SimHash).
+- an article with no event or no place joins only on text similarity (MinHash, else SimHash),
+  except one in a language tagging does not read (a translation): the same city or admin area
+  within the window is enough; and one where tagging found no event but that gives the same
+  city or admin area and the same or a higher toll.
 
 A rising toll at the same place is the same story escalating: its alert rises a severity band.
 The in-memory `StoryIndex` serves `analyze` and backtests; the alerts worker keeps the same
@@ -55,6 +58,7 @@ class Signature:
     actors: frozenset[str]
     sketch: tuple[int, ...] | None  # bottom-k MinHash, truncated to SKETCH
     fingerprint: int | None  # SimHash, when there is no MinHash
+    tagged: bool = True  # False: tagging did not read its language (no events could be found)
 
     @property
     def bucket(self) -> str:
@@ -94,6 +98,7 @@ def signature_of(tagged: TaggedArticle) -> Signature:
         actors=frozenset(e.actor for e in events[:3] if e.actor and len(e.actor) == 2),
         sketch=mh[:SKETCH] if mh is not None else None,
         fingerprint=fp,
+        tagged=bool(tagged.score_components),  # tag() scores every article of its languages
     )
 
 
@@ -139,6 +144,7 @@ class StoryView:
     articles: int = 0
     alerted: dict[str, Alerted] = field(default_factory=dict)
     history: list[tuple[Severity, datetime]] = field(default_factory=list)  # severity rises
+    tagged: bool = False  # an article of a language tagging reads is in it
 
     @property
     def bucket(self) -> str:
@@ -158,6 +164,7 @@ class StoryView:
     def join(self, sig: Signature) -> None:
         """Take the article in: its types, a more precise place, the highest toll, its text."""
         self.types |= sig.types
+        self.tagged = self.tagged or sig.tagged
         if sig.level > self.level:
             self.location, self.loc = sig.location, sig.loc
         self.day = self.day or sig.day
@@ -193,6 +200,7 @@ class StoryView:
                 for r, a in sorted(self.alerted.items())
             },
             "h": [[s, at.isoformat()] for s, at in self.history],
+            "tg": self.tagged,
         }
 
     @classmethod
@@ -218,6 +226,7 @@ class StoryView:
                 for k, v in r.get("al", {}).items()
             },
             history=[(s, datetime.fromisoformat(at)) for s, at in r.get("h", ())],
+            tagged=bool(r.get("tg", True)),
         )
 
 
@@ -279,7 +288,17 @@ def match(sig: Signature, story: StoryView, rules: Rules) -> float | None:
     if typed and not _types_agree(sig.types, story.types):
         return None
     if place == "same":
-        return 3.0 + text if typed or similar else None
+        if typed or similar:
+            return 3.0 + text
+        if min(sig.level, story.level) < 2:
+            return None
+        if not sig.tagged or not story.tagged:
+            return 2.5 + text  # a translation (a language tagging does not read) of a local story
+        if sig.casualties and story.casualties and 2 * sig.casualties >= story.casualties:
+            return (
+                2.2 + text
+            )  # no event found in one, but the same place and the same (or a rising) toll
+        return None
     if place == "weak":
         if sig.actors and story.actors and not sig.actors & story.actors and not similar:
             return None  # other actors, and nothing in common in the wording
