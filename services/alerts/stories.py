@@ -250,9 +250,17 @@ def _types_agree(a: Iterable[str], b: Iterable[str]) -> bool:
     return bool(x & y) or (GENERIC in x and bool(y)) or (GENERIC in y and bool(x))
 
 
-def text_similarity(sig: Signature, story: StoryView) -> float:
+def text_similarity(sig: Signature, story: StoryView, floor: float = 0.0) -> float:
+    """The best estimated Jaccard (MinHash; else 1 - SimHash distance / 32) with any of the story's
+    texts; a sketch sharing fewer than `floor` * k hashes cannot reach `floor` and is skipped."""
     if sig.sketch is not None and story.sketches:
-        return max(minhash_similarity(sig.sketch, s) for s in story.sketches)
+        own = set(sig.sketch)
+        best = 0.0
+        for s in story.sketches:
+            k = min(len(s), len(sig.sketch))
+            if k and len(own.intersection(s)) >= floor * k:
+                best = max(best, minhash_similarity(sig.sketch, s))
+        return best
     if sig.fingerprint is not None and story.fingerprints:
         return max(1.0 - hamming(sig.fingerprint, f) / 32 for f in story.fingerprints)
     return 0.0
@@ -270,7 +278,8 @@ class Rules:
 
 
 def match(sig: Signature, story: StoryView, rules: Rules) -> float | None:
-    """How well the article fits the story (higher is better), or None when it is another story."""
+    """How well the article fits the story (higher is better), or None when it is another story.
+    The cheap facts first; the text is compared only where they leave the question open."""
     if sig.bucket != story.bucket or abs(sig.at - story.last_seen) > rules.window:
         return None
     place = _place(sig, story)
@@ -278,34 +287,33 @@ def match(sig: Signature, story: StoryView, rules: Rules) -> float | None:
         return None
     if sig.day is not None and story.day is not None and sig.day != story.day:
         return None
-    text = text_similarity(sig, story)
-    similar = (
-        text >= rules.min_jaccard
-        if sig.sketch is not None
-        else text >= 1.0 - rules.max_distance / 32
-    )
     typed = bool(sig.types) and bool(story.types)
     if typed and not _types_agree(sig.types, story.types):
         return None
+    floor = rules.min_jaccard if sig.sketch is not None else 1.0 - rules.max_distance / 32
+
+    def similar() -> bool:
+        return text_similarity(sig, story, floor) >= floor
+
     if place == "same":
-        if typed or similar:
-            return 3.0 + text
+        if typed:
+            return 3.0
+        if similar():
+            return 2.9
         if min(sig.level, story.level) < 2:
             return None
         if not sig.tagged or not story.tagged:
-            return 2.5 + text  # a translation (a language tagging does not read) of a local story
+            return 2.5  # a translation (a language tagging does not read) of a local story
         if sig.casualties and story.casualties and 2 * sig.casualties >= story.casualties:
-            return (
-                2.2 + text
-            )  # no event found in one, but the same place and the same (or a rising) toll
+            return 2.2  # no event found in one, but the same place and the same or a rising toll
         return None
     if place == "weak":
-        if sig.actors and story.actors and not sig.actors & story.actors and not similar:
+        if sig.actors and story.actors and not sig.actors & story.actors and not similar():
             return None  # other actors, and nothing in common in the wording
         if sig.level == story.level == 1 and typed:  # both only name the country
-            return 2.0 + text
-        return 1.0 + text if similar else None
-    return 1.0 + text if similar else None  # no place on either side: the wording alone
+            return 2.0
+        return 1.0 if similar() else None
+    return 1.0 if similar() else None  # no place on either side: the wording alone
 
 
 def choose(sig: Signature, candidates: Sequence[StoryView], rules: Rules) -> StoryView | None:
