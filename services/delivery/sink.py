@@ -71,6 +71,11 @@ class StoryRead:
     stories: list[tuple[str, bytes, bool]]
 
 
+def story_key(keys: RedisKeys, story_id: str) -> str:
+    """A story's record (JSON); `<key>:articles` is the set of its article ids."""
+    return f"{keys.prefix}:story:{story_id}"
+
+
 def channels_for(alert: Alert, keys: RedisKeys) -> list[str]:
     return [
         keys.all_alerts,
@@ -134,7 +139,7 @@ class StoryDelivery:
         return f"{base}:version", f"{base}:index"
 
     def story_key(self, story_id: str) -> str:
-        return f"{self.keys.prefix}:story:{story_id}"
+        return story_key(self.keys, story_id)
 
     async def read(
         self, bucket: str, article_id: str, score: float, window_s: float, limit: int
