@@ -33,18 +33,18 @@ function render() {
 }
 
 // ---- the story cards: one per story, its rules as badges, its articles, its severity history --
-function top(st) {
+function topAlert(st) {
   return st.alerts.reduce((b, a) => (rank(a.severity) > rank(b.severity) ? a : b), st.alerts[0]);
 }
 
-function where(a) {
+function placeOf(a) {
   const loc = a.event_location;
   if (loc && loc.kind && loc.kind !== "country") return `${loc.name}, ${loc.country || "?"}`;
   return loc ? loc.name : (a.countries || []).join(", ") || "no place";
 }
 
 function drawCard(st) {
-  const best = top(st), last = st.alerts[st.alerts.length - 1];
+  const best = topAlert(st), last = st.alerts[st.alerts.length - 1];
   const li = st.li;
   li.className = `alert story sev-${best.severity}`;
   li.dataset.alertId = last.id;
@@ -60,7 +60,7 @@ function drawCard(st) {
     `<span class="title">${esc(last.title)}</span>` +
     `<div class="rules">${rules.map((r) => `<span class="rule">${esc(r)}</span>`).join(" ")}</div>` +
     `<div class="meta"><span class="articles">${articles} article${articles === 1 ? "" : "s"}</span> · ` +
-    `<span class="history">${steps.map(esc).join(" → ")}</span> · ${esc(where(best))} · ` +
+    `<span class="history">${steps.map(esc).join(" → ")}</span> · ${esc(placeOf(best))} · ` +
     `${esc(when.slice(0, 19).replace("T", " "))}</div>`;
   li.hidden = !storyVisible(st);
 }
@@ -202,7 +202,7 @@ function drawDots() {
   const byPlace = {};
   for (const st of state.stories.values()) {
     if (!storyVisible(st)) continue;
-    const a = top(st), loc = a.event_location;
+    const a = topAlert(st), loc = a.event_location;
     let key, code, name, lat, lon;
     if (loc && loc.lat != null && loc.lon != null) {
       [key, code, name, lat, lon] = [`${loc.name}|${loc.country}`, loc.country || "", loc.name, loc.lat, loc.lon];
