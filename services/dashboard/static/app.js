@@ -136,7 +136,7 @@ async function showDetail(id) {
   box.innerHTML =
     `<h2><span class="badge ${esc(a.severity)}">${esc(a.severity)}</span> ${esc(a.title)}</h2>` +
     `<div class="meta">rule <b>${esc(a.rule_id)}</b> — ${esc(a.rule_description)} · score ${esc(a.score)} · ` +
-    `countries ${esc((a.countries || []).join(", ") || "–")}` +
+    `place ${esc(placeOf(a))} · mentioned ${esc((a.countries_mentioned || a.countries || []).join(", ") || "–")}` +
     (/^https?:\/\//i.test(a.url || "") ? ` · <a href="${esc(a.url)}" target="_blank" rel="noopener noreferrer">source</a>` : "") + `</div>` +
     `<div class="meta">matched: ${terms.map((t) => `<mark class="term">${esc(t)}</mark>`).join(" ")}` +
     ((a.entities || []).length ? ` · entities: ${a.entities.map((e) => `<mark class="entity">${esc(e)}</mark>`).join(" ")}` : "") + `</div>` +
