@@ -21,6 +21,7 @@ from schemas.subscription import Digest, Subscription
 from schemas.tagged import (
     SEVERITIES,
     SEVERITY_RANK,
+    EventLocation,
     EventMention,
     Evidence,
     ScoreComponent,
@@ -51,6 +52,7 @@ __all__ = [
     "Digest",
     "EnrichedArticle",
     "Entity",
+    "EventLocation",
     "EventMention",
     "Evidence",
     "KeyPhrase",

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.base import Event, StageTimes
-from schemas.tagged import EventMention, ScoreComponent, Severity
+from schemas.tagged import EventLocation, EventMention, ScoreComponent, Severity
 
 
 class Match(BaseModel):
@@ -39,7 +39,18 @@ class Alert(Event):
     story_articles: int = Field(1, ge=1, description="Articles seen in the story so far.")
     title: str
     url: str | None = None
-    countries: list[str] = Field(default_factory=list)
+    countries: list[str] = Field(
+        default_factory=list,
+        description="Where the event happened: the event location's country (what country "
+        "channels and subscriptions match); the countries concerned when no place is known.",
+    )
+    countries_mentioned: list[str] = Field(
+        default_factory=list,
+        description="Every country the article mentions, most mentioned first.",
+    )
+    event_location: EventLocation | None = Field(
+        None, description="Where the story's event happened (GDELT ActionGeo)."
+    )
     places: list[str] = Field(default_factory=list)
     entities: list[str] = Field(default_factory=list)
     channels: list[str] = Field(default_factory=list, description="Extra channels the rule names.")

@@ -42,6 +42,33 @@ class TermWeight(BaseModel):
     weight: float
 
 
+class EventLocation(BaseModel):
+    """Where an event happened (GDELT's ActionGeo): the place it hit, not the speaker's country."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(description="Canonical place name, e.g. Kharkiv.")
+    kind: str | None = Field(None, description="city, state, region or country.")
+    country: str | None = Field(None, description="ISO 3166-1 alpha-2 code of the place.")
+    admin1: str | None = Field(
+        None, description="First-level subdivision code (of a city, or the state itself)."
+    )
+    lat: float | None = None
+    lon: float | None = None
+    ref: str | None = Field(None, description="The gazetteer key of the place ('geonames:<id>').")
+    confidence: float = Field(
+        ge=0.0,
+        le=1.0,
+        description="0.9 a place the event's sentence says it hit; 0.6-0.8 a place in the "
+        "sentence or its neighbours; 0.5 the event's target country; 0.2-0.3 the article's "
+        "main place.",
+    )
+    source: Literal["sentence", "neighbour", "target", "article"] = Field(
+        description="Where it was found: the event's sentence, a neighbouring one, the event's "
+        "target, or the article as a whole."
+    )
+
+
 class EventMention(BaseModel):
     """One event the text reports, with who did it to whom when the sentence says so."""
 
@@ -62,6 +89,9 @@ class EventMention(BaseModel):
     )
     weights: list[TermWeight] = Field(
         default_factory=list, description="The terms that drove the classifier, strongest first."
+    )
+    location: EventLocation | None = Field(
+        None, description="Where the event happened, when the text says or implies it."
     )
 
 

@@ -11,11 +11,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from schemas import EventMention, StoryTerms, TaggedArticle
-from services.alerts.core import StoryState, article_time
+from services.alerts.core import StoryState
+from services.alerts.stories import article_time
 
 # An event's location, when the story index gives one (`event_location` on an event), is read by
 # these attribute names, most specific first; `country` gives its ISO code.
-AREA_FIELDS = ("admin_area", "admin1", "region", "city", "locality", "name")
+AREA_FIELDS = ("admin_area", "region", "city", "locality")  # readable names, not codes
 
 
 def trend_terms(tagged: TaggedArticle) -> list[str]:
@@ -43,6 +44,8 @@ def event_places(event: EventMention, tagged: TaggedArticle) -> list[str]:
     if loc is not None:
         country = _attr(loc, "country") or _attr(loc, "country_code")
         area = next((a for f in AREA_FIELDS if (a := _attr(loc, f)) and a != country), None)
+        if area is None and _attr(loc, "kind") not in (None, "country"):
+            area = _attr(loc, "name")  # an EventLocation: its city or region by name
         if country:
             return [country, f"{country}/{area}"] if area else [country]
     country = event_country(event, tagged)
@@ -93,16 +96,18 @@ def trend_records(tagged: TaggedArticle, stories: StoryState) -> list[StoryTerms
     story, else nothing (trends count stories, not copies)."""
     if not opens_story(tagged, stories):
         return []
+    return [story_terms(tagged)]
+
+
+def story_terms(tagged: TaggedArticle) -> StoryTerms:
     art = tagged.article
-    return [
-        StoryTerms(
-            article_id=art.id,
-            url=art.url,
-            terms=trend_terms(tagged),
-            times=art.times,
-            title=art.title[:300],
-            events=sorted({e.type for e in tagged.events}),
-            severity=tagged.severity,
-            score=tagged.escalation_score,
-        )
-    ]
+    return StoryTerms(
+        article_id=art.id,
+        url=art.url,
+        terms=trend_terms(tagged),
+        times=art.times,
+        title=art.title[:300],
+        events=sorted({e.type for e in tagged.events}),
+        severity=tagged.severity,
+        score=tagged.escalation_score,
+    )

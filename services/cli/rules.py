@@ -77,7 +77,12 @@ def rules_backtest(file: Path, paths: tuple[str, ...], as_json: bool, quiet: boo
     default=None,
     help="Rules file (default: the configured one).",
 )
-def analyze(paths: tuple[str, ...], fmt: str, rules_file: Path | None) -> None:
+@click.option(
+    "--independent",
+    is_flag=True,
+    help="Judge each article on its own (no stories: every matching rule alerts), for evaluation.",
+)
+def analyze(paths: tuple[str, ...], fmt: str, rules_file: Path | None, independent: bool) -> None:
     """enrich -> tag -> evaluate PATH... (or - for stdin) with no broker: one line per article, in order."""
     from services.offline.analyze import Result, analyze_record, pretty, read_inputs, run
     from services.text.taxonomy import load_taxonomy
@@ -85,7 +90,7 @@ def analyze(paths: tuple[str, ...], fmt: str, rules_file: Path | None) -> None:
     s = _settings()
     loaded = _load_rules_or_fail(rules_file or s.rules_file)
     taxonomy = load_taxonomy(s.taxonomy_file)
-    for r in run(read_inputs(list(paths)), loaded, taxonomy=taxonomy):
+    for r in run(read_inputs(list(paths)), loaded, taxonomy=taxonomy, independent=independent):
         if not isinstance(r, Result):
             where = f"{r.path}:{r.line}" if r.line else str(r.path)
             click.echo(f"skipped {where}: {r.error}", err=True)

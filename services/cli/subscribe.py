@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -12,6 +13,34 @@ import click
 from services.cli.shell import SEVERITIES, _settings
 from services.common.settings import Settings
 from services.common.topics import RedisKeys
+
+_IDLE: Any = object()  # no alert for a moment: print what is grouped
+_SEV = {"low": "\x1b[37m", "medium": "\x1b[33m", "high": "\x1b[31m", "critical": "\x1b[1;41m"}
+
+
+def same_update(a: Any, b: Any) -> bool:
+    """Two alerts of one story update: the same story, raised by the same article."""
+    return bool(a.story_id == b.story_id and a.article_id == b.article_id)
+
+
+def format_story_update(alerts: Sequence[Any], colour: bool = False) -> str:
+    """One line for the alerts an article raised in its story: severity (and rise), place, rules,
+    article count, title."""
+    top = max(alerts, key=lambda a: SEVERITIES.index(a.severity))
+    sev = top.severity.upper()
+    if colour:
+        sev = f"{_SEV[top.severity]}{sev}\x1b[0m"
+    rises = [a for a in alerts if a.previous_severity]
+    change = f" (was {rises[0].previous_severity})" if rises else ""
+    loc = top.event_location
+    where = f"{loc.name}, {loc.country}" if loc and loc.country and loc.kind != "country" else ""
+    where = where or (loc.name if loc else ",".join(top.countries) or "?")
+    rules = ",".join(sorted({a.rule_id for a in alerts}))
+    n = max(a.story_articles for a in alerts)
+    return (
+        f"[{sev}]{change} story {top.story_id} · {where} · {rules} · {n} article(s) · "
+        f"{top.title[:100]}"
+    )
 
 
 @click.command()
@@ -24,7 +53,9 @@ from services.common.topics import RedisKeys
     "--since", default=None, help="First catch up from the stream: a stream id or a time."
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON alert per line.")
-@click.option("--count", type=int, default=None, help="Exit after this many alerts.")
+@click.option(
+    "--count", type=int, default=None, help="Exit after this many lines (alerts with --json)."
+)
 def subscribe(
     pattern: str | None,
     severity: str | None,
@@ -35,10 +66,11 @@ def subscribe(
     as_json: bool,
     count: int | None,
 ) -> None:
-    """Print alerts as they arrive (after the missed ones, with --since)."""
-    from schemas import Digest, Subscription
+    """Print alerts as they arrive (after the missed ones, with --since): one line per story
+    update (the rules one article raised in its story), or one JSON alert per line."""
+    from schemas import Alert, Digest, Subscription
     from services.delivery.follow import follow
-    from services.delivery.live import format_alert, format_digest
+    from services.delivery.live import format_digest
 
     s = _settings()
     keys = RedisKeys(s.redis_prefix)
@@ -50,18 +82,52 @@ def subscribe(
         countries=[c.upper() for c in countries],
     )
 
+    colour = sys.stdout.isatty()
+
     async def go() -> None:
+        if as_json:
+            n = 0
+            async for each in follow(s, channel=channel, flt=flt, since=since):
+                click.echo(each.model_dump_json())
+                n += 1
+                if count is not None and n >= count:
+                    return
+            return
+        # one line per story update: the alerts one article raised in its story (several rules,
+        # delivered one after the other) are printed together
+        queue: asyncio.Queue[Alert | Digest | None] = asyncio.Queue()
+
+        async def pump() -> None:
+            async for got in follow(s, channel=channel, flt=flt, since=since):
+                await queue.put(got)
+            await queue.put(None)
+
+        task = asyncio.create_task(pump())
         n = 0
-        async for item in follow(s, channel=channel, flt=flt, since=since):
-            if as_json:
-                click.echo(item.model_dump_json())
-            elif isinstance(item, Digest):
-                click.echo(format_digest(item))
-            else:
-                click.echo(format_alert(item, colour=sys.stdout.isatty()))
-            n += 1
-            if count is not None and n >= count:
-                return
+        group: list[Alert] = []
+        try:
+            while count is None or n < count:
+                item: Alert | Digest | None
+                try:
+                    item = await asyncio.wait_for(queue.get(), timeout=0.3 if group else None)
+                except TimeoutError:
+                    item = None if task.done() else _IDLE
+                if group and (not isinstance(item, Alert) or not same_update(group[0], item)):
+                    click.echo(format_story_update(group, colour=colour))
+                    group, n = [], n + 1
+                    if count is not None and n >= count:
+                        break
+                if item is None:
+                    break
+                if isinstance(item, Digest):
+                    click.echo(format_digest(item))
+                    n += 1
+                elif isinstance(item, Alert):
+                    group.append(item)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(go())

@@ -31,6 +31,7 @@ from services.dashboard.core import (
     group_lag,
     load_centroids,
     rates,
+    story_summary,
     stream_event,
 )
 from services.delivery.atom import (
@@ -45,6 +46,7 @@ from services.delivery.atom import (
     recent,
     render_feed,
 )
+from services.delivery.sink import story_key
 from services.delivery.subscriptions import SubscriptionStore
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,7 @@ def _article_key(s: Settings, article_id: str) -> str:
 
 CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'"
 _ENTRY_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+_STORY_ID = re.compile(r"^[0-9a-zA-Z_-]{1,64}$")
 
 
 async def index(request: web.Request) -> web.FileResponse:
@@ -112,6 +115,18 @@ async def article(request: web.Request) -> web.Response:
     if raw is None:
         return web.json_response({"error": "article text not (yet) known"}, status=404)
     return web.Response(body=raw, content_type="application/json")
+
+
+async def stories(request: web.Request) -> web.Response:
+    """The records of the stories asked for (?id=...&id=..., at most 200): articles, severity
+    history, rules, place; null for a story no longer open."""
+    s = request.app[SETTINGS]
+    ids = [i for i in request.query.getall("id", []) if _STORY_ID.match(i)][:200]
+    if not ids:
+        return web.json_response({})
+    keys = [story_key(RedisKeys(s.redis_prefix), i) for i in ids]
+    records: Any = await request.app[REDIS].mget(keys)
+    return web.json_response({i: story_summary(rec) for i, rec in zip(ids, records, strict=True)})
 
 
 async def countries(request: web.Request) -> web.Response:
@@ -263,6 +278,7 @@ def make_app(settings: Settings) -> web.Application:
     app.router.add_get("/events", events)
     app.router.add_get("/api/articles/{id}", article)
     app.router.add_get("/api/countries", countries)
+    app.router.add_get("/api/stories", stories)
     app.router.add_get("/api/stats", stats)
     app.router.add_get("/health", health)
     app.router.add_get("/feeds/all.atom", feed)

@@ -77,3 +77,23 @@ def load_centroids(path: Path) -> dict[str, dict[str, Any]]:
 
 def to_json(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"))
+
+
+def story_summary(record: bytes | str | None) -> dict[str, Any] | None:
+    """What a story card needs of a story record in Redis (services/alerts/stories.py
+    `StoryView.to_record`): its article count, severity history, rules and place."""
+    if record is None:
+        return None
+    try:
+        r = json.loads(record)
+    except ValueError:
+        return None
+    if not isinstance(r, dict):
+        return None
+    alerted: dict[str, Any] = r["al"] if isinstance(r.get("al"), dict) else {}
+    return {
+        "articles": int(r.get("n") or 1),
+        "history": [h[0] for h in r.get("h", []) if isinstance(h, list) and h],
+        "rules": {k: v[0] for k, v in alerted.items() if isinstance(v, list) and v},
+        "location": r.get("loc"),
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -11,7 +12,7 @@ from schemas import Alert
 from services.common.redisconn import make_redis
 from services.common.settings import Settings
 from services.common.topics import RedisKeys
-from services.delivery.subscriptions import FanOut
+from services.delivery.subscriptions import FanOut, alert_countries
 
 # KEYS: dedupe key, stream. ARGV: ttl, maxlen, payload, id, severity, rule, channels...
 DELIVER_LUA = """
@@ -25,12 +26,62 @@ return false
 """
 
 
+# The story's check-and-set and its alerts' delivery, atomically: the alerts worker read the
+# bucket's version with the stories, decided (pure), and commits only if no other worker changed
+# the bucket since (else it reads again and decides again). The story record carries what each
+# rule alerted at which severity, so a copy read by any replica, or after a restart, alerts only
+# when the severity rises. Every story key expires a story window after its last article.
+# KEYS: bucket version, bucket index (zset by article time), story record, story's articles,
+#       stream, then one dedupe key per alert.
+# ARGV: expected version, story id, record, article id, score, ttl, trim below score, maxlen,
+#       dedupe ttl, then per alert: id, severity, rule, payload, channel count, channels...
+STORY_LUA = """
+local v = redis.call('GET', KEYS[1]) or '0'
+if v ~= ARGV[1] then return {0} end
+redis.call('SET', KEYS[1], tostring(tonumber(v) + 1), 'EX', ARGV[6])
+redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[6])
+redis.call('SADD', KEYS[4], ARGV[4])
+redis.call('EXPIRE', KEYS[4], ARGV[6])
+redis.call('ZADD', KEYS[2], ARGV[5], ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[7])
+redis.call('EXPIRE', KEYS[2], ARGV[6])
+local out = {1}
+local a = 10
+for k = 6, #KEYS do
+  local n = tonumber(ARGV[a + 4])
+  if redis.call('SET', KEYS[k], '1', 'NX', 'EX', ARGV[9]) then
+    out[#out + 1] = redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[8], '*', 'id', ARGV[a],
+                               'severity', ARGV[a + 1], 'rule', ARGV[a + 2], 'alert', ARGV[a + 3])
+    for c = 1, n do redis.call('PUBLISH', ARGV[a + 4 + c], ARGV[a + 3]) end
+  else
+    out[#out + 1] = ''
+  end
+  a = a + 5 + n
+end
+return out
+"""
+
+
+@dataclass(frozen=True)
+class StoryRead:
+    """What the alerts worker decides from: the bucket's version, and each open story's record
+    with whether the article is already in it (a redelivery)."""
+
+    version: str
+    stories: list[tuple[str, bytes, bool]]
+
+
+def story_key(keys: RedisKeys, story_id: str) -> str:
+    """A story's record (JSON); `<key>:articles` is the set of its article ids."""
+    return f"{keys.prefix}:story:{story_id}"
+
+
 def channels_for(alert: Alert, keys: RedisKeys) -> list[str]:
     return [
         keys.all_alerts,
         keys.severity(alert.severity),
         keys.rule(alert.rule_id),
-        *(keys.country(c) for c in alert.countries),
+        *(keys.country(c) for c in alert_countries(alert)),
         *(keys.named(c) for c in alert.channels),  # the extra channels a rule names
     ]
 
@@ -69,6 +120,96 @@ class RedisDelivery:
                 *channels_for(alert, self.keys),
             ],
         }
+
+
+class StoryDelivery:
+    """Shared story state in Redis, for any number of alerts replicas (see STORY_LUA)."""
+
+    def __init__(
+        self, client: aioredis.Redis, keys: RedisKeys, *, dedupe_ttl_s: int, maxlen: int
+    ) -> None:
+        self.client = client
+        self.keys = keys
+        self.dedupe_ttl_s = dedupe_ttl_s
+        self.maxlen = maxlen
+        self._script: Any = client.register_script(STORY_LUA)
+
+    def _bucket(self, bucket: str) -> tuple[str, str]:
+        base = f"{self.keys.prefix}:stories:{bucket}"
+        return f"{base}:version", f"{base}:index"
+
+    def story_key(self, story_id: str) -> str:
+        return story_key(self.keys, story_id)
+
+    async def read(
+        self, bucket: str, article_id: str, score: float, window_s: float, limit: int
+    ) -> StoryRead:
+        """The version, then the records of the bucket's stories active within the window of
+        `score` (the article's time), most recent first."""
+        ver_key, idx_key = self._bucket(bucket)
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.get(ver_key)
+            pipe.zrevrangebyscore(idx_key, score + window_s, score - window_s, start=0, num=limit)
+            version, ids = await pipe.execute()
+        if not ids:
+            return StoryRead(_text(version), [])
+        async with self.client.pipeline(transaction=False) as pipe:
+            for sid in ids:
+                key = self.story_key(_text(sid))
+                pipe.get(key)
+                pipe.sismember(f"{key}:articles", article_id)
+            got = await pipe.execute()
+        stories = [
+            (_text(sid), rec, bool(member))
+            for sid, rec, member in zip(ids, got[::2], got[1::2], strict=True)
+            if rec is not None
+        ]
+        return StoryRead(_text(version), stories)
+
+    async def commit(
+        self,
+        *,
+        bucket: str,
+        version: str,
+        story_id: str,
+        record: str,
+        article_id: str,
+        score: float,
+        ttl_s: int,
+        alerts: Sequence[Alert],
+    ) -> list[str | None] | None:
+        """Write the story and deliver its new alerts in one script; None when the bucket changed
+        since `read` (decide again). Else each alert's stream entry id, None for a repeat."""
+        ver_key, idx_key = self._bucket(bucket)
+        key = self.story_key(story_id)
+        args: list[Any] = [
+            version,
+            story_id,
+            record,
+            article_id,
+            score,
+            ttl_s,
+            score - ttl_s,
+            self.maxlen,
+            self.dedupe_ttl_s,
+        ]
+        for alert in alerts:
+            channels = channels_for(alert, self.keys)
+            payload = alert.model_dump_json()
+            args += [alert.id, alert.severity, alert.rule_id, payload, len(channels), *channels]
+        dedupe = [self.keys.dedupe(a.id) for a in alerts]
+        result = await self._script(
+            keys=[ver_key, idx_key, key, f"{key}:articles", self.keys.stream, *dedupe], args=args
+        )
+        if not result or int(result[0]) == 0:
+            return None
+        return [_entry_id(r) for r in result[1:]]
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "0"
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _entry_id(result: Any) -> str | None:

@@ -17,12 +17,21 @@ from schemas import SEVERITY_RANK, Alert, Digest, Subscription
 from services.common.topics import RedisKeys
 
 
+def alert_countries(alert: Alert) -> list[str]:
+    """Where the alert's event happened: its event location's country when it has one (a strike
+    on Belgorod is about RU, whoever the article also mentions), else its countries."""
+    loc = alert.event_location
+    if loc is not None and loc.country:
+        return [loc.country]
+    return alert.countries
+
+
 def matches(sub: Subscription, alert: Alert) -> bool:
     if SEVERITY_RANK[alert.severity] < SEVERITY_RANK[sub.min_severity]:
         return False
     if sub.rules and alert.rule_id not in sub.rules:
         return False
-    return not (sub.countries and not set(sub.countries) & set(alert.countries))
+    return not (sub.countries and not set(sub.countries) & set(alert_countries(alert)))
 
 
 def summary(alert: Alert) -> dict[str, Any]:

@@ -71,8 +71,10 @@ def run(
     rules: Sequence[Rule],
     state: StoryState | None = None,
     taxonomy: Taxonomy | None = None,
+    independent: bool = False,
 ) -> Iterator[Result | Item]:
-    """Each input in order: a Result, or the Item itself when it could not be read or processed."""
+    """Each input in order: a Result, or the Item itself when it could not be read or processed.
+    `independent`: each article judged on its own, with no story state (for evaluation)."""
     chain = Chain(rules, taxonomy, state if state is not None else StoryState())
     for item in items:
         if item.article is None:
@@ -83,6 +85,8 @@ def run(
         except (ValidationError, ValueError) as exc:
             yield Item(item.path, item.line, None, f"cannot process: {exc}")
             continue
+        if independent:
+            chain.state = StoryState()
         yield Result(item, tagged, chain.evaluate(tagged))
 
 

@@ -28,6 +28,7 @@ from schemas.tagged import TrapReason
 from services.text.classifier import default_model
 from services.text.i18n import assess
 from services.text.lexicon import LANGUAGES as NATIVE_LANGUAGES
+from services.text.location import with_locations
 from services.text.phrases import sentence_matches
 from services.text.sentences import (
     Sentence,
@@ -146,6 +147,7 @@ def tag(article: EnrichedArticle, taxonomy: Taxonomy | None = None) -> TaggedArt
             events + _classified(tax, ctx, text, places, events, suppressed),
             key=lambda ev: ev.trigger.start,
         )
+    events = with_locations(events, article, text, sentences)
     weights = {e.id: e.weight for e in tax.events}
     casualties = _max_casualties(tax, text, sentences, kept, article)
     components = _score(tax, text, sentences, events, weights, kept, casualties)
@@ -191,6 +193,7 @@ def _tag_native(article: EnrichedArticle, tax: Taxonomy) -> TaggedArticle:
                 target=target,
             )
         )
+    events = with_locations(events, article, text, sentences)
     suppressed = [
         Suppressed(
             term=h.text,

@@ -1,7 +1,9 @@
-// newswire dashboard: alerts over SSE (from the Redis stream), filters, detail view, map, stats.
+// newswire dashboard: alerts over SSE (from the Redis stream) as one card per story, filters,
+// detail view, map, stats.
 "use strict";
 const SEVERITIES = ["low", "medium", "high", "critical"];
-const state = { alerts: new Map(), order: [], centroids: {}, selected: null };
+const state = { alerts: new Map(), stories: new Map(), centroids: {}, selected: null };
+const rank = (s) => SEVERITIES.indexOf(s);
 const $ = (id) => document.getElementById(id);
 
 function esc(text) {
@@ -17,33 +19,88 @@ function visible(a) {
   return [a.rule_id, a.title, ...(a.countries || [])].join(" ").toLowerCase().includes(q);
 }
 
+function storyVisible(st) {
+  return st.alerts.some((a) => visible(a));
+}
+
 function render() {
   const list = $("alerts");
-  for (const li of list.children) li.hidden = !visible(state.alerts.get(li.dataset.alertId));
-  $("count").textContent = `${state.alerts.size} alert${state.alerts.size === 1 ? "" : "s"}`;
-  $("empty").hidden = state.alerts.size > 0;
+  for (const li of list.children) li.hidden = !storyVisible(state.stories.get(li.dataset.storyId));
+  const n = state.stories.size;
+  $("count").textContent = `${n} stor${n === 1 ? "y" : "ies"}, ${state.alerts.size} alert${state.alerts.size === 1 ? "" : "s"}`;
+  $("empty").hidden = n > 0;
   drawDots();
 }
 
-// ---- the alert list ------------------------------------------------------------------------
+// ---- the story cards: one per story, its rules as badges, its articles, its severity history --
+function topAlert(st) {
+  return st.alerts.reduce((b, a) => (rank(a.severity) > rank(b.severity) ? a : b), st.alerts[0]);
+}
+
+function placeOf(a) {
+  const loc = a.event_location;
+  if (loc && loc.kind && loc.kind !== "country") return `${loc.name}, ${loc.country || "?"}`;
+  return loc ? loc.name : (a.countries || []).join(", ") || "no place";
+}
+
+function drawCard(st) {
+  const best = topAlert(st), last = st.alerts[st.alerts.length - 1];
+  const li = st.li;
+  li.className = `alert story sev-${best.severity}`;
+  li.dataset.alertId = last.id;
+  li.dataset.severity = best.severity;
+  li.dataset.articleId = last.article_id;
+  const rules = [...new Set(st.alerts.map((a) => a.rule_id))].sort();
+  const articles = Math.max(st.articles || 0, ...st.alerts.map((a) => a.story_articles || 1));
+  const history = st.history.length ? st.history : st.alerts.map((a) => a.severity);
+  const steps = history.filter((s, i) => i === 0 || rank(s) > rank(history[i - 1]));
+  const when = (last.times && (last.times.alerted || last.times.ingested)) || "";
+  li.innerHTML =
+    `<span class="badge ${esc(best.severity)}">${esc(best.severity)}</span> ` +
+    `<span class="title">${esc(last.title)}</span>` +
+    `<div class="rules">${rules.map((r) => `<span class="rule">${esc(r)}</span>`).join(" ")}</div>` +
+    `<div class="meta"><span class="articles">${articles} article${articles === 1 ? "" : "s"}</span> · ` +
+    `<span class="history">${steps.map(esc).join(" → ")}</span> · ${esc(placeOf(best))} · ` +
+    `${esc(when.slice(0, 19).replace("T", " "))}</div>`;
+  li.hidden = !storyVisible(st);
+}
+
 function addAlert(a) {
   if (!a || !a.id || state.alerts.has(a.id)) return;
   state.alerts.set(a.id, a);
-  const li = document.createElement("li");
-  li.className = `alert sev-${a.severity}`;
-  li.dataset.alertId = a.id;
-  li.dataset.severity = a.severity;
-  li.dataset.articleId = a.article_id;
-  const when = (a.times && (a.times.alerted || a.times.ingested)) || "";
-  li.innerHTML =
-    `<span class="badge ${esc(a.severity)}">${esc(a.severity)}</span> ` +
-    `<span class="title">${esc(a.title)}</span>` +
-    `<div class="meta">${esc(a.rule_id)} · ${esc((a.countries || []).join(", ") || "no country")} · ${esc(when.slice(0, 19).replace("T", " "))}</div>`;
-  li.addEventListener("click", () => showDetail(a.id));
-  li.hidden = !visible(a);
-  $("alerts").prepend(li);
+  const sid = a.story_id || a.id;
+  let st = state.stories.get(sid);
+  if (!st) {
+    const li = document.createElement("li");
+    li.dataset.storyId = sid;
+    st = { id: sid, alerts: [], li, articles: 0, history: [] };
+    state.stories.set(sid, st);
+    li.addEventListener("click", () => showDetail(st.alerts[st.alerts.length - 1].id));
+  }
+  st.alerts.push(a);
+  drawCard(st);
+  $("alerts").prepend(st.li);  // a story that grows or escalates comes back to the top
   render();
   if (location.hash === `#alert=${encodeURIComponent(a.id)}`) showDetail(a.id);  // links in messages
+}
+
+// the stories' article counts and severity history, from their records in Redis
+async function refreshStories() {
+  const ids = [...state.stories.keys()].slice(-200);
+  if (!ids.length) return;
+  try {
+    const r = await fetch(`/api/stories?${ids.map((i) => `id=${encodeURIComponent(i)}`).join("&")}`);
+    if (!r.ok) return;
+    const got = await r.json();
+    for (const [id, info] of Object.entries(got)) {
+      const st = state.stories.get(id);
+      if (!st || !info) continue;
+      const changed = info.articles !== st.articles || info.history.length !== st.history.length;
+      st.articles = info.articles;
+      st.history = info.history;
+      if (changed) drawCard(st);
+    }
+  } catch (err) { /* the next refresh will tell */ }
 }
 
 // ---- detail view: article text with matched terms and entities highlighted ----------------
@@ -80,7 +137,7 @@ async function showDetail(id) {
   box.innerHTML =
     `<h2><span class="badge ${esc(a.severity)}">${esc(a.severity)}</span> ${esc(a.title)}</h2>` +
     `<div class="meta">rule <b>${esc(a.rule_id)}</b> — ${esc(a.rule_description)} · score ${esc(a.score)} · ` +
-    `countries ${esc((a.countries || []).join(", ") || "–")}` +
+    `place ${esc(placeOf(a))} · mentioned ${esc((a.countries_mentioned || a.countries || []).join(", ") || "–")}` +
     (/^https?:\/\//i.test(a.url || "") ? ` · <a href="${esc(a.url)}" target="_blank" rel="noopener noreferrer">source</a>` : "") + `</div>` +
     `<div class="meta">matched: ${terms.map((t) => `<mark class="term">${esc(t)}</mark>`).join(" ")}` +
     ((a.entities || []).length ? ` · entities: ${a.entities.map((e) => `<mark class="entity">${esc(e)}</mark>`).join(" ")}` : "") + `</div>` +
@@ -142,27 +199,35 @@ async function drawLand() {
 }
 
 function drawDots() {
-  const byCountry = {};
-  for (const a of state.alerts.values()) {
-    if (!visible(a)) continue;
-    for (const c of a.countries || []) {
-      const cur = byCountry[c] || { n: 0, sev: 0 };
-      byCountry[c] = { n: cur.n + 1, sev: Math.max(cur.sev, SEVERITIES.indexOf(a.severity)) };
+  // one dot per place where stories happened: the event location, else its country's centroid
+  const byPlace = {};
+  for (const st of state.stories.values()) {
+    if (!storyVisible(st)) continue;
+    const a = topAlert(st), loc = a.event_location;
+    let key, code, name, lat, lon;
+    if (loc && loc.lat != null && loc.lon != null) {
+      [key, code, name, lat, lon] = [`${loc.name}|${loc.country}`, loc.country || "", loc.name, loc.lat, loc.lon];
+    } else {
+      code = (a.countries || [])[0];
+      const c = state.centroids[code];
+      if (!c) continue;
+      [key, name, lat, lon] = [code, c.name, c.lat, c.lon];
     }
+    const cur = byPlace[key] || { n: 0, sev: 0, code, name, lat, lon };
+    byPlace[key] = { ...cur, n: cur.n + 1, sev: Math.max(cur.sev, rank(a.severity)) };
   }
   const g = $("dots");
   g.innerHTML = "";
-  for (const [code, { n, sev }] of Object.entries(byCountry)) {
-    const c = state.centroids[code];
-    if (!c) continue;
-    const [x, y] = project([c.lon, c.lat]);
+  for (const { n, sev, code, name, lat, lon } of Object.values(byPlace)) {
+    const c = { name };
+    const [x, y] = project([lon, lat]);
     const dot = document.createElementNS("http://www.w3.org/2000/svg", "circle");
     dot.setAttribute("cx", x); dot.setAttribute("cy", y);
     dot.setAttribute("r", String(3 + Math.min(12, Math.sqrt(n) * 2)));
     dot.setAttribute("fill", `var(--${SEVERITIES[sev]})`);
     dot.dataset.country = code;
     const title = document.createElementNS("http://www.w3.org/2000/svg", "title");
-    title.textContent = `${c.name}: ${n} alert(s)`;
+    title.textContent = `${c.name}: ${n} stor${n === 1 ? "y" : "ies"}`;
     dot.append(title);
     g.append(dot);
   }
@@ -193,3 +258,4 @@ drawLand();
 connect();
 refreshStats();
 setInterval(refreshStats, 2000);
+setInterval(refreshStories, 3000);

@@ -37,3 +37,19 @@ def test_lag_and_rates() -> None:
 def test_centroids_from_the_gazetteer() -> None:
     c = load_centroids(GAZETTEER)
     assert -90 <= c["UA"]["lat"] <= 90 and c["UA"]["name"] == "Ukraine"
+
+
+def test_story_summary_of_a_story_record() -> None:
+    import json
+
+    from services.alerts.stories import Alerted, StoryView, signature_of
+    from services.dashboard.core import story_summary
+    from tests.unit.alerts.test_stories import template
+
+    story = StoryView.open(signature_of(template("Kharkiv", "missile", 5, 1)))
+    story.alerted["missile-strike"] = Alerted("high", story.first_seen, 0, story.id)
+    story.history.append(("high", story.first_seen))
+    got = story_summary(json.dumps(story.to_record()))
+    assert got is not None and got["articles"] == 1 and got["history"] == ["high"]
+    assert got["rules"] == {"missile-strike": "high"} and got["location"]["name"] == "Kharkiv"
+    assert story_summary(None) is None and story_summary("not json") is None
