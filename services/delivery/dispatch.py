@@ -103,13 +103,19 @@ class Deliverer:
             env=self.env,
         )
 
-    async def alert(self, subs: Sequence[Subscription], alert: Alert) -> list[Outcome]:
-        """Every target of every subscription the alert matches (each chat/webhook target once)."""
+    async def alert(
+        self, subs: Sequence[Subscription], alert: Alert, also: Sequence[Alert] = ()
+    ) -> list[Outcome]:
+        """Every target of every subscription the alert matches (each chat/webhook target once).
+        `also`: the other rules' alerts of the same story update: a person gets one message
+        naming every rule; the signed webhook, for machines, still gets each alert."""
         jobs: dict[tuple[str, str], Any] = {}
+        group = [alert, *also]
         for sub in subs:
-            if not matches(sub, alert):
+            mine = [a for a in group if matches(sub, a)]
+            if not mine:
                 continue
-            for key, job in self._jobs(sub, alert, mail_now=False):
+            for key, job in self._jobs(sub, mine[0], mail_now=False, group=mine):
                 jobs.setdefault(key, job)
         return list(await asyncio.gather(*(job() for job in jobs.values())))
 
@@ -118,15 +124,27 @@ class Deliverer:
         return list(await asyncio.gather(*(j() for _, j in self._jobs(sub, alert, mail_now=True))))
 
     def _jobs(
-        self, sub: Subscription, alert: Alert, *, mail_now: bool
+        self,
+        sub: Subscription,
+        alert: Alert,
+        *,
+        mail_now: bool,
+        group: Sequence[Alert] = (),
     ) -> list[tuple[tuple[str, str], Callable[[], Awaitable[Outcome]]]]:
         """(dedupe key, start) of each target: only the kept ones are started."""
         out: list[tuple[tuple[str, str], Callable[[], Awaitable[Outcome]]]] = []
+        alerts = list(group) or [alert]
+        rules = [a.rule_id for a in alerts]
         if sub.webhook_url:
             url = sub.webhook_url
-            out.append((("webhook", url), lambda: self._webhook(url, alert)))
+
+            async def each() -> Outcome:
+                done = [await self._webhook(url, a) for a in alerts]
+                return next((o for o in done if not o.delivered), done[-1])
+
+            out.append((("webhook", url), each))
         for t in self.chat(sub):
-            out.append(((t.kind, t.url), lambda t=t: self._chat(t, alert)))  # type: ignore[misc]
+            out.append(((t.kind, t.url), lambda t=t: self._chat(t, alert, rules)))  # type: ignore[misc]
         if sub.email:
             key = ("email", sub.name)
             if mail_now or immediate(sub, alert):
@@ -155,11 +173,11 @@ class Deliverer:
         )
         return Outcome("webhook", url, r.delivered, r.attempts, r.errors)
 
-    async def _chat(self, t: ChatTarget, alert: Alert) -> Outcome:
+    async def _chat(self, t: ChatTarget, alert: Alert, rules: Sequence[str] = ()) -> Outcome:
         if t.error:
             r = WebhookResult(False, 0, errors=[t.error])
         else:
-            body = t.body(view(alert, self.config.dashboard))
+            body = t.body(view(alert, self.config.dashboard, rules))
             await self.pacer.wait(t.kind, t.url)
             r = await post_with_retries(
                 self.http,
@@ -235,6 +253,15 @@ def _mail_retry(retry: Mapping[str, Any]) -> dict[str, Any]:
     return {k: retry[k] for k in ("attempts", "base_delay_s") if k in retry}
 
 
+def story_updates(alerts: Sequence[Alert]) -> list[tuple[Alert, list[Alert]]]:
+    """The alerts of one read grouped by story update (story, article, severity), in order:
+    one article that raises five rules is one update, so a person gets one message."""
+    groups: dict[tuple[str, str, str], list[Alert]] = {}
+    for a in alerts:
+        groups.setdefault((a.story_id, a.article_id, a.severity), []).append(a)
+    return [(g[0], g[1:]) for g in groups.values()]
+
+
 def has_targets(sub: Subscription) -> bool:
     return bool(
         sub.webhook_url
@@ -275,9 +302,15 @@ async def dispatch(
             entries = [e for _, batch in got or [] for e in batch]
             subs = [s for s in await deliverer.store.list() if has_targets(s)]
             if entries:
-                for eid, fields in entries:
-                    if fields and b"alert" in fields:
-                        await deliverer.alert(subs, Alert.model_validate_json(fields[b"alert"]))
+                for lead, others in story_updates(
+                    [
+                        Alert.model_validate_json(fields[b"alert"])
+                        for _, fields in entries
+                        if fields and b"alert" in fields
+                    ]
+                ):
+                    await deliverer.alert(subs, lead, others)
+                for eid, _ in entries:
                     await client.xack(keys.stream, group, eid)
             elif cursor == "0":
                 cursor = ">"

@@ -6,6 +6,7 @@ An alert is one story update (issue 16): each message (chat, e-mail, feed entry)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote
@@ -95,7 +96,9 @@ def card_url(dashboard: str, alert_id: str) -> str:
     return f"{safe_url(dashboard.rstrip('/'))}/#alert={quote(alert_id, safe='')}"
 
 
-def view(alert: Alert, dashboard: str) -> AlertView:
+def view(alert: Alert, dashboard: str, rules: Sequence[str] = ()) -> AlertView:
+    """What a person reads of one story update; `rules`: every rule the update raised (the
+    alert's own when empty), so one message stands for all of them."""
     sentences, terms = _evidence(alert.matches)
     where = clip(", ".join(alert.places) or ", ".join(alert.countries), 300)
     url = (
@@ -109,7 +112,7 @@ def view(alert: Alert, dashboard: str) -> AlertView:
         what=alert.rule_description.strip() or alert.rule_id,
         where=where,
         when=when_of(alert.times),
-        rules=(alert.rule_id,),
+        rules=tuple(dict.fromkeys(rules)) or (alert.rule_id,),
         evidence=tuple(sentences[:EVIDENCE_MAX]),
         terms=tuple(terms),
         score=alert.score,

@@ -123,3 +123,22 @@ def test_clip_cuts_on_words_and_marks_it() -> None:
     assert clip("a b c", 10) == "a b c"
     out = clip("alpha beta gamma delta", 12)
     assert len(out) <= 12 and out.endswith("…") and out.startswith("alpha beta")
+
+
+def test_one_story_update_is_one_message_naming_every_rule() -> None:
+    from services.delivery.dispatch import story_updates
+
+    base = sample_alert()
+    second = base.model_copy(update={"id": "x2", "rule_id": "mass-casualties"})
+    other_story = base.model_copy(update={"id": "x3", "story_id": "another", "article_id": "a2"})
+    risen = base.model_copy(update={"id": "x4", "severity": "critical"})
+    groups = story_updates([base, second, other_story, risen])
+    assert [(lead.id, [a.id for a in rest]) for lead, rest in groups] == [
+        (base.id, ["x2"]),
+        ("x3", []),
+        ("x4", []),  # a severity rise is an update of its own
+    ]
+    v = view(base, "http://127.0.0.1:8081", [base.rule_id, "mass-casualties", base.rule_id])
+    assert v.rules == (base.rule_id, "mass-casualties")
+    for render in (slack_payload, teams_payload, discord_payload):
+        assert "mass-casualties" in str(render(v))
