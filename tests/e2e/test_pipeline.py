@@ -113,8 +113,16 @@ async def test_seed_raises_missile_and_nuclear_alerts_once(
     pipeline: dict[str, Any], stack: Settings, subscriber: Subscriber, seed_path: Path
 ) -> None:
     seed_id = from_text(seed_path.read_text(encoding="utf-8")).id
-    report = await replay(stack, [seed_path.parent])
-    assert report.published == [seed_id]
+    report = await replay(stack, [seed_path.parent])  # seeds/, as `make demo` replays it
+    assert seed_id in report.published
+    assert len(report.published) == len(list(seed_path.parent.glob("*.txt")))
+
+    # the Russian seed alerts natively, with its evidence in Russian and its place in Ukraine
+    ru = await subscriber.wait_for(
+        lambda a: a.rule_id == "missile-strike" and a.title.startswith("Ракетный удар")
+    )
+    assert ru and "UA" in ru[0].countries
+    assert any("Харьков" in m.sentence for m in ru[0].matches)
 
     await subscriber.wait_for(lambda a: a.rule_id == "nuclear-threat" and a.article_id == seed_id)
     await subscriber.wait_for(lambda a: a.rule_id == "missile-strike" and a.article_id == seed_id)
