@@ -16,7 +16,6 @@ NEWSWIRE_CHAOS_RUNS (runs with consecutive seeds, default 1).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import random
@@ -80,24 +79,32 @@ def schedule(seed: int, seconds: float) -> list[Fault]:
 
 
 async def caught_up_after(run: Run, since: float, limit_s: float = 180.0) -> float | None:
-    """Seconds from `since` until every stage committed the end offsets of that moment."""
+    """Seconds from `since` until every stage committed the end offsets of that moment. The broker
+    may still be down or frozen when this starts (the fault is not over): connecting and reading
+    are retried until `limit_s`, never an error of the run."""
     topics = Topics.from_settings(run.s)
-    targets: dict[str, dict[int, int]] = {}
-    async with KafkaAdmin.connect(run.s) as admin:
-        for stage in WORKERS:
-            for attr in inputs(stage):
-                targets[f"{stage}:{attr}"] = dict(await admin.end_offsets(getattr(topics, attr)))
-        while time.monotonic() - since < limit_s:
-            done = True
-            for stage in WORKERS:
-                for attr in inputs(stage):
-                    with contextlib.suppress(Exception):
-                        lag = await admin.lag(group_id(run.s, stage), getattr(topics, attr))
-                    end = targets[f"{stage}:{attr}"]
-                    if any(lag.committed.get(p, 0) < e for p, e in end.items() if e):
-                        done = False
-            if done:
-                return time.monotonic() - since
+    targets: dict[str, dict[int, int]] | None = None
+    while time.monotonic() - since < limit_s:
+        try:
+            async with KafkaAdmin.connect(run.s) as admin:
+                if targets is None:
+                    targets = {
+                        f"{stage}:{attr}": dict(await admin.end_offsets(getattr(topics, attr)))
+                        for stage in WORKERS
+                        for attr in inputs(stage)
+                    }
+                while time.monotonic() - since < limit_s:
+                    done = True
+                    for stage in WORKERS:
+                        for attr in inputs(stage):
+                            lag = await admin.lag(group_id(run.s, stage), getattr(topics, attr))
+                            end = targets[f"{stage}:{attr}"]
+                            if any(lag.committed.get(p, 0) < e for p, e in end.items() if e):
+                                done = False
+                    if done:
+                        return time.monotonic() - since
+                    await asyncio.sleep(1.0)
+        except Exception:  # broker away, group rebalancing: try again while the limit allows
             await asyncio.sleep(1.0)
     return None
 
