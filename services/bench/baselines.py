@@ -17,7 +17,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from services.common.kafka import client_kwargs, ensure_topics, make_producer
+from services.common.kafka import client_kwargs, compression, ensure_topics, make_producer
 from services.common.settings import Settings
 
 
@@ -120,7 +120,14 @@ async def warm_broker(settings: Settings, seconds: float) -> int:
     topic = f"{settings.topic_prefix}.bench.warmup.v1"
     await ensure_topics(settings, extra=[topic])
     kw = client_kwargs(settings)
-    producer = AIOKafkaProducer(**kw, acks="all", enable_idempotence=True, linger_ms=0)
+    # the pipeline's compression, so the broker's decompress-and-validate path is compiled too
+    producer = AIOKafkaProducer(
+        **kw,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=0,
+        compression_type=compression(settings),
+    )
     consumer = AIOKafkaConsumer(
         topic,
         **kw,

@@ -48,6 +48,11 @@ def ssl_context(settings: Settings) -> ssl.SSLContext | None:
     return ctx
 
 
+def compression(settings: Settings) -> str | None:
+    """The producers' compression codec (aiokafka's and faust's name), None for none."""
+    return None if settings.kafka_compression == "none" else settings.kafka_compression
+
+
 def client_kwargs(settings: Settings) -> dict[str, Any]:
     """Bootstrap and security options shared by every aiokafka client (producer, consumer, admin)."""
     kw: dict[str, Any] = {
@@ -114,6 +119,7 @@ def make_producer(settings: Settings) -> AIOKafkaProducer:
         enable_idempotence=True,
         linger_ms=0,
         max_batch_size=256 * 1024,
+        compression_type=compression(settings),
         request_timeout_ms=int(settings.send_timeout_s * 1000),
     )
 

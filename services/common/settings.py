@@ -165,6 +165,12 @@ class Settings(BaseSettings):
         gt=0,
         description="Consumer group session timeout: how soon a dead worker's partitions move.",
     )
+    kafka_compression: Literal["none", "lz4", "zstd", "gzip", "snappy"] = Field(
+        "zstd",
+        description="Producer compression of every record the services write (zstd: a batch of "
+        "JSON records shrinks ~7x, so the broker copies and stores a seventh; "
+        "docs/performance.md). aiokafka's lz4 is its slow high-compression level.",
+    )
     kafka_security_protocol: str = Field(
         "PLAINTEXT", description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL."
     )

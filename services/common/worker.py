@@ -21,7 +21,13 @@ from services.common import logging as nlog
 from services.common import metrics
 from services.common.faust_patches import guard_stale_fetches, own_offsets
 from services.common.health import attach_to_faust
-from services.common.kafka import attempts_of, dead_letter, dead_letter_headers, ssl_context
+from services.common.kafka import (
+    attempts_of,
+    compression,
+    dead_letter,
+    dead_letter_headers,
+    ssl_context,
+)
 from services.common.offsets import keeper_for
 from services.common.settings import Settings
 from services.common.topics import Topics
@@ -71,6 +77,7 @@ def make_app(service: str, settings: Settings) -> faust.App:
         producer_acks=-1,
         producer_linger=0.0,
         producer_max_batch_size=256 * 1024,
+        producer_compression_type=compression(settings),
         consumer_auto_offset_reset="earliest",
         store="memory://",
         datadir=str(datadir),
