@@ -229,6 +229,9 @@ async def test_chaos(fault_stack: tuple[Settings, LocalStack], seed: int) -> Non
         "invariant_violations": f.invariant_violations,
         **counts,
         "recovery": rec,
+        "recovery_s": {
+            k: [None if x is None else round(x, 1) for x in v] for k, v in recoveries.items()
+        },
         "schedule": [str(x) for x in faults],
     }
     print("chaos result: " + json.dumps(summary))
