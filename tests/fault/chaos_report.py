@@ -37,10 +37,16 @@ def main(path: str) -> None:
             missed[kind] = missed.get(kind, 0) + stats["not_caught_up"]
             if kind in raw:
                 values.setdefault(kind, []).extend(x for x in raw[kind] if x is not None)
-            elif stats["median_s"] is not None:  # an older line: its median stands for its n
-                approx.add(kind)
+            elif stats["median_s"] is not None:  # an older line: rebuilt from median and max
                 n = stats["n"] - stats["not_caught_up"]
-                values.setdefault(kind, []).extend([stats["median_s"]] * (n - 1) + [stats["max_s"]])
+                med, top = stats["median_s"], stats["max_s"]
+                if n == 2:  # exact: the median of two is their mean
+                    got = [round(2 * med - top, 1), top]
+                else:  # exact for one; for more the others stand at the median
+                    got = [med] * (n - 1) + [top]
+                    if n > 2:
+                        approx.add(kind)
+                values.setdefault(kind, []).extend(got)
     print("\n| fault kind | faults | recovery median s | max s | not caught up |")
     print("|---|---|---|---|---|")
     for kind in sorted(set(values) | set(missed)):
