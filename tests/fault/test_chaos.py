@@ -16,7 +16,6 @@ NEWSWIRE_CHAOS_RUNS (runs with consecutive seeds, default 1).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import random
@@ -80,24 +79,33 @@ def schedule(seed: int, seconds: float) -> list[Fault]:
 
 
 async def caught_up_after(run: Run, since: float, limit_s: float = 180.0) -> float | None:
-    """Seconds from `since` until every stage committed the end offsets of that moment."""
+    """Seconds from `since` until every stage committed the end offsets of that moment. Kafka may
+    be away meanwhile (a later fault): the connection and the reads are retried until `limit_s`
+    (seed 3003 once ended its run here with "Unable to bootstrap")."""
     topics = Topics.from_settings(run.s)
-    targets: dict[str, dict[int, int]] = {}
-    async with KafkaAdmin.connect(run.s) as admin:
-        for stage in WORKERS:
-            for attr in inputs(stage):
-                targets[f"{stage}:{attr}"] = dict(await admin.end_offsets(getattr(topics, attr)))
-        while time.monotonic() - since < limit_s:
-            done = True
-            for stage in WORKERS:
-                for attr in inputs(stage):
-                    with contextlib.suppress(Exception):
-                        lag = await admin.lag(group_id(run.s, stage), getattr(topics, attr))
-                    end = targets[f"{stage}:{attr}"]
-                    if any(lag.committed.get(p, 0) < e for p, e in end.items() if e):
-                        done = False
-            if done:
-                return time.monotonic() - since
+    targets: dict[str, dict[int, int]] | None = None
+    while time.monotonic() - since < limit_s:
+        try:
+            async with KafkaAdmin.connect(run.s) as admin:
+                if targets is None:
+                    ends: dict[str, dict[int, int]] = {}
+                    for stage in WORKERS:
+                        for attr in inputs(stage):
+                            topic = getattr(topics, attr)
+                            ends[f"{stage}:{attr}"] = dict(await admin.end_offsets(topic))
+                    targets = ends
+                while time.monotonic() - since < limit_s:
+                    done = True
+                    for stage in WORKERS:
+                        for attr in inputs(stage):
+                            lag = await admin.lag(group_id(run.s, stage), getattr(topics, attr))
+                            end = targets[f"{stage}:{attr}"]
+                            if any(lag.committed.get(p, 0) < e for p, e in end.items() if e):
+                                done = False
+                    if done:
+                        return time.monotonic() - since
+                    await asyncio.sleep(1.0)
+        except Exception:  # Kafka away (a later fault): connect again
             await asyncio.sleep(1.0)
     return None
 
