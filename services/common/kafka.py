@@ -124,6 +124,51 @@ def make_producer(settings: Settings) -> AIOKafkaProducer:
     )
 
 
+async def close_producer(producer: AIOKafkaProducer, flush_s: float) -> None:
+    """Stop a producer in bounded time, whatever the broker does.
+
+    aiokafka's `stop()` waits for its queued batches to be flushed, then cancels its sender task,
+    which on cancellation awaits every in-flight produce request (`Sender._sender_routine`): with
+    the broker frozen or gone that lasts a request timeout or more, with its retries. So: flush for
+    at most `flush_s` (not at all when the calling task is being cancelled: Ctrl-C on a replay must
+    not wait for the broker), then stop; if that does not finish in time, abort: the unsent
+    batches fail (their futures get a `KafkaError`), the sender task is cancelled again until it
+    ends (each cancellation reaches the produce request it awaits), the connections are closed."""
+    me = asyncio.current_task()
+    flush_s = 0.0 if me is not None and me.cancelling() else flush_s
+    try:
+        async with asyncio.timeout(flush_s):
+            await producer.flush()
+            await producer.stop()
+        return
+    except TimeoutError:
+        log.warning("Kafka producer not flushed within %.1fs; aborting its sends", flush_s)
+    except Exception as exc:
+        log.warning("Kafka producer stop failed (%s); aborting its sends", type(exc).__name__)
+    await _abort_producer(producer)
+
+
+async def _abort_producer(producer: AIOKafkaProducer, wait_s: float = 2.0) -> None:
+    """aiokafka 0.14 internals: fail what is queued, cancel the sender and its requests, close."""
+    from aiokafka.errors import KafkaError
+
+    p: Any = producer
+    p._closed = True
+    with contextlib.suppress(Exception):
+        p._message_accumulator.fail_all(KafkaError("producer aborted"))
+    sender = getattr(p._sender, "sender_task", None)
+    deadline = time.monotonic() + wait_s
+    while sender is not None and not sender.done() and time.monotonic() < deadline:
+        sender.cancel()  # again each time: the routine awaits one in-flight request per node
+        await asyncio.wait({sender}, timeout=0.05)
+    if sender is not None and sender.done() and not sender.cancelled():
+        with contextlib.suppress(BaseException):
+            sender.result()  # retrieved, so asyncio does not log it as never retrieved
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(max(0.1, deadline - time.monotonic())):
+            await p.client.close()
+
+
 def _b64(data: bytes | None) -> str | None:
     return base64.b64encode(data).decode() if data is not None else None
 

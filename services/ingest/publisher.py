@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 
@@ -12,7 +11,7 @@ from aiokafka.errors import OutOfOrderSequenceNumber, UnknownProducerId
 
 from schemas import RawArticle, StageTimes
 from schemas.base import utcnow
-from services.common.kafka import make_producer
+from services.common.kafka import close_producer, make_producer
 from services.common.settings import Settings
 from services.common.topics import Topics
 
@@ -53,19 +52,20 @@ class Publisher:
             if self._producer is None:
                 producer = make_producer(self.settings)  # needs the running loop
                 try:
-                    await asyncio.wait_for(producer.start(), timeout=self.settings.send_timeout_s)
+                    async with asyncio.timeout(self.settings.send_timeout_s):
+                        await producer.start()
                 except Exception as exc:
-                    with contextlib.suppress(Exception):
-                        await asyncio.wait_for(producer.stop(), timeout=5)
+                    await close_producer(producer, flush_s=0)
                     raise PublishError(f"cannot connect to Kafka: {type(exc).__name__}") from exc
                 self._producer = producer
             return self._producer
 
     async def stop(self) -> None:
+        """Flush and close within `send_timeout_s`; at once when the caller is being cancelled
+        (a cancelled replay): aiokafka's own stop can wait on in-flight sends far longer."""
         if self._producer is not None:
             producer, self._producer = self._producer, None
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(producer.stop(), timeout=self.settings.send_timeout_s)
+            await close_producer(producer, flush_s=self.settings.send_timeout_s)
 
     async def publish(self, articles: Sequence[RawArticle]) -> list[str]:
         """Stamp `ingested`, send all, wait for every ack (bounded by send_timeout_s)."""
@@ -93,8 +93,11 @@ class Publisher:
                 for a in articles
             ]
 
+        # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancellation that
+        # arrives as the inner call completes (CPython gh-86296), and a cancelled replay went on.
         try:
-            futures = await asyncio.wait_for(enqueue(), timeout=timeout)
+            async with asyncio.timeout(timeout):
+                futures = await enqueue()
         except TimeoutError as exc:
             raise PublishError(f"Kafka did not take the records within {timeout:.0f}s") from exc
         # asyncio.wait, not wait_for: a late ack must not hit a cancelled future.
