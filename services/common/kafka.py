@@ -156,7 +156,7 @@ async def _abort_producer(producer: AIOKafkaProducer, wait_s: float = 2.0) -> No
     p._closed = True
     with contextlib.suppress(Exception):
         p._message_accumulator.fail_all(KafkaError("producer aborted"))
-    sender = getattr(p._sender, "sender_task", None)
+    sender = getattr(getattr(p, "_sender", None), "sender_task", None)
     deadline = time.monotonic() + wait_s
     while sender is not None and not sender.done() and time.monotonic() < deadline:
         sender.cancel()  # again each time: the routine awaits one in-flight request per node
@@ -166,7 +166,7 @@ async def _abort_producer(producer: AIOKafkaProducer, wait_s: float = 2.0) -> No
             sender.result()  # retrieved, so asyncio does not log it as never retrieved
     with contextlib.suppress(Exception):
         async with asyncio.timeout(max(0.1, deadline - time.monotonic())):
-            await p.client.close()
+            await p.client.close()  # (a stand-in without one: nothing to close)
 
 
 def _b64(data: bytes | None) -> str | None:
