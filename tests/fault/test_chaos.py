@@ -204,11 +204,15 @@ async def test_chaos(fault_stack: tuple[Settings, LocalStack], seed: int) -> Non
     print(f"\nchaos seed={seed} seconds={seconds:.0f} rate={rate}/s faults={len(faults)}")
     for f in faults:
         print(f"  {f}")
+    before = os.environ.get("NEWSWIRE_FAULT_ARTICLES")
     os.environ["NEWSWIRE_FAULT_ARTICLES"] = str(int(seconds * rate))
     try:
         run = Run(*fault_stack, f"chaos seed {seed}")
-    finally:
-        os.environ.pop("NEWSWIRE_FAULT_ARTICLES")
+    finally:  # put back what the caller set: `make fault` runs the scenarios after it at 2,000
+        if before is None:
+            os.environ.pop("NEWSWIRE_FAULT_ARTICLES")
+        else:
+            os.environ["NEWSWIRE_FAULT_ARTICLES"] = before
     recoveries: dict[str, list[float | None]] = {}
     await run.execute(lambda r: nemesis(r, faults, recoveries), window_s=seconds)
     counts = await accounting(run)
