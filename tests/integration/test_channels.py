@@ -48,6 +48,7 @@ from services.delivery.subscriptions import SubscriptionStore
 from services.delivery.webhooks import dead_stream
 from tests.conftest import free_port, settings_env
 from tests.factories import make_alert
+from tests.integration.dispatching import group_ready
 from tests.unit.delivery import platforms
 
 pytestmark = pytest.mark.integration
@@ -188,7 +189,7 @@ async def test_dispatcher_posts_one_valid_message_per_alert_to_each_chat(
             )
         )
         try:
-            await _group_ready(
+            await group_ready(
                 redis_client, keys
             )  # the group starts at "$": only alerts from then on
             low = make_alert(severity="low")
@@ -523,15 +524,3 @@ async def test_cli_adds_chat_and_email_targets_and_sends_a_test_message(
         "[HIGH (was MEDIUM)]"
     )
     assert bad.exit_code != 0 and "--token-env goes with --telegram" in bad.output
-
-
-async def _group_ready(client: aioredis.Redis, keys: RedisKeys, wait_s: float = 20.0) -> None:
-    """Until the dispatcher has created its consumer group (on a loaded machine a fixed sleep was
-    not always enough, and alerts sent before it were never read)."""
-    deadline = asyncio.get_running_loop().time() + wait_s
-    while asyncio.get_running_loop().time() < deadline:
-        with contextlib.suppress(Exception):
-            if await client.xinfo_groups(keys.stream):
-                return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the dispatcher never created its consumer group")

@@ -29,6 +29,7 @@ from services.delivery.webhooks import (
 )
 from tests.conftest import free_port
 from tests.factories import make_alert
+from tests.integration.dispatching import group_ready
 
 pytestmark = pytest.mark.integration
 SECRET = "test-secret"
@@ -164,7 +165,7 @@ async def test_dispatcher_posts_to_matching_subscription_webhooks(
         dispatch(redis_client, keys, SECRET, block_ms=200, base_delay_s=0.05)
     )
     try:
-        await _group_ready(redis_client, keys)  # the group starts at "$": only alerts from then on
+        await group_ready(redis_client, keys)  # the group starts at "$": only alerts from then on
         high, low = _alert(), _alert().model_copy(update={"severity": "low"})
         await delivery.deliver(low)  # stream order: low is handled before high
         await delivery.deliver(high)
@@ -181,15 +182,3 @@ async def test_dispatcher_posts_to_matching_subscription_webhooks(
     assert [c["id"] for c in rcv.calls] == [high.id]  # a UA alert: not for ru-only
     assert all(c["valid"] for c in rcv.calls)
     assert (await redis_client.xpending(keys.stream, "webhooks"))["pending"] == 0
-
-
-async def _group_ready(client: aioredis.Redis, keys: RedisKeys, wait_s: float = 20.0) -> None:
-    """Until the dispatcher has created its consumer group (on a loaded machine a fixed sleep was
-    not always enough, and alerts sent before it were never read)."""
-    deadline = asyncio.get_running_loop().time() + wait_s
-    while asyncio.get_running_loop().time() < deadline:
-        with contextlib.suppress(Exception):
-            if await client.xinfo_groups(keys.stream):
-                return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the dispatcher never created its consumer group")
