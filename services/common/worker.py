@@ -219,13 +219,16 @@ class Stage(Generic[T]):
     async def send_all(self, outs: Sequence[T]) -> None:
         """Every output to its topic, then one wait for all acknowledgements; a retry sends the
         whole batch again (consumers drop the repeats by id)."""
-        futures = await asyncio.wait_for(self._enqueue(outs), self.send_timeout_s)
+        # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation that
+        # arrives as the inner call completes (gh-86296), and faust cancels agents on rebalance.
+        async with asyncio.timeout(self.send_timeout_s):
+            futures = await self._enqueue(outs)
         await wait_acked(futures, self.send_timeout_s)
 
     async def _enqueue(self, outs: Sequence[T]) -> list[Any]:
         """Hands every output to the producer without yielding to its sender in between (one
-        `wait_for` around all, not one each: each would be a task switch, and the sender would
-        make a produce request of every record), so a batch goes out in one request per broker."""
+        timeout around all, in this task: a task per send would be a switch each, and the sender
+        would make a produce request of every record), so a batch goes out in one request per broker."""
         futures = []
         for out in outs:
             model: Any = out
@@ -299,7 +302,8 @@ async def send_acked(
     """Send with faust and wait for the broker's acknowledgement, bounded so an outage becomes a
     retry instead of a hang."""
     k = key.encode() if isinstance(key, str) else key
-    fut = await asyncio.wait_for(topic.send(key=k, value=value, headers=headers), timeout)
+    async with asyncio.timeout(timeout):  # not wait_for: see Stage.send_all
+        fut = await topic.send(key=k, value=value, headers=headers)
     await wait_acked([fut], timeout)
 
 
