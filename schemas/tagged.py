@@ -127,7 +127,13 @@ class TaggedArticle(Event):
     severity: Severity = "low"
     casualties: int | None = Field(None, description="Largest casualty count stated, if any.")
     suppressed: list[Suppressed] = Field(default_factory=list)
-    fingerprint: str = Field("", description="64-bit SimHash (hex) for near-duplicate stories.")
+    fingerprint: str = Field(
+        "",
+        description=(
+            "64-bit SimHash (hex) for near-duplicate stories, only for an article without "
+            "enrichment's MinHash (`article.fingerprint`, which stories use); else empty."
+        ),
+    )
 
     @property
     def id(self) -> str:
