@@ -15,7 +15,9 @@ import statistics
 import time
 from pathlib import Path
 
-from services.text.i18n import FIXTURES, ROOT, assess
+from services.common.settings import PROJECT_ROOT
+from services.offline.i18n_eval import FIXTURES
+from services.text.i18n import assess
 from services.text.lexicon import LANGUAGES, load
 
 SIZE = 3000
@@ -45,7 +47,7 @@ def english(n: int) -> float:
     from services.ingest.parse import from_mapping
     from services.tagging.core import tag
 
-    rows = (ROOT / "tests/fixtures/labelled/articles.jsonl").read_text(encoding="utf-8")
+    rows = (PROJECT_ROOT / "tests/fixtures/labelled/articles.jsonl").read_text(encoding="utf-8")
     texts = [f"{r['title']}. {r['body']}" for r in map(json.loads, rows.splitlines()) if r]
     body = _article(texts)
     enriched = enrich(from_mapping({"title": "Overnight attacks", "body": body}))

@@ -22,6 +22,7 @@ from services.alerts.rules import Rule, load_rules
 from services.common.settings import CORPORA, PROJECT_ROOT
 from services.ingest.parse import from_mapping
 from services.offline.chain import Chain
+from services.offline.rates import Rates
 from services.text.taxonomy import load_taxonomy
 
 LABELLED = PROJECT_ROOT / "tests" / "fixtures" / "labelled" / "articles.jsonl"
@@ -41,7 +42,7 @@ class Outcome:
 
 
 @dataclass
-class Metrics:
+class Metrics(Rates):
     tp: int = 0
     fp: int = 0
     fn: int = 0
@@ -49,14 +50,6 @@ class Metrics:
     right_severity: int = 0
     errors: list[Outcome] = field(default_factory=list)
     by_kind: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
 
     @property
     def severity_share(self) -> float:

@@ -29,6 +29,7 @@ from schemas import SEVERITY_RANK, RawArticle, TaggedArticle
 from services.common.settings import CORPORA, PROJECT_ROOT
 from services.ingest.parse import from_mapping
 from services.offline.chain import Chain
+from services.offline.rates import Rates
 
 LABELLED = PROJECT_ROOT / "tests" / "fixtures" / "labelled"
 ENGLISH_SETS = ("articles.jsonl", "holdout.jsonl", "realtext.dev.jsonl", "realtext.test.jsonl")
@@ -52,26 +53,13 @@ class Judged:
 
 
 @dataclass
-class PRF:
+class PRF(Rates):
     tp: int = 0
     fp: int = 0
     fn: int = 0
     tn: int = 0
     severity_right: int = 0
     misses: list[str] = field(default_factory=list)
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
 
     def line(self) -> str:
         sev = f", severity right {self.severity_right}/{self.tp}" if self.tp else ""

@@ -19,12 +19,13 @@ from itertools import combinations
 from pathlib import Path
 
 from services.common.settings import PROJECT_ROOT
+from services.offline.rates import Rates
 
 DEFAULT = PROJECT_ROOT / "tests" / "fixtures" / "stories" / "stories.jsonl"
 
 
 @dataclass(frozen=True)
-class Scores:
+class Scores(Rates):
     articles: int
     stories: int
     predicted: int
@@ -33,14 +34,6 @@ class Scores:
     fn: int
     false_merges: list[tuple[str, str]]
     false_splits: list[tuple[str, str]]
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
 
 
 def pairwise(labels: dict[str, str], predicted: dict[str, str]) -> Scores:

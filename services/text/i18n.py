@@ -6,30 +6,22 @@ The same steps as the English engine (services/tagging/core.py), driven by a lan
 conflict word, negation and denial before or after it in its clause, hypothetical cues), and a
 suppressed trigger is kept with its reason so a missing alert can be explained. Weights, severity
 bounds and score parts come from the English taxonomy, so scores mean the same in every language.
-
-    python -m services.text.i18n [--split dev|test] [--verbose]   # precision/recall per language
+Its precision and recall per language: services/offline/i18n_eval.py.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import re
-import sys
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-from services.text.lexicon import LANGUAGES, TAXONOMY, Folded, Lexicon, fold, load, requirements
+from services.text.lexicon import TAXONOMY, Folded, Lexicon, fold, load, requirements
 from services.text.places_i18n import find_places
 
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "tests" / "fixtures" / "labelled" / "i18n"
 _TOKEN = re.compile(r"\w+(?:['-]\w+)*")
 _YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
 _NUMBER = re.compile(r"\d+(?:[ ,.\u00a0\u202f]\d{3})*(?!\d)")
@@ -516,111 +508,3 @@ def _score(art: _Article, hits: list[Hit], dead: int | None) -> list[tuple[str, 
     if len({h.event for h in violent}) >= int(s["breadth"]["min_types"]):
         parts.append(("breadth", float(s["breadth"]["weight"]), "three event types"))
     return parts
-
-
-# ---- evaluation ---------------------------------------------------------------------------
-@dataclass
-class Figures:
-    """Counts of "is an escalation" against the labels, and how often event and severity agree."""
-
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-    tn: int = 0
-    severity_right: int = 0
-    event_right: int = 0
-    misses: list[str] = field(default_factory=list)
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
-
-    @property
-    def severity_share(self) -> float:
-        return self.severity_right / self.tp if self.tp else 1.0
-
-    def add(self, other: Figures) -> None:
-        self.tp += other.tp
-        self.fp += other.fp
-        self.fn += other.fn
-        self.tn += other.tn
-        self.severity_right += other.severity_right
-        self.event_right += other.event_right
-
-
-def fixtures(language: str, split: str) -> list[dict[str, Any]]:
-    path = FIXTURES / f"{language}.{split}.jsonl"
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-
-
-def evaluate(language: str, split: str = "test", year: int | None = 2026) -> Figures:
-    """Figures of one language's labelled fixtures."""
-    fig = Figures()
-    for case in fixtures(language, split):
-        got = assess(case["text"], case["language"], year)
-        want = bool(case["escalation"])
-        if got.escalation and want:
-            fig.tp += 1
-            fig.severity_right += got.severity == case["severity"]
-            fig.event_right += case["event"] in {h.event for h in got.events}
-            if got.severity != case["severity"]:
-                fig.misses.append(f"severity {got.severity} != {case['severity']}: {case['text']}")
-        elif got.escalation:
-            fig.fp += 1
-            fig.misses.append(f"false alarm {got.top_event}: {case['text']}")
-        elif want:
-            fig.fn += 1
-            fig.misses.append(f"missed {case['event']}: {case['text']}")
-        else:
-            fig.tn += 1
-    return fig
-
-
-def report(
-    split: str = "test",
-    languages: Iterable[str] = LANGUAGES,
-    out: Callable[[str], Any] = print,
-    verbose: bool = False,
-) -> dict[str, Figures]:
-    """Prints precision, recall and severity agreement per language and overall (for `newswire
-    eval`), and returns the figures."""
-    figures: dict[str, Figures] = {}
-    total = Figures()
-    out(f"{'lang':<8}{'cases':>6}{'tp':>4}{'fp':>4}{'fn':>4}{'tn':>4}  precision  recall  severity")
-    for lang in languages:
-        fig = evaluate(lang, split)
-        figures[lang] = fig
-        total.add(fig)
-        n = fig.tp + fig.fp + fig.fn + fig.tn
-        out(
-            f"{lang:<8}{n:>6}{fig.tp:>4}{fig.fp:>4}{fig.fn:>4}{fig.tn:>4}"
-            f"  {fig.precision:9.3f}  {fig.recall:6.3f}  {fig.severity_share:8.3f}"
-        )
-        if verbose:
-            for m in fig.misses:
-                out(f"    {m}")
-    n = total.tp + total.fp + total.fn + total.tn
-    out(
-        f"{'overall':<8}{n:>6}{total.tp:>4}{total.fp:>4}{total.fn:>4}{total.tn:>4}"
-        f"  {total.precision:9.3f}  {total.recall:6.3f}  {total.severity_share:8.3f}"
-    )
-    figures["overall"] = total
-    return figures
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    ap.add_argument("--split", default="test", choices=["dev", "test"])
-    ap.add_argument("--language", action="append")
-    ap.add_argument("--verbose", action="store_true")
-    args = ap.parse_args(argv)
-    report(args.split, args.language or LANGUAGES, verbose=args.verbose)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -10,7 +10,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.text.i18n import assess, casualties, detect, evaluate, sentences
+from services.offline.i18n_eval import evaluate
+from services.text.i18n import assess, casualties, detect, sentences
 from services.text.lexicon import LANGUAGES, LEXICONS, TAXONOMY, LexiconError, fold, load, parse
 from services.text.places_i18n import find_places
 
