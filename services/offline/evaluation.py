@@ -22,7 +22,7 @@ from services.alerts.rules import Rule, load_rules
 from services.common.settings import CORPORA, PROJECT_ROOT
 from services.ingest.parse import from_mapping
 from services.offline.chain import Chain
-from services.offline.rates import Rates
+from services.offline.rates import Counts
 from services.text.taxonomy import load_taxonomy
 
 LABELLED = PROJECT_ROOT / "tests" / "fixtures" / "labelled" / "articles.jsonl"
@@ -42,11 +42,7 @@ class Outcome:
 
 
 @dataclass
-class Metrics(Rates):
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-    tn: int = 0
+class Metrics(Counts):
     right_severity: int = 0
     errors: list[Outcome] = field(default_factory=list)
     by_kind: Counter[str] = field(default_factory=Counter)

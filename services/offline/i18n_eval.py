@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.common.settings import PROJECT_ROOT
-from services.offline.rates import Rates
+from services.offline.rates import Counts
 from services.text.i18n import assess
 from services.text.lexicon import LANGUAGES
 
@@ -23,13 +23,9 @@ FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "labelled" / "i18n"
 
 
 @dataclass
-class Figures(Rates):
+class Figures(Counts):
     """Counts of "is an escalation" against the labels, and how often event and severity agree."""
 
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-    tn: int = 0
     severity_right: int = 0
     event_right: int = 0
     misses: list[str] = field(default_factory=list)

@@ -29,7 +29,7 @@ from schemas import SEVERITY_RANK, RawArticle, TaggedArticle
 from services.common.settings import CORPORA, PROJECT_ROOT
 from services.ingest.parse import from_mapping
 from services.offline.chain import Chain
-from services.offline.rates import Rates
+from services.offline.rates import Counts
 
 LABELLED = PROJECT_ROOT / "tests" / "fixtures" / "labelled"
 ENGLISH_SETS = ("articles.jsonl", "holdout.jsonl", "realtext.dev.jsonl", "realtext.test.jsonl")
@@ -53,11 +53,7 @@ class Judged:
 
 
 @dataclass
-class PRF(Rates):
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-    tn: int = 0
+class PRF(Counts):
     severity_right: int = 0
     misses: list[str] = field(default_factory=list)
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class Rates:
     """Mixed into a dataclass with `tp`, `fp` and `fn` counts. A rate with nothing to count is 1.0:
@@ -24,3 +26,13 @@ class Rates:
     def f1(self) -> float:
         p, r = self.precision, self.recall
         return 2 * p * r / (p + r) if p + r else 0.0
+
+
+@dataclass
+class Counts(Rates):
+    """The four counts of a yes/no judgement against labels."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
