@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import shutil
 import sys
 import time
@@ -15,6 +14,7 @@ import click
 from services.cli.shell import _settings, _stop_on_signals
 from services.cli.stack import _create_topics
 from services.common.settings import PROJECT_ROOT
+from services.common.tasks import stop_tasks
 from services.common.topics import RedisKeys
 from services.common.topology import SERVICES
 from services.devstack.stack import LocalStack, StackError
@@ -68,9 +68,7 @@ def demo(timeout: float, paths: tuple[Path, ...]) -> None:
                 seen, quiet_since = len(received), time.monotonic()
             elif seen and time.monotonic() - quiet_since > 5:  # quiet for 5 s: all arrived
                 break
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await stop_tasks([task])
         return len(report.published)
 
     _stop_on_signals()

@@ -12,6 +12,7 @@ import click
 
 from services.cli.shell import SEVERITIES, _settings
 from services.common.settings import Settings
+from services.common.tasks import stop_tasks
 from services.common.topics import RedisKeys
 
 _IDLE: Any = object()  # no alert for a moment: print what is grouped
@@ -125,9 +126,7 @@ def subscribe(
                 elif isinstance(item, Alert):
                     group.append(item)
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            await stop_tasks([task])
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(go())

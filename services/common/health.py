@@ -23,6 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from services.common import metrics
 from services.common.probes import kafka_ready, redis_ready
 from services.common.settings import Settings
+from services.common.tasks import stop_tasks
 from services.common.topology import BY_NAME
 
 log = logging.getLogger(__name__)
@@ -177,9 +178,7 @@ class Ops:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_tasks([self._task])
         if self._redis is not None:
             with contextlib.suppress(Exception):
                 key = heartbeat_key(

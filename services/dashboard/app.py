@@ -7,7 +7,6 @@ a reconnecting EventSource sends Last-Event-ID, so a reload or a dropped connect
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import re
@@ -25,6 +24,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from services.common.kafka import topic_partitions
 from services.common.settings import PROJECT_ROOT, Settings
+from services.common.tasks import stop_tasks
 from services.common.topics import RedisKeys, Topics
 from services.dashboard.core import (
     article_snapshot,
@@ -292,11 +292,7 @@ def make_app(settings: Settings) -> web.Application:
             asyncio.create_task(_keep_stats(settings, app)),
         ]
         yield
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await stop_tasks(tasks)
         await app[REDIS].aclose()
 
     app.cleanup_ctx.append(lifecycle)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 
 from schemas import Alert, Digest, Subscription
 from services.common.redisconn import client_options, make_redis
 from services.common.settings import Settings
+from services.common.tasks import stop_tasks
 from services.common.topics import RedisKeys
 from services.delivery.history import read_since
 from services.delivery.live import alerts
@@ -56,6 +56,4 @@ async def follow(
                 continue
             yield item
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await stop_tasks([task])

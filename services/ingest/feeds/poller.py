@@ -7,7 +7,6 @@ Entries are marked seen only after Kafka acknowledged them, so a crash between t
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from schemas.base import utcnow
 from services.common import metrics
 from services.common.redisconn import make_redis
 from services.common.settings import Settings
+from services.common.tasks import stop_tasks
 from services.ingest.feeds.core import parse_feed
 from services.ingest.feeds.health import (
     FeedConfig,
@@ -160,9 +160,7 @@ class FeedPoller:
                     log.exception("feed poller: cannot read the feed list")
                 await asyncio.sleep(self.tick_s)
         finally:
-            for task in running.values():
-                task.cancel()
-            await asyncio.gather(*running.values(), return_exceptions=True)
+            await stop_tasks(running.values())
 
 
 def feeds_context(settings: Settings, publisher: Publisher) -> Any:
@@ -175,9 +173,7 @@ def feeds_context(settings: Settings, publisher: Publisher) -> Any:
             poller = FeedPoller(FeedStore(client, settings.redis_prefix), publisher, http)
             task = asyncio.create_task(poller.run())
             yield
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await stop_tasks([task])
         await client.aclose()
 
     return ctx
