@@ -41,7 +41,7 @@ def enrich(raw: RawArticle) -> EnrichedArticle:
     lang, conf = _language(text, raw.language)
     english = lang == "en"
     spans = split_spans(text)
-    words, lows, tokens = signals.words_and_tokens(text)
+    lows, tokens = signals.lows_and_tokens(text)  # the lower-cased words: as many as the words
     found = gazetteer.scan(text)  # one automaton pass: names, title and date words
     entities = gazetteer.find_entities(text, found=found)
     if lang in NATIVE_LANGUAGES:  # names in their own script: Київ, كييف, 基辅
@@ -68,15 +68,15 @@ def enrich(raw: RawArticle) -> EnrichedArticle:
         language_declared=raw.language,
         entities=entities,
         countries=[c for c, _ in countries.most_common()],
-        word_count=len(words),
+        word_count=len(lows),
         sentence_count=len(spans),
-        reading_time_s=round(len(words) * 60 / WORDS_PER_MINUTE),
+        reading_time_s=round(len(lows) * 60 / WORDS_PER_MINUTE),
         sentences=sentences,
         quantities=numbers.quantities(text, taken) if english else [],
         casualties=numbers.casualties(text) if english else [],
         time_mentions=times,
-        tone=signals.tone(words, sentences, english, lows),
+        tone=signals.tone(lows, sentences, english, lows),  # it reads only the words' number
         key_phrases=signals.key_phrases(text, tokens=tokens) if english else [],
-        fingerprint=similarity.fingerprint(words, lows=lows),
+        fingerprint=similarity.fingerprint_of_lows(lows),
         times=StageTimes(**{**raw.times.model_dump(), "enriched": utcnow()}),
     )

@@ -8,6 +8,7 @@ from bisect import bisect_left
 from collections import Counter
 from functools import lru_cache
 from itertools import compress, count
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -332,34 +333,40 @@ _PHRASE_TOKEN = re.compile(rf"{_WORD}|[^\w\s'’-]|\s[-–—]\s|\n")
 
 def words_and_tokens(text: str) -> tuple[list[str], list[str], list[str]]:
     """`WORD.findall(text)`, those words lower-cased (`lower_words`) and key_phrases' tokens
-    (`_PHRASE_TOKEN.findall(text.lower())`), from one scan when lower() changes only ASCII
+    (`_PHRASE_TOKEN.findall(text.lower())`). Enrichment needs only the last two (the words only
+    for their number): see `lows_and_tokens`."""
+    return WORD.findall(text), *lows_and_tokens(text)
+
+
+def lows_and_tokens(text: str) -> tuple[list[str], list[str]]:
+    """`lower_words(WORD.findall(text))` and key_phrases' tokens (`_PHRASE_TOKEN.findall(
+    text.lower())`), from one scan of the lower-cased text when lower() changes only ASCII
     letters of the text (as in most news: curly quotes and dashes are left alone).
 
     _PHRASE_TOKEN's first alternative is WORD and its other tokens start with no word character
     (nor can a word start inside one), so the words are the tokens that start with one. When
     lower() turns only A-Z into a-z, no character changes class, so the tokens of the lower-cased
-    text are the tokens lower-cased (joined by a NUL the text does not hold, lowered once,
-    split), and the lower-cased words are among them.
+    text are the tokens of the text lower-cased, and its words the lower-cased words (no string
+    per token is made twice, and there are as many lower-cased words as words).
     """
-    if "\0" in text or not (text.isascii() or _lowers_only_ascii(text)):
-        words = WORD.findall(text)
-        return words, lower_words(words), _PHRASE_TOKEN.findall(text.lower())
-    toks = _PHRASE_TOKEN.findall(text)
-    is_word = [t[0].isalnum() for t in toks]
-    low_toks = "\0".join(toks).lower().split("\0") if toks else []
-    return list(compress(toks, is_word)), list(compress(low_toks, is_word)), low_toks
+    low = text.lower()
+    tokens = _PHRASE_TOKEN.findall(low)
+    if not (text.isascii() or _lowers_only_ascii(text, low)):
+        return lower_words(WORD.findall(text)), tokens
+    return list(compress(tokens, map(str.isalnum, map(itemgetter(0), tokens)))), tokens
 
 
-def _lowers_only_ascii(text: str) -> bool:
-    """Whether text.lower() changes no character but A-Z (bytes.lower() lowers only those)."""
+def _lowers_only_ascii(text: str, low: str | None = None) -> bool:
+    """Whether text.lower() (`low`, if at hand) changes no character but A-Z (bytes.lower()
+    lowers only those)."""
     return text.encode("utf-8", "surrogatepass").lower().decode("utf-8", "surrogatepass") == (
-        text.lower()
+        text.lower() if low is None else low
     )
 
 
 def key_phrases(text: str, limit: int = 10, tokens: list[str] | None = None) -> list[KeyPhrase]:
     """RAKE: runs of content words between stop words and punctuation, scored by degree/frequency.
-    `tokens`: `words_and_tokens(text)[2]`, if at hand."""
+    `tokens`: `lows_and_tokens(text)[1]`, if at hand."""
     stop = stopwords()
     phrases: list[tuple[str, ...]] = []
     run: list[str] = []

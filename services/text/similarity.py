@@ -43,13 +43,17 @@ def fingerprint(words: list[str], k: int = 64, lows: list[str] | None = None) ->
     in from the next lane), and a shingle is the xor of lanes i, i+1 and i+2: the same numbers
     as per shingle in Python, several times faster. `lows`: `lower_words(words)`, if at hand.
     """
-    if not words:
+    return fingerprint_of_lows(lower_words(words) if lows is None else lows, k)
+
+
+def fingerprint_of_lows(lows: list[str], k: int = 64) -> list[int]:
+    """`fingerprint` of the words whose `lower_words` are `lows` (the words are not needed:
+    `" ".join(lows)` is `" ".join(words).lower()`)."""
+    if not lows:
         return []
-    if lows is None:
-        lows = lower_words(words)
     n = len(lows)
     if n < 3:
-        return [zlib.crc32(" ".join(words).lower().encode())]
+        return [zlib.crc32(" ".join(lows).encode())]
     lanes = array("Q", map(zlib.crc32, map(str.encode, lows)))
     if _BIG_ENDIAN:
         lanes.byteswap()
