@@ -44,8 +44,8 @@ def detect_language(text: str) -> tuple[str, float]:
     sample = " ".join(text[: LANGUAGE_SAMPLE * 2].split())[:LANGUAGE_SAMPLE]
     if not WORD.search(sample):
         return "und", 0.0
-    upper = sum(c.isupper() for c in sample)
-    if upper and upper >= 0.6 * sum(c.isalpha() for c in sample):
+    upper = sum(map(str.isupper, sample))  # (map: no generator frame per character)
+    if upper and upper >= 0.6 * sum(map(str.isalpha, sample)):
         sample = (
             sample.lower()
         )  # fastText reads all-caps text (wire copy) as Japanese, German, Manx
