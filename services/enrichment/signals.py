@@ -273,8 +273,24 @@ def _vader() -> Any:
     vader.emoji_chars = frozenset(k for k in vader.emojis if len(k) == 1)
     emoji_chars = vader.emoji_chars  # none is ASCII: an ASCII text (checked in C) holds none
     assert all(not c.isascii() for c in emoji_chars)
-    vader.has_emoji = lambda text: not text.isascii() and not emoji_chars.isdisjoint(text)
+    vader.has_emoji = lambda text: (
+        not text.isascii() and not emoji_chars.isdisjoint(_non_ascii(text))
+    )
     return vader
+
+
+_ASCII = bytes(range(128))
+
+
+def _non_ascii(text: str) -> str:
+    """The characters of `text` that are not ASCII, in order: its UTF-8 without the ASCII bytes
+    (every byte of a longer character is >= 0x80), all in C. A set tested against the text itself
+    would make a string of each character of the article (a curly quote makes it non-ASCII)."""
+    return (
+        text.encode("utf-8", "surrogatepass")
+        .translate(None, _ASCII)
+        .decode("utf-8", "surrogatepass")
+    )
 
 
 def sentences_with_polarity(
