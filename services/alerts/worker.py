@@ -20,7 +20,7 @@ from services.alerts.trend_terms import story_terms
 from services.common import metrics
 from services.common.settings import Settings
 from services.common.topics import RedisKeys, Topics
-from services.common.worker import Stage, make_app, wait_acked
+from services.common.worker import Stage, every, make_app, wait_acked
 from services.delivery.sink import AlertSink, StoryDelivery
 from services.text.taxonomy import load_taxonomy
 
@@ -87,5 +87,5 @@ def build(settings: Settings) -> faust.App:
     async def flush_digests() -> None:
         await sink.fanout.flush_digests()
 
-    app.timer(interval=settings.digest_window_s)(flush_digests)
+    every(app, "alerts", settings.digest_window_s, flush_digests)
     return app
