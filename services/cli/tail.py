@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from services.cli.shell import _settings
+from services.common.kafka import stop_quietly
 from services.common.topics import Topics
 
 
@@ -97,7 +98,7 @@ def tail(
                         if count is not None and n >= count:
                             return
         finally:
-            await consumer.stop()
+            await stop_quietly(consumer)
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(go())

@@ -24,6 +24,7 @@ from aiokafka.errors import (
     TopicAlreadyExistsError,
 )
 
+from services.common.kafka import stop_quietly
 from services.common.settings import Settings
 from services.common.topics import Topics
 
@@ -141,7 +142,7 @@ class KafkaAdmin:
             try:
                 yield self
             finally:
-                await self.consumer.stop()
+                await stop_quietly(self.consumer)
         finally:
             await self.admin.close()
 
@@ -279,7 +280,7 @@ class KafkaAdmin:
             consumer.assign(list(tps))
             await consumer.commit(tps)
         finally:
-            await consumer.stop()
+            await stop_quietly(consumer)
 
     async def group_members(self, group: str) -> int:
         (resp,) = await self.admin.describe_consumer_groups([group])

@@ -22,7 +22,7 @@ from aiohttp_sse import sse_response
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
-from services.common.kafka import topic_partitions
+from services.common.kafka import stop_quietly, topic_partitions
 from services.common.settings import PROJECT_ROOT, Settings
 from services.common.tasks import stop_tasks
 from services.common.topics import RedisKeys, Topics
@@ -223,7 +223,7 @@ async def _keep_articles(s: Settings, client: aioredis.Redis) -> None:
                             )
                 await pipe.execute()
     finally:
-        await consumer.stop()
+        await stop_quietly(consumer)
 
 
 async def _sample(s: Settings, admin: AIOKafkaAdminClient, consumer: AIOKafkaConsumer) -> Any:
@@ -266,7 +266,7 @@ async def _keep_stats(s: Settings, app: web.Application, every_s: float = 2.0) -
                 log.warning("dashboard stats: %s: %s", type(exc).__name__, exc)
             await asyncio.sleep(every_s)
     finally:
-        await consumer.stop()
+        await stop_quietly(consumer)
         await admin.close()
 
 

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from schemas import DeadLetter
 from schemas.deadletter import H_ATTEMPTS, H_REPLAYED
-from services.common.kafka import client_kwargs, make_producer
+from services.common.kafka import client_kwargs, make_producer, stop_quietly
 from services.common.settings import Settings
 from services.common.topics import Topics
 
@@ -127,7 +127,7 @@ async def read_all(settings: Settings) -> list[Entry]:
         entries.sort(key=lambda e: (e.partition, e.offset))
         return entries
     finally:
-        await consumer.stop()
+        await stop_quietly(consumer)
 
 
 async def reinject(settings: Settings, items: Sequence[Reinjection]) -> int:
