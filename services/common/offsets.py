@@ -114,7 +114,7 @@ class OffsetKeeper:
 
     async def _seek(self, consumer: Any, tp: Any, offset: int) -> None:
         try:
-            await consumer.seek(tp, offset)
+            await seek_in_consumer_thread(consumer, tp, offset)
         except Exception as exc:  # not assigned any more: the next rebalance decides
             log.warning("seek %s[%s] to %s failed: %r", tp.topic, tp.partition, offset, exc)
         part = self.parts.get(tp)
@@ -232,6 +232,22 @@ class OffsetKeeper:
 
 
 _KEEPERS: WeakKeyDictionary[Any, OffsetKeeper] = WeakKeyDictionary()
+
+
+async def seek_in_consumer_thread(consumer: Any, tp: Any, offset: int) -> None:
+    """faust's `Consumer.seek`, with aiokafka's seek run in faust's consumer thread.
+
+    faust (0.15.3) calls aiokafka's `seek` from the caller's thread, while aiokafka's consumer
+    lives in faust's consumer thread: its fetcher may be walking its fetched records then, and a
+    seek deletes one under it (seen in the chaos campaign, seed 3018: `KeyError` in aiokafka's
+    `fetched_records`, the fetcher crashed and the tagging worker with it). In the thread's own
+    loop the seek runs between the fetcher's steps."""
+    thread = getattr(consumer, "_thread", None)
+    if thread is None or not hasattr(thread, "call_thread"):
+        await consumer.seek(tp, offset)
+        return
+    await thread.call_thread(thread.seek, tp, offset)
+    consumer._read_offset[tp] = offset if offset else None  # as faust's seek: re-read from there
 
 
 def keeper_for(app: Any, topic: str) -> OffsetKeeper:
