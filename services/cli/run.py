@@ -60,11 +60,14 @@ def run(service: str) -> None:
         return
     import importlib
 
+    from services.common.kafka import wait_for_broker
     from services.common.worker import run_worker
 
     build = importlib.import_module(stage(service).module).build  # the topology names it
     sys.argv = [sys.argv[0]]  # faust's worker reads argv
-    run_worker(build(s), loglevel=s.log_level.lower())
+    app = build(s)  # loads taxonomies, models, gazetteers: seconds, during which Kafka may go
+    wait_for_broker(s)
+    run_worker(app, loglevel=s.log_level.lower())
 
 
 def _run_webhooks(s: Settings) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import contextlib
 import logging
+import socket
 import ssl
 import time
 from collections.abc import Sequence
@@ -106,6 +107,26 @@ async def wait_for_topics(settings: Settings, wait_s: float = 300.0) -> None:
             log.warning("Kafka not ready (%s); retrying in %.1fs", type(exc).__name__, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
+
+
+def wait_for_broker(settings: Settings, wait_s: float = 300.0) -> None:
+    """Block until a bootstrap server accepts a connection: a worker loads its data for seconds
+    after `wait_for_topics`, and faust exits on a failed bootstrap, so a broker that went away
+    meanwhile (chaos seed 3018: Kafka killed as tagging restarted) must be waited for again right
+    before faust starts. Synchronous on purpose: no event loop may exist before faust's."""
+    hosts = [h.strip().rsplit(":", 1) for h in settings.bootstrap.split(",") if h.strip()]
+    deadline = time.monotonic() + wait_s
+    delay = 0.5
+    while True:
+        for host, port in hosts:
+            with contextlib.suppress(OSError):
+                socket.create_connection((host, int(port)), timeout=1.0).close()
+                return
+        if time.monotonic() > deadline:
+            raise ConnectionError(f"no Kafka broker reachable at {settings.bootstrap}")
+        log.warning("Kafka not reachable at %s; retrying in %.1fs", settings.bootstrap, delay)
+        time.sleep(delay)
+        delay = min(delay * 2, 5.0)
 
 
 def make_producer(settings: Settings) -> AIOKafkaProducer:
