@@ -63,20 +63,13 @@ class Metrics(Counts):
 def score(outcomes: Iterable[Outcome]) -> Metrics:
     m = Metrics()
     for o in outcomes:
-        want, got = o.expected != "none", o.got != "none"
-        if want and got:
-            m.tp += 1
+        outcome = m.count(o.expected != "none", o.got != "none")
+        if outcome == "tp":
             m.right_severity += o.expected == o.got
             if o.expected != o.got:
                 m.by_kind[f"severity {o.expected}->{o.got}"] += 1
-        elif got:
-            m.fp += 1
+        elif outcome in ("fp", "fn"):
             m.errors.append(o)
-        elif want:
-            m.fn += 1
-            m.errors.append(o)
-        else:
-            m.tn += 1
     return m
 
 

@@ -53,21 +53,16 @@ def evaluate(language: str, split: str = "test", year: int | None = 2026) -> Fig
     fig = Figures()
     for case in fixtures(language, split):
         got = assess(case["text"], case["language"], year)
-        want = bool(case["escalation"])
-        if got.escalation and want:
-            fig.tp += 1
+        outcome = fig.count(bool(case["escalation"]), got.escalation)
+        if outcome == "tp":
             fig.severity_right += got.severity == case["severity"]
             fig.event_right += case["event"] in {h.event for h in got.events}
             if got.severity != case["severity"]:
                 fig.misses.append(f"severity {got.severity} != {case['severity']}: {case['text']}")
-        elif got.escalation:
-            fig.fp += 1
+        elif outcome == "fp":
             fig.misses.append(f"false alarm {got.top_event}: {case['text']}")
-        elif want:
-            fig.fn += 1
+        elif outcome == "fn":
             fig.misses.append(f"missed {case['event']}: {case['text']}")
-        else:
-            fig.tn += 1
     return fig
 
 

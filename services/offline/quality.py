@@ -124,18 +124,13 @@ def _article_fields(obj: dict[str, Any]) -> dict[str, Any]:
 def score(judged: Iterable[Judged]) -> PRF:
     m = PRF()
     for j in judged:
-        want, got = j.expected != "none", j.got != "none"
-        if want and got:
-            m.tp += 1
+        outcome = m.count(j.expected != "none", j.got != "none")
+        if outcome == "tp":
             m.severity_right += j.got == j.expected
-        elif got:
-            m.fp += 1
+        elif outcome == "fp":
             m.misses.append(f"false alert ({j.got}) [{j.kind}] {j.name}")
-        elif want:
-            m.fn += 1
+        elif outcome == "fn":
             m.misses.append(f"missed ({j.expected}) [{j.kind}] {j.name}")
-        else:
-            m.tn += 1
     return m
 
 

@@ -36,3 +36,9 @@ class Counts(Rates):
     fp: int = 0
     fn: int = 0
     tn: int = 0
+
+    def count(self, want: bool, got: bool) -> str:
+        """One judgement counted: 'tp', 'fp', 'fn' or 'tn' (returned, for the caller's extras)."""
+        outcome = ("tp" if got else "fn") if want else ("fp" if got else "tn")
+        setattr(self, outcome, getattr(self, outcome) + 1)
+        return outcome
