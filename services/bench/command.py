@@ -22,6 +22,7 @@ from services.devstack.supervise import (
     ServiceDied,
     check_alive,
     running_services,
+    service_command,
     settings_env,
 )
 
@@ -74,14 +75,19 @@ def execute(
     asyncio.run(ensure_topics(settings))
     warmed = asyncio.run(baselines.warm_broker(settings, opts.broker_warmup_s))
     names = (*SERVICES, *("enrichment",) * (enrichment_replicas - 1)) if start_services else ()
+    command, first = service_command, "enrichment"
+    if opts.fused:  # issue 20's experiment: enrichment and tagging in one worker
+        from services.bench import fused
+
+        names, command, first = fused.services(names), fused.command, fused.SERVICE
     load_before = run.load_average()
     # The bench is ingest's only client here: its per-client rate limit would measure the limiter.
     env = {**settings_env(settings), "NEWSWIRE_RATE_LIMIT_PER_S": "0"}
-    with running_services(names, env=env, log_dir=log_dir) as procs:
+    with running_services(names, env=env, log_dir=log_dir, command=command) as procs:
         if procs:
             wait_healthy(settings, procs)
         pids = {**run.run_services_pids(procs), **run.stack_pids(settings)}
-        replicas = {"enrichment": enrichment_replicas} if start_services else {}
+        replicas = {first: enrichment_replicas} if start_services else {}
 
         def check() -> None:
             check_alive(procs)
@@ -105,6 +111,7 @@ def execute(
         "rate": opts.rate,
         "via": opts.via,
         "replicas": {"enrichment": enrichment_replicas},
+        "fused": opts.fused,
         "partitions": settings.partitions,
         "broker_warmup": {"seconds": opts.broker_warmup_s, "records": warmed},
         "load_before": load_before,
@@ -164,6 +171,11 @@ def relay_baseline(
 @click.option("--reuse-stack", is_flag=True, help="Use the local stack instead of a private one.")
 @click.option("--no-passthrough", is_flag=True, help="Skip the aiokafka pass-through baseline.")
 @click.option("--no-relay", is_flag=True, help="Skip the no-work worker relay baseline.")
+@click.option(
+    "--fused",
+    is_flag=True,
+    help="Run enrichment and tagging in one worker process (an experiment, services/bench/fused.py).",
+)
 @click.option("--core-sample", type=click.IntRange(1), default=300, show_default=True)
 @click.option("--timeout", type=float, default=600.0, show_default=True)
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write the report here.")
@@ -182,6 +194,7 @@ def bench(
     reuse_stack: bool,
     no_passthrough: bool,
     no_relay: bool,
+    fused: bool,
     core_sample: int,
     timeout: float,
     json_path: Path | None,
@@ -207,6 +220,7 @@ def bench(
         core_sample=core_sample,
         passthrough=not no_passthrough,
         relay=not no_relay,
+        fused=fused,
         tag=tag,
     )
     console = Console(stderr=True)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from services.bench import stats
+from services.bench import fused, stats
 from services.bench.run import Observed
 
 LATENCIES = (
@@ -107,7 +107,7 @@ def build(
     }
     lag_max = {
         g: max((int(s.get(g, 0)) for s in obs.lag), default=0)
-        for g in ("enrichment", "tagging", "alerts")
+        for g in sorted({k for s in obs.lag for k in s if k != "t"})
     }
 
     ratios: dict[str, float | None] = {}
@@ -126,7 +126,7 @@ def build(
         services_cpu = sum(
             p["cpu_s_per_1000"] or 0.0
             for n, p in processes.items()
-            if n in ("ingest", "tagging", "alerts") or n.startswith("enrichment")
+            if n in ("ingest", "tagging", "alerts", fused.SERVICE) or n.startswith("enrichment")
         )
         floor = core["with_json"]["cpu_ms_per_article"]  # ms per article == s per 1000
         ratios["services_cpu_vs_core_with_json_cpu"] = (
@@ -147,6 +147,7 @@ def build(
             "alerts_redis": len(r_alerts),
             "alerts_redis_stream_incl_warmup": stream_len,
             "alerts_lost_on_pubsub": len(k_alerts) - len(r_alerts),
+            "enriched_incl_warmup": window.get("enriched_written"),
         },
         "throughput": {
             "end_to_end_tagged_per_s": _round(e2e),
@@ -282,7 +283,7 @@ def plot(report: Mapping[str, Any], path: Path) -> None:
     ax2.set_yscale("log")
     ax2.set_title("latency")
     ax2.legend()
-    for group in ("enrichment", "tagging", "alerts"):
+    for group in report["lag_max"]:
         ax3.plot(
             [x["t"] for x in s["lag"]], [x.get(group, math.nan) for x in s["lag"]], label=group
         )

@@ -51,6 +51,7 @@ class Options:
     core_sample: int = 300
     passthrough: bool = True
     relay: bool = True  # the no-work worker relay (services/bench/relay.py)
+    fused: bool = False  # enrichment and tagging in one process (services/bench/fused.py)
     tag: str = "bench"
 
 
@@ -171,14 +172,28 @@ async def observe_redis(
         await client.aclose()
 
 
+def lag_groups(fused: bool) -> dict[str, str]:
+    """Stage -> the `Topics` attribute its group reads, for the stages this run starts."""
+    from services.bench import fused as fused_worker
+
+    groups = {stage: inputs(stage)[0] for stage in STAGES}
+    if not fused:
+        return groups
+    kept = {s: t for s, t in groups.items() if s not in fused_worker.REPLACES}
+    return {fused_worker.SERVICE: "raw", **kept}
+
+
 async def group_lag(
-    admin: AIOKafkaAdminClient, consumer: AIOKafkaConsumer, settings: Settings
+    admin: AIOKafkaAdminClient,
+    consumer: AIOKafkaConsumer,
+    settings: Settings,
+    groups: Mapping[str, str] | None = None,
 ) -> dict[str, float]:
     """Records not yet committed by each stage's consumer group, summed over partitions."""
     topics = Topics.from_settings(settings)
     out: dict[str, float] = {}
-    for stage in STAGES:
-        group, topic = group_id(settings, stage), getattr(topics, inputs(stage)[0])
+    for stage, attr in (groups if groups is not None else lag_groups(False)).items():
+        group, topic = group_id(settings, stage), getattr(topics, attr)
         ends = await _end_offsets(consumer, topic)
         committed = await admin.list_consumer_group_offsets(group, partitions=list(ends))
         lag = 0
@@ -190,7 +205,11 @@ async def group_lag(
 
 
 async def sample_loop(
-    settings: Settings, pids: Mapping[str, int], obs: Observed, interval: float
+    settings: Settings,
+    pids: Mapping[str, int],
+    obs: Observed,
+    interval: float,
+    groups: Mapping[str, str] | None = None,
 ) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap)
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, enable_auto_commit=False)
@@ -201,7 +220,7 @@ async def sample_loop(
             now = time.time()
             obs.cpu.append({"t": now, **sample_cpu(pids)})
             try:
-                obs.lag.append({"t": now, **await group_lag(admin, consumer, settings)})
+                obs.lag.append({"t": now, **await group_lag(admin, consumer, settings, groups)})
             except Exception as exc:  # a sample lost is not a failed run
                 log.debug("lag sample failed: %s", exc)
             await asyncio.sleep(interval)
@@ -383,6 +402,7 @@ async def drive(
             **await _end_offsets(probe, topics.alerts),
         }
         raw_before = await _end_offsets(probe, topics.raw)
+        enriched_before = await _end_offsets(probe, topics.enriched)
     finally:
         await probe.stop()
 
@@ -413,7 +433,9 @@ async def drive(
             obs.tagged.clear()
             obs.alerts_kafka.clear()
             obs.alerts_redis.clear()
-            sampler = asyncio.create_task(sample_loop(settings, pids, obs, opts.sample_interval))
+            sampler = asyncio.create_task(
+                sample_loop(settings, pids, obs, opts.sample_interval, lag_groups(opts.fused))
+            )
             await asyncio.sleep(opts.sample_interval)  # a baseline sample before the first article
             started = time.time()
             await publish(sender, items, opts, obs, progress.published)
@@ -452,6 +474,7 @@ async def drive(
         await probe.start()
         try:
             raw_after = await _end_offsets(probe, topics.raw)
+            enriched_after = await _end_offsets(probe, topics.enriched)
         finally:
             await probe.stop()
     finally:
@@ -469,6 +492,10 @@ async def drive(
             f"{tp.topic}:{tp.partition}": [raw_before.get(tp, 0), end]
             for tp, end in raw_after.items()
         },
+        # the feed of enriched articles, warm-up included: whoever writes it (a stage or --fused)
+        "enriched_written": sum(
+            end - enriched_before.get(tp, 0) for tp, end in enriched_after.items()
+        ),
     }
     return obs, window
 

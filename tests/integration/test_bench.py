@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -16,38 +17,34 @@ pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 COUNT = 30
 
 
-@pytest.fixture
-def report(stack: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
-    # The test stack as "external" services: the bench starts the four services on it itself.
+def run_bench(
+    stack: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *options: str
+) -> tuple[str, dict[str, Any]]:
+    """A tiny bench on the test stack as "external" services (the bench starts the services on it
+    itself): its printed output and its JSON report."""
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", stack.bootstrap)
     monkeypatch.setenv("REDIS_URL", stack.redis)
     monkeypatch.setenv("NEWSWIRE_STATE_DIR", str(tmp_path / "state"))
     get_settings.cache_clear()
+    path = tmp_path / "report.json"
+    args = ["-n", str(COUNT), "--warmup", "5", "--broker-warmup", "1", "--json", str(path)]
     try:
-        result = CliRunner().invoke(
-            main,
-            [
-                "bench",
-                "-n",
-                str(COUNT),
-                "--warmup",
-                "5",
-                "--broker-warmup",
-                "1",
-                "--core-sample",
-                "10",
-                "--json",
-                str(tmp_path / "report.json"),
-                "--plot",
-                str(tmp_path / "plot.png"),
-            ],
-        )
+        result = CliRunner().invoke(main, ["bench", *args, *options])
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output + repr(result.exception)
-    assert "latency (ms)" in result.output
-    assert (tmp_path / "plot.png").read_bytes().startswith(b"\x89PNG")
-    doc: dict[str, object] = json.loads((tmp_path / "report.json").read_text())
+    doc: dict[str, Any] = json.loads(path.read_text())
+    return result.output, doc
+
+
+@pytest.fixture
+def report(stack: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+    plot = tmp_path / "plot.png"
+    output, doc = run_bench(
+        stack, tmp_path, monkeypatch, "--core-sample", "10", "--plot", str(plot)
+    )
+    assert "latency (ms)" in output
+    assert plot.read_bytes().startswith(b"\x89PNG")
     return doc
 
 
@@ -57,6 +54,7 @@ def test_tiny_run_gives_a_complete_report(report: dict[str, object]) -> None:
     counts = r["counts"]
     assert isinstance(counts, dict)
     assert counts["tagged"] == counts["published"] == COUNT
+    assert counts["enriched_incl_warmup"] == COUNT + 5  # the run's and the warm-up's
     assert counts["alerts_redis"] == counts["alerts_kafka"] > 0
 
     latency = r["latency_ms"]
@@ -79,7 +77,7 @@ def test_tiny_run_gives_a_complete_report(report: dict[str, object]) -> None:
     throughput = r["throughput"]
     assert isinstance(throughput, dict)
     assert throughput["end_to_end_tagged_per_s"] > 0
-    assert set(r["lag_max"]) == {"enrichment", "tagging", "alerts"}  # type: ignore[arg-type]
+    assert set(r["lag_max"]) == {"enrichment", "tagging", "alerts", "trends"}  # type: ignore[arg-type]
 
     baselines = r["baselines"]
     assert isinstance(baselines, dict)
@@ -98,3 +96,27 @@ def test_tiny_run_gives_a_complete_report(report: dict[str, object]) -> None:
     assert sum(series["tagged_per_s"]) == COUNT
     assert len(series["t"]) == len(series["tagged_per_s"]) == len(series["redis_p99_ms"])
     assert series["lag"], "consumer lag was sampled"
+
+
+def test_the_fused_experiment_runs_the_pipeline_in_three_workers(
+    stack: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--fused`: enrichment and tagging in one process; every article still reaches the enriched
+    topic's feed (the tagged record carries it) and every alert reaches Redis."""
+    _, r = run_bench(
+        stack,
+        tmp_path,
+        monkeypatch,
+        "--fused",
+        "--no-relay",
+        "--no-passthrough",
+        "--core-sample",
+        "5",
+    )
+    assert r["complete"] is True and r["meta"]["fused"] is True
+    assert r["counts"]["tagged"] == COUNT and r["counts"]["alerts_redis"] > 0
+    assert {"annotate", "alerts", "trends", "ingest"} <= set(r["processes"])
+    assert not {"enrichment", "tagging"} & set(r["processes"])
+    assert r["processes"]["annotate"]["cpu_s_per_1000"] > 0
+    assert set(r["lag_max"]) == {"annotate", "alerts", "trends"}
+    assert r["counts"]["enriched_incl_warmup"] == COUNT + 5  # the enriched feed is still written
