@@ -30,7 +30,7 @@ from services.alerts.stories import (
     decide,
     live,
 )
-from services.delivery.sink import StoryDelivery
+from services.delivery.sink import StoryCommit, StoryDelivery, StoryRead
 
 MAX_TRIES = 50
 
@@ -67,43 +67,79 @@ class RedisStories:
         return int(self.rules.window.total_seconds()) * 2
 
     async def settle(self, p: Proposal) -> Settled:
-        sig = p.sig
-        art = sig.article_id
-        score = sig.at.timestamp()
-        window_s = self.rules.window.total_seconds()
-        for _ in range(MAX_TRIES):
-            read = await self.delivery.read(sig.bucket, art, score, window_s, MAX_CANDIDATES)
-            views = [StoryView.from_record(json.loads(rec)) for _, rec, _ in read.stories]
-            member = next((v for v, (_, _, m) in zip(views, read.stories, strict=True) if m), None)
-            if member is not None:  # redelivered: the same alerts again, already delivered
-                decisions = decide(member, p.proposed, art, sig.at, self.rules.window, True)
-                alerts = alerts_of(p, member, decisions)
-                return Settled(art, alerts, [None] * len(alerts), member, True)
-            story = choose(sig, live(views, sig.at, self.rules.window), self.rules)
-            if story is None:
-                story = StoryView.open(sig)
-            else:
-                story.join(sig)
-            decisions = decide(story, p.proposed, art, sig.at, self.rules.window, False)
-            alerts = alerts_of(p, story, decisions)
-            entries = await self.delivery.commit(
-                bucket=sig.bucket,
-                version=read.version,
-                story_id=story.id,
-                record=json.dumps(story.to_record(), separators=(",", ":")),
-                article_id=art,
-                score=score,
-                ttl_s=self.ttl_s,
-                alerts=alerts,
-            )
-            if entries is not None:
-                return Settled(art, alerts, entries, story, False)
-            self.conflicts += 1
-        raise Contended(f"story bucket {sig.bucket!r} changed {MAX_TRIES} times in a row")
+        return (await self.settle_all([p]))[0]
 
     async def settle_all(self, proposals: Sequence[Proposal]) -> list[Settled]:
-        """In order: an article may join the story the previous one opened."""
-        return [await self.settle(p) for p in proposals]
+        """Each article as if settled one after the other, in rounds of a few round trips each:
+        a round takes the first unsettled article of every bucket (an article may join the story
+        the previous one of its bucket opened, so a bucket's articles go in order), reads their
+        buckets together, decides each, and commits them together; an article whose bucket
+        another replica changed in between goes again in the next round."""
+        out: list[Settled | None] = [None] * len(proposals)
+        tries = [0] * len(proposals)
+        window_s = self.rules.window.total_seconds()
+        pending = list(range(len(proposals)))
+        while pending:
+            batch, taken = [], set()
+            for i in pending:  # the first unsettled article of each bucket
+                if proposals[i].sig.bucket not in taken:
+                    taken.add(proposals[i].sig.bucket)
+                    batch.append(i)
+            sigs = [proposals[i].sig for i in batch]
+            wanted = [(sig.bucket, sig.article_id, sig.at.timestamp()) for sig in sigs]
+            reads = await self.delivery.read_many(wanted, window_s, MAX_CANDIDATES)
+            changes: list[tuple[int, StoryView, list[Alert], StoryCommit]] = []
+            for i, read in zip(batch, reads, strict=True):
+                decided = self._decide(proposals[i], read)
+                if isinstance(decided, Settled):
+                    out[i] = decided
+                else:
+                    changes.append((i, *decided))
+            results = await self.delivery.commit_many([c for *_, c in changes])
+            for (i, story, alerts, _), entries in zip(changes, results, strict=True):
+                if entries is not None:
+                    out[i] = Settled(proposals[i].sig.article_id, alerts, entries, story, False)
+                    continue
+                self.conflicts += 1
+                tries[i] += 1
+                if tries[i] >= MAX_TRIES:
+                    bucket = proposals[i].sig.bucket
+                    raise Contended(f"story bucket {bucket!r} changed {MAX_TRIES} times in a row")
+            pending = [i for i in pending if out[i] is None]
+        return [s for s in out if s is not None]
+
+    def _decide(
+        self, p: Proposal, read: StoryRead
+    ) -> Settled | tuple[StoryView, list[Alert], StoryCommit]:
+        """What the article does to its bucket as read: a redelivery settles at once (the same
+        alerts again, delivered before); else the story it opens or joins, its alerts, and the
+        commit that makes them so if the bucket has not changed."""
+        sig = p.sig
+        art = sig.article_id
+        views = [StoryView.from_record(json.loads(rec)) for _, rec, _ in read.stories]
+        member = next((v for v, (_, _, m) in zip(views, read.stories, strict=True) if m), None)
+        if member is not None:
+            decisions = decide(member, p.proposed, art, sig.at, self.rules.window, True)
+            alerts = alerts_of(p, member, decisions)
+            return Settled(art, alerts, [None] * len(alerts), member, True)
+        story = choose(sig, live(views, sig.at, self.rules.window), self.rules)
+        if story is None:
+            story = StoryView.open(sig)
+        else:
+            story.join(sig)
+        decisions = decide(story, p.proposed, art, sig.at, self.rules.window, False)
+        alerts = alerts_of(p, story, decisions)
+        change = StoryCommit(
+            bucket=sig.bucket,
+            version=read.version,
+            story_id=story.id,
+            record=json.dumps(story.to_record(), separators=(",", ":")),
+            article_id=art,
+            score=sig.at.timestamp(),
+            ttl_s=self.ttl_s,
+            alerts=alerts,
+        )
+        return story, alerts, change
 
 
 async def bytes_per_story(client: aioredis.Redis, prefix: str) -> tuple[int, float]:

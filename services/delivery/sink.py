@@ -71,6 +71,21 @@ class StoryRead:
     stories: list[tuple[str, bytes, bool]]
 
 
+@dataclass(frozen=True)
+class StoryCommit:
+    """One article's decision to write: its story's new record and the alerts it raises, valid
+    only if the bucket is still at `version`."""
+
+    bucket: str
+    version: str
+    story_id: str
+    record: str
+    article_id: str
+    score: float
+    ttl_s: int
+    alerts: Sequence[Alert]
+
+
 def story_key(keys: RedisKeys, story_id: str) -> str:
     """A story's record (JSON); `<key>:articles` is the set of its article ids."""
     return f"{keys.prefix}:story:{story_id}"
@@ -146,64 +161,84 @@ class StoryDelivery:
     ) -> StoryRead:
         """The version, then the records of the bucket's stories active within the window of
         `score` (the article's time), most recent first."""
-        ver_key, idx_key = self._bucket(bucket)
-        async with self.client.pipeline(transaction=True) as pipe:
-            pipe.get(ver_key)
-            pipe.zrevrangebyscore(idx_key, score + window_s, score - window_s, start=0, num=limit)
-            version, ids = await pipe.execute()
-        if not ids:
-            return StoryRead(_text(version), [])
-        async with self.client.pipeline(transaction=False) as pipe:
-            for sid in ids:
-                key = self.story_key(_text(sid))
-                pipe.get(key)
-                pipe.sismember(f"{key}:articles", article_id)
-            got = await pipe.execute()
-        stories = [
-            (_text(sid), rec, bool(member))
-            for sid, rec, member in zip(ids, got[::2], got[1::2], strict=True)
-            if rec is not None
-        ]
-        return StoryRead(_text(version), stories)
+        return (await self.read_many([(bucket, article_id, score)], window_s, limit))[0]
 
-    async def commit(
-        self,
-        *,
-        bucket: str,
-        version: str,
-        story_id: str,
-        record: str,
-        article_id: str,
-        score: float,
-        ttl_s: int,
-        alerts: Sequence[Alert],
-    ) -> list[str | None] | None:
+    async def read_many(
+        self, wanted: Sequence[tuple[str, str, float]], window_s: float, limit: int
+    ) -> list[StoryRead]:
+        """`read` of several (bucket, article id, score) in two round trips, however many: the
+        versions and story ids of every bucket in one transaction, then every record."""
+        async with self.client.pipeline(transaction=True) as pipe:
+            for bucket, _, score in wanted:
+                ver_key, idx_key = self._bucket(bucket)
+                pipe.get(ver_key)
+                pipe.zrevrangebyscore(
+                    idx_key, score + window_s, score - window_s, start=0, num=limit
+                )
+            heads = await pipe.execute()
+        versions, id_lists = heads[::2], heads[1::2]
+        got: list[Any] = []
+        if any(id_lists):
+            async with self.client.pipeline(transaction=False) as pipe:
+                for (_, article_id, _), ids in zip(wanted, id_lists, strict=True):
+                    for sid in ids:
+                        key = self.story_key(_text(sid))
+                        pipe.get(key)
+                        pipe.sismember(f"{key}:articles", article_id)
+                got = await pipe.execute()
+        out = []
+        at = 0
+        for version, ids in zip(versions, id_lists, strict=True):
+            mine, at = got[at : at + 2 * len(ids)], at + 2 * len(ids)
+            stories = [
+                (_text(sid), rec, bool(member))
+                for sid, rec, member in zip(ids, mine[::2], mine[1::2], strict=True)
+                if rec is not None
+            ]
+            out.append(StoryRead(_text(version), stories))
+        return out
+
+    async def commit(self, change: StoryCommit) -> list[str | None] | None:
         """Write the story and deliver its new alerts in one script; None when the bucket changed
         since `read` (decide again). Else each alert's stream entry id, None for a repeat."""
-        ver_key, idx_key = self._bucket(bucket)
-        key = self.story_key(story_id)
+        return (await self.commit_many([change]))[0]
+
+    async def commit_many(self, changes: Sequence[StoryCommit]) -> list[list[str | None] | None]:
+        """`commit` of several stories in one round trip; each script checks its own bucket."""
+        if not changes:
+            return []
+        async with self.client.pipeline(transaction=False) as pipe:
+            for change in changes:
+                await self._script(**self._call(change), client=pipe)
+            results = await pipe.execute()
+        return [
+            None if not result or int(result[0]) == 0 else [_entry_id(r) for r in result[1:]]
+            for result in results
+        ]
+
+    def _call(self, c: StoryCommit) -> dict[str, Any]:
+        ver_key, idx_key = self._bucket(c.bucket)
+        key = self.story_key(c.story_id)
         args: list[Any] = [
-            version,
-            story_id,
-            record,
-            article_id,
-            score,
-            ttl_s,
-            score - ttl_s,
+            c.version,
+            c.story_id,
+            c.record,
+            c.article_id,
+            c.score,
+            c.ttl_s,
+            c.score - c.ttl_s,
             self.maxlen,
             self.dedupe_ttl_s,
         ]
-        for alert in alerts:
+        for alert in c.alerts:
             channels = channels_for(alert, self.keys)
             payload = alert.model_dump_json()
             args += [alert.id, alert.severity, alert.rule_id, payload, len(channels), *channels]
-        dedupe = [self.keys.dedupe(a.id) for a in alerts]
-        result = await self._script(
-            keys=[ver_key, idx_key, key, f"{key}:articles", self.keys.stream, *dedupe], args=args
-        )
-        if not result or int(result[0]) == 0:
-            return None
-        return [_entry_id(r) for r in result[1:]]
+        dedupe = [self.keys.dedupe(a.id) for a in c.alerts]
+        return {
+            "keys": [ver_key, idx_key, key, f"{key}:articles", self.keys.stream, *dedupe],
+            "args": args,
+        }
 
 
 def _text(value: Any) -> str:

@@ -14,7 +14,7 @@ import redis.asyncio as aioredis
 from schemas import TaggedArticle
 from services.alerts.core import Proposal, propose
 from services.alerts.rules import load_rules
-from services.alerts.store import RedisStories, bytes_per_story
+from services.alerts.store import RedisStories, Settled, bytes_per_story
 from services.common.settings import Settings
 from services.common.topics import RedisKeys
 from services.delivery.sink import StoryDelivery
@@ -92,6 +92,60 @@ async def test_two_replicas_interleaved_raise_each_alert_once(stack: Settings) -
     print(
         f"open stories {n}, {per_story:.0f} bytes each; conflicts {sum(r.conflicts for r in reps)}"
     )
+    for c in clients:
+        await c.aclose()
+
+
+def mixed() -> list[TaggedArticle]:
+    """One story's copies (one bucket) interleaved with distinct strikes (their own buckets)."""
+    others = [c for c in CITIES if c != "Dnipro"][:6]
+    strikes = [template(c, "missile", 5, i) for i, c in enumerate(others)]
+    out: list[TaggedArticle] = []
+    for n, art in enumerate(copies()):
+        out += [art, *strikes[n : n + 1]]
+    return out + strikes[len(copies()) :]
+
+
+def outcome(settled: list[Settled]) -> list[tuple[str, list[str], bool]]:
+    return [(s.story.id, [a.id for a in s.alerts], s.redelivered) for s in settled]
+
+
+async def test_a_batch_settles_as_its_articles_would_one_by_one(stack: Settings) -> None:
+    """settle_all reads and commits a round of buckets at a time: the stories, alerts and alert
+    ids must be those of settling each article in turn, redeliveries in the batch included."""
+    props = [propose(t, RULES) for t in mixed()]
+    props += props[:2]  # a batch that repeats articles: redelivered, no new alerts
+    client = aioredis.Redis.from_url(stack.redis)
+    one_by_one = replica(client, RedisKeys(f"{stack.redis_prefix}-s{uuid.uuid4().hex[:6]}"))
+    keys = RedisKeys(f"{stack.redis_prefix}-b{uuid.uuid4().hex[:6]}")
+    expected = [await one_by_one.settle(p) for p in props]
+    got = await replica(client, keys).settle_all(props)
+    assert outcome(got) == outcome(expected)
+    assert [s.redelivered for s in got][-2:] == [True, True]
+    assert len({s.story.id for s in got}) == 1 + 6
+    assert sorted(a["id"] for a in await stream(client, keys)) == sorted(
+        a.id for s in expected if not s.redelivered for a in s.alerts
+    )
+    await client.aclose()
+
+
+async def test_two_replicas_settling_batches_raise_each_alert_once(stack: Settings) -> None:
+    """Batches of two replicas over the same articles race on the same buckets: the commits that
+    lose go again, and every (story, rule, severity) is alerted once."""
+    keys = RedisKeys(f"{stack.redis_prefix}-2b{uuid.uuid4().hex[:6]}")
+    props = [propose(t, RULES) for t in mixed()]
+    clients = [aioredis.Redis.from_url(stack.redis) for _ in range(2)]
+    reps = [replica(c, keys) for c in clients]
+
+    async def run(r: RedisStories, mine: list[Proposal]) -> None:
+        for at in range(0, len(mine), 3):
+            await r.settle_all(mine[at : at + 3])
+            await asyncio.sleep(0)
+
+    await asyncio.gather(run(reps[0], props), run(reps[1], props[::-1]))
+    count = once_each(await stream(clients[0], keys))
+    assert set(count.values()) == {1}, count
+    assert len({story for story, _, _ in count}) == 1 + 6
     for c in clients:
         await c.aclose()
 
