@@ -205,12 +205,13 @@ class StoryDelivery:
 
     async def commit_many(self, changes: Sequence[StoryCommit]) -> list[list[str | None] | None]:
         """`commit` of several stories in one round trip; each script checks its own bucket."""
-        if not changes:
-            return []
-        async with self.client.pipeline(transaction=False) as pipe:
-            for change in changes:
-                await self._script(**self._call(change), client=pipe)
-            results = await pipe.execute()
+        if len(changes) <= 1:  # a pipeline of scripts costs a SCRIPT EXISTS round trip more
+            results = [await self._script(**self._call(c)) for c in changes]
+        else:
+            async with self.client.pipeline(transaction=False) as pipe:
+                for change in changes:
+                    await self._script(**self._call(change), client=pipe)
+                results = await pipe.execute()
         return [
             None if not result or int(result[0]) == 0 else [_entry_id(r) for r in result[1:]]
             for result in results
