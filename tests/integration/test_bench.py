@@ -120,3 +120,21 @@ def test_the_fused_experiment_runs_the_pipeline_in_three_workers(
     assert r["processes"]["annotate"]["cpu_s_per_1000"] > 0
     assert set(r["lag_max"]) == {"annotate", "alerts", "trends"}
     assert r["counts"]["enriched_incl_warmup"] == COUNT + 5  # the enriched feed is still written
+
+
+def test_the_settle_bench_measures_each_batch_size(stack: Settings) -> None:
+    """`python -m services.bench.settle`: every batch size settles the same proposals into fresh
+    keys and is measured, and it leaves no keys behind."""
+    import asyncio
+
+    import redis as sync_redis
+
+    from services.bench import settle
+
+    props = settle.proposals(12, 7)
+    got = asyncio.run(settle.measure(stack.redis, props, [1, 5], 1))
+    assert set(got) == {1, 5}
+    for m in got.values():
+        assert m["wall_ms"] > 0 and m["cpu_ms"] > 0 and m["redis_cpu_ms"] >= 0
+    left = sync_redis.Redis.from_url(stack.redis).keys("bench-settle-*")
+    assert left == []
