@@ -88,17 +88,17 @@ class RedisStories:
             sigs = [proposals[i].sig for i in batch]
             wanted = [(sig.bucket, sig.article_id, sig.at.timestamp()) for sig in sigs]
             reads = await self.delivery.read_many(wanted, window_s, MAX_CANDIDATES)
-            changes: list[tuple[int, StoryView, list[Alert], StoryCommit]] = []
+            changes: list[tuple[int, StoryView, StoryCommit]] = []
             for i, read in zip(batch, reads, strict=True):
                 decided = self._decide(proposals[i], read)
                 if isinstance(decided, Settled):
                     out[i] = decided
                 else:
                     changes.append((i, *decided))
-            results = await self.delivery.commit_many([c for *_, c in changes])
-            for (i, story, alerts, _), entries in zip(changes, results, strict=True):
+            results = await self.delivery.commit_many([c for _, _, c in changes])
+            for (i, story, change), entries in zip(changes, results, strict=True):
                 if entries is not None:
-                    out[i] = Settled(proposals[i].sig.article_id, alerts, entries, story, False)
+                    out[i] = Settled(change.article_id, change.alerts, entries, story, False)
                     continue
                 self.conflicts += 1
                 tries[i] += 1
@@ -108,12 +108,10 @@ class RedisStories:
             pending = [i for i in pending if out[i] is None]
         return [s for s in out if s is not None]
 
-    def _decide(
-        self, p: Proposal, read: StoryRead
-    ) -> Settled | tuple[StoryView, list[Alert], StoryCommit]:
+    def _decide(self, p: Proposal, read: StoryRead) -> Settled | tuple[StoryView, StoryCommit]:
         """What the article does to its bucket as read: a redelivery settles at once (the same
-        alerts again, delivered before); else the story it opens or joins, its alerts, and the
-        commit that makes them so if the bucket has not changed."""
+        alerts again, delivered before); else the story it opens or joins, and the commit of it
+        and its alerts, valid if the bucket has not changed."""
         sig = p.sig
         art = sig.article_id
         views = [StoryView.from_record(json.loads(rec)) for _, rec, _ in read.stories]
@@ -139,7 +137,7 @@ class RedisStories:
             ttl_s=self.ttl_s,
             alerts=alerts,
         )
-        return story, alerts, change
+        return story, change
 
 
 async def bytes_per_story(client: aioredis.Redis, prefix: str) -> tuple[int, float]:

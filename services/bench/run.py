@@ -187,12 +187,12 @@ async def group_lag(
     admin: AIOKafkaAdminClient,
     consumer: AIOKafkaConsumer,
     settings: Settings,
-    groups: Mapping[str, str] | None = None,
+    groups: Mapping[str, str],
 ) -> dict[str, float]:
     """Records not yet committed by each stage's consumer group, summed over partitions."""
     topics = Topics.from_settings(settings)
     out: dict[str, float] = {}
-    for stage, attr in (groups if groups is not None else lag_groups(False)).items():
+    for stage, attr in groups.items():
         group, topic = group_id(settings, stage), getattr(topics, attr)
         ends = await _end_offsets(consumer, topic)
         committed = await admin.list_consumer_group_offsets(group, partitions=list(ends))
@@ -209,7 +209,7 @@ async def sample_loop(
     pids: Mapping[str, int],
     obs: Observed,
     interval: float,
-    groups: Mapping[str, str] | None = None,
+    groups: Mapping[str, str],
 ) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap)
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, enable_auto_commit=False)

@@ -83,7 +83,7 @@ class StoryCommit:
     article_id: str
     score: float
     ttl_s: int
-    alerts: Sequence[Alert]
+    alerts: list[Alert]
 
 
 def story_key(keys: RedisKeys, story_id: str) -> str:
@@ -156,18 +156,13 @@ class StoryDelivery:
     def story_key(self, story_id: str) -> str:
         return story_key(self.keys, story_id)
 
-    async def read(
-        self, bucket: str, article_id: str, score: float, window_s: float, limit: int
-    ) -> StoryRead:
-        """The version, then the records of the bucket's stories active within the window of
-        `score` (the article's time), most recent first."""
-        return (await self.read_many([(bucket, article_id, score)], window_s, limit))[0]
-
     async def read_many(
         self, wanted: Sequence[tuple[str, str, float]], window_s: float, limit: int
     ) -> list[StoryRead]:
-        """`read` of several (bucket, article id, score) in two round trips, however many: the
-        versions and story ids of every bucket in one transaction, then every record."""
+        """For each (bucket, article id, score): the bucket's version, then the records of its
+        stories active within the window of `score` (the article's time), most recent first, each
+        with whether the article is in it. Two round trips however many: the versions and story
+        ids of every bucket in one transaction, then every record."""
         async with self.client.pipeline(transaction=True) as pipe:
             for bucket, _, score in wanted:
                 ver_key, idx_key = self._bucket(bucket)
@@ -198,13 +193,10 @@ class StoryDelivery:
             out.append(StoryRead(_text(version), stories))
         return out
 
-    async def commit(self, change: StoryCommit) -> list[str | None] | None:
-        """Write the story and deliver its new alerts in one script; None when the bucket changed
-        since `read` (decide again). Else each alert's stream entry id, None for a repeat."""
-        return (await self.commit_many([change]))[0]
-
     async def commit_many(self, changes: Sequence[StoryCommit]) -> list[list[str | None] | None]:
-        """`commit` of several stories in one round trip; each script checks its own bucket."""
+        """Write each story and deliver its new alerts, one script each (in one round trip), which
+        checks its own bucket: None when the bucket changed since `read_many` (decide again), else
+        each alert's stream entry id, None for a repeat."""
         if len(changes) <= 1:  # a pipeline of scripts costs a SCRIPT EXISTS round trip more
             results = [await self._script(**self._call(c)) for c in changes]
         else:
