@@ -14,9 +14,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-SERVICE = (
-    "annotate"  # the process's name in the bench report; its consumer group is <prefix>-annotate
-)
+# the process's name in the bench report; its consumer group is <prefix>-annotate
+SERVICE = "annotate"
 REPLACES = ("enrichment", "tagging")  # the topology's stages it stands in for
 
 
