@@ -43,7 +43,7 @@ class Backoff:
 
     def delay(self, attempt: int, rng: random.Random | None = None) -> float:
         """The wait after failed attempt number `attempt` (1-based)."""
-        raw = min(self.cap_s, self.base_s * 2 ** max(0, attempt - 1))
+        raw = min(self.cap_s, self.base_s * float(2 ** max(0, attempt - 1)))
         spread = float((rng or random).random())
         return raw + raw * self.jitter * spread
 
