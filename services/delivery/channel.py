@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -85,10 +85,10 @@ class Context:
 
 
 class Channel(Protocol[S]):
-    kind: ClassVar[str]
-    main: ClassVar[str]  # the field `--target KIND:VALUE` sets
-    attempts: ClassVar[int]  # tries per message
-    pace_s: ClassVar[float]  # at least this long between two messages to one target
+    kind: str
+    main: str  # the field `--target KIND:VALUE` sets
+    attempts: int  # tries per message
+    pace_s: float  # at least this long between two messages to one target
 
     def validate(self, target: Target, *, strict: bool = False) -> S:
         """The target's fields, or ValueError (pydantic's ValidationError is one)."""
@@ -128,11 +128,11 @@ class Channel(Protocol[S]):
 class BaseChannel:
     """The parts most channels share: fields validated by their `Spec` model, no digest."""
 
-    kind: ClassVar[str]
-    spec: ClassVar[type[Spec]]
-    main: ClassVar[str] = "url"
-    attempts: ClassVar[int] = 5
-    pace_s: ClassVar[float] = 0.0
+    kind: str
+    spec: type[Spec]
+    main: str = "url"
+    attempts: int = 5
+    pace_s: float = 0.0
 
     def validate(self, target: Target, *, strict: bool = False) -> Any:
         return validate_fields(self.spec, target, strict=strict)

@@ -7,8 +7,8 @@ hash), never by its URL, and the URL is scrubbed from every error.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from pydantic import Field
 
@@ -35,9 +35,16 @@ class UrlSpec(Spec):
 
 
 class ChatChannel(BaseChannel):
-    """A chat platform's incoming webhook: subclasses name their `kind`, pace and payload."""
+    """A chat platform's incoming webhook: its kind, its pace and how it words a message."""
 
-    spec: ClassVar[type[Spec]] = UrlSpec
+    spec: type[Spec] = UrlSpec
+
+    def __init__(
+        self, kind: str, pace_s: float, build: Callable[[AlertView], dict[str, Any]] | None = None
+    ) -> None:
+        self.kind = kind
+        self.pace_s = pace_s
+        self.build = build
 
     def describe(self, spec: Any, sub: str) -> str:
         return label_of(self.kind, spec.url)
@@ -46,7 +53,9 @@ class ChatChannel(BaseChannel):
         return Address(spec.url, label_of(self.kind, spec.url), (spec.url,))
 
     def payload(self, spec: Any, v: AlertView) -> dict[str, Any]:
-        raise NotImplementedError
+        if self.build is None:
+            raise NotImplementedError(f"{self.kind}: no payload")
+        return self.build(v)
 
     def render(
         self, spec: Any, alerts: Sequence[Alert], sub: str, ctx: Context, *, digest: bool = False

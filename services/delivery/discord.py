@@ -5,7 +5,7 @@ can never ping anyone; 429 carries `retry_after`. 5 messages per 2 s per webhook
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from services.delivery.chat import ChatChannel
 from services.delivery.render import AlertView, clip, stamp
@@ -42,12 +42,4 @@ def discord_payload(v: AlertView) -> dict[str, Any]:
     return {"username": "newswire", "embeds": [embed], "allowed_mentions": {"parse": []}}
 
 
-class Discord(ChatChannel):
-    kind: ClassVar[str] = "discord"
-    pace_s: ClassVar[float] = 0.5
-
-    def payload(self, spec: Any, v: AlertView) -> dict[str, Any]:
-        return discord_payload(v)
-
-
-CHANNEL = Discord()
+CHANNEL = ChatChannel("discord", 0.5, discord_payload)

@@ -22,7 +22,7 @@ import ssl
 from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import quote
 
 from pydantic import Field, field_validator
@@ -218,10 +218,10 @@ class EmailSpec(Spec):
 class Email(BaseChannel):
     """Critical alerts at once, the rest in one digest every `digest_s` per subscription."""
 
-    kind: ClassVar[str] = "email"
-    spec: ClassVar[type[Spec]] = EmailSpec
-    main: ClassVar[str] = "to"
-    attempts: ClassVar[int] = 4
+    kind: str = "email"
+    spec: type[Spec] = EmailSpec
+    main: str = "to"
+    attempts: int = 4
 
     def describe(self, spec: Any, sub: str) -> str:
         period = f"digest {spec.digest_s // 60}m" if spec.digest_s else "each alert"

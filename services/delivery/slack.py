@@ -6,7 +6,7 @@ second per webhook.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from services.delivery.chat import ChatChannel
 from services.delivery.render import AlertView, clip, stamp
@@ -67,12 +67,4 @@ def _slack_button(text: str, url: str, action: str) -> dict[str, Any]:
     }
 
 
-class Slack(ChatChannel):
-    kind: ClassVar[str] = "slack"
-    pace_s: ClassVar[float] = 1.0
-
-    def payload(self, spec: Any, v: AlertView) -> dict[str, Any]:
-        return slack_payload(v)
-
-
-CHANNEL = Slack()
+CHANNEL = ChatChannel("slack", 1.0, slack_payload)

@@ -4,7 +4,7 @@ Card 1.4 (`application/vnd.microsoft.card.adaptive`); body under 28 KB; 4 messag
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from services.delivery.chat import ChatChannel
 from services.delivery.render import AlertView, clip, stamp
@@ -63,12 +63,4 @@ def teams_payload(v: AlertView) -> dict[str, Any]:
     }
 
 
-class Teams(ChatChannel):
-    kind: ClassVar[str] = "teams"
-    pace_s: ClassVar[float] = 0.25
-
-    def payload(self, spec: Any, v: AlertView) -> dict[str, Any]:
-        return teams_payload(v)
-
-
-CHANNEL = Teams()
+CHANNEL = ChatChannel("teams", 0.25, teams_payload)

@@ -9,7 +9,7 @@ credential, so it is never stored with the subscription, and never in a label or
 from __future__ import annotations
 
 import html
-from typing import Any, ClassVar
+from typing import Any
 
 from pydantic import Field
 
@@ -61,10 +61,8 @@ class TelegramSpec(Spec):
 
 
 class Telegram(ChatChannel):
-    kind: ClassVar[str] = "telegram"
-    spec: ClassVar[type[Spec]] = TelegramSpec
-    main: ClassVar[str] = "chat"
-    pace_s: ClassVar[float] = 1.0
+    spec: type[Spec] = TelegramSpec
+    main: str = "chat"
 
     def describe(self, spec: Any, sub: str) -> str:
         return f"telegram:chat={spec.chat}"
@@ -82,4 +80,4 @@ class Telegram(ChatChannel):
         return telegram_payload(v, spec.chat)
 
 
-CHANNEL = Telegram()
+CHANNEL = Telegram("telegram", 1.0)

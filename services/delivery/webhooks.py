@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import time
 from collections.abc import Sequence
-from typing import ClassVar
 
 import aiohttp
 from pydantic import Field
@@ -66,8 +65,8 @@ class WebhookSpec(Spec):
 
 
 class Webhook(BaseChannel):
-    kind: ClassVar[str] = "webhook"
-    spec: ClassVar[type[Spec]] = WebhookSpec
+    kind: str = "webhook"
+    spec: type[Spec] = WebhookSpec
 
     def describe(self, spec: WebhookSpec, sub: str) -> str:
         return label_of(self.kind, spec.url)

@@ -203,6 +203,15 @@ async def test_a_stored_record_of_another_version_stops_no_alert(
             "newer": json.dumps({"name": "newer", "webhook_url": url, "signing_key": "k1"}),
             "damaged": '{"name": "damaged", "min_severity": 7',
             "older": json.dumps({"name": "older", "webhook_url": url, "digest_s": 900}),
+            "newest": json.dumps(
+                {
+                    "name": "newest",
+                    "targets": [
+                        {"kind": "pager", "fields": {"number": "555"}},  # a channel to come
+                        {"kind": "webhook", "fields": {"url": url, "signing": "v2"}},
+                    ],
+                }
+            ),
         },
     )
     delivery = RedisDelivery(redis_client, keys, ttl_s=60, maxlen=1000)
@@ -221,5 +230,8 @@ async def test_a_stored_record_of_another_version_stops_no_alert(
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await runner.cleanup()
-    assert [c["id"] for c in rcv.calls] == [alert.id]  # the same URL twice: posted once
+    assert [c["id"] for c in rcv.calls] == [alert.id]  # the same URL thrice: posted once
     assert all(c["valid"] for c in rcv.calls)
+    dead = [json.loads(f[b"record"]) for _, f in await redis_client.xrange(keys.dead_deliveries)]
+    assert [(r["kind"], r["target"], r["attempts"]) for r in dead] == [("pager", "pager:newest", 0)]
+    assert "no channel 'pager'" in dead[0]["errors"][0]

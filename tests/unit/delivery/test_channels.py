@@ -90,9 +90,9 @@ class PagerSpec(Spec):
 class Pager(BaseChannel):
     """A channel this tree does not have, registered with one line."""
 
-    kind: ClassVar[str] = "pager"
-    spec: ClassVar[type[Spec]] = PagerSpec
-    main: ClassVar[str] = "number"
+    kind: str = "pager"
+    spec: type[Spec] = PagerSpec
+    main: str = "number"
     sent: ClassVar[list[tuple[str, str]]] = []
 
     def describe(self, spec: Any, sub: str) -> str:
