@@ -148,16 +148,10 @@ def validate_fields(model: type[S], target: Target, *, strict: bool = False) -> 
     unknown = sorted(set(target.fields) - set(model.model_fields))
     if strict and unknown:
         raise ValueError(
-            f"{target.kind}: unknown field(s) {', '.join(unknown)}; "
-            f"it takes {', '.join(model.model_fields)}"
+            f"unknown field(s) {', '.join(unknown)}; it takes {', '.join(model.model_fields)}"
         )
     return model.model_validate(target.fields)
 
 
 def dump(alert: Alert) -> dict[str, Any]:
     return alert.model_dump(mode="json")
-
-
-def lead_message(payload: Any, alerts: Sequence[Alert]) -> Message:
-    """A message made from a story update's lead alert (chat: one message per update)."""
-    return Message(payload, (alerts[0],), dump(alerts[0]))

@@ -21,8 +21,8 @@ from services.delivery.channel import (
     Failure,
     Message,
     Spec,
+    dump,
     label_of,
-    lead_message,
 )
 from services.delivery.render import AlertView, view
 from services.delivery.retry import classify_http, post
@@ -62,7 +62,7 @@ class ChatChannel(BaseChannel):
     ) -> list[Message]:
         v = view(alerts[0], ctx.config.dashboard, [a.rule_id for a in alerts])
         body = json.dumps(self.payload(spec, v), ensure_ascii=False).encode()
-        return [lead_message(body, alerts)]
+        return [Message(body, (alerts[0],), dump(alerts[0]))]  # the dead letter: the lead
 
     async def send(self, spec: Any, address: Address, message: Message, ctx: Context) -> int | None:
         return await post(ctx.http, address.key, message.payload, JSON)
