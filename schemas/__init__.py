@@ -17,7 +17,7 @@ from schemas.enriched import (
     Tone,
 )
 from schemas.raw import RawArticle
-from schemas.subscription import Digest, Subscription
+from schemas.subscription import Digest, Subscription, Target
 from schemas.tagged import (
     SEVERITIES,
     SEVERITY_RANK,
@@ -68,6 +68,7 @@ __all__ = [
     "Subscription",
     "Suppressed",
     "TaggedArticle",
+    "Target",
     "TermWeight",
     "TimeMention",
     "Tone",

@@ -1,23 +1,68 @@
 """Named subscriptions (stored in Redis, managed with `newswire subscriptions`) and the digest a
-rate-limited subscriber receives on its channel instead of the alerts over its limit."""
+rate-limited subscriber receives on its channel instead of the alerts over its limit.
+
+A subscription's targets are a list: each names a delivery channel (`kind`) and that channel's
+fields, which the channel validates (`services/delivery/registry.py`); the contract does not know
+the channels, so a new channel changes nothing here. Records are read back from Redis written by
+other versions: fields this version does not know are ignored (issue 27: one such record once
+stopped every alert), and records of the old shape (one field per channel) are migrated on load.
+"""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from schemas.base import utcnow
 from schemas.tagged import Severity
 
-_URL = r"^https?://[^\s]+$"
-_EMAIL = re.compile(r"^[^@\s<>,;:\"]+@[A-Za-z0-9.-]+$")
+
+class Target(BaseModel):
+    """One place a subscription's matches go: a channel kind and the fields that channel needs."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    kind: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$", description="The channel, e.g. slack.")
+    fields: dict[str, JsonValue] = Field(
+        default_factory=dict, description="The channel's fields, e.g. {'url': ...}."
+    )
+
+
+# The shape before targets: one field per channel (a record in Redis may still have it).
+_OLD_URLS = {
+    "webhook_url": "webhook",
+    "slack_url": "slack",
+    "teams_url": "teams",
+    "discord_url": "discord",
+}
+_OLD_FIELDS = (*_OLD_URLS, "telegram_chat", "telegram_token_env", "email", "digest_s")
+
+
+def migrate_old_targets(data: dict[str, Any]) -> dict[str, Any]:
+    """The old per-channel fields as targets, in the order they were delivered."""
+    out = {k: v for k, v in data.items() if k not in _OLD_FIELDS}
+    targets: list[Any] = list(data.get("targets") or [])
+    for name, kind in _OLD_URLS.items():
+        if data.get(name):
+            targets.append({"kind": kind, "fields": {"url": data[name]}})
+    if data.get("telegram_chat"):
+        fields = {"chat": data["telegram_chat"]}
+        if data.get("telegram_token_env"):
+            fields["token_env"] = data["telegram_token_env"]
+        targets.append({"kind": "telegram", "fields": fields})
+    if data.get("email"):
+        fields = {"to": data["email"]}
+        if data.get("digest_s") is not None:
+            fields["digest_s"] = data["digest_s"]
+        targets.append({"kind": "email", "fields": fields})
+    out["targets"] = targets
+    return out
 
 
 class Subscription(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")  # a field from another version is no error
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
     min_severity: Severity = "low"
@@ -26,50 +71,22 @@ class Subscription(BaseModel):
     rate_limit_per_min: int | None = Field(
         None, ge=1, description="Beyond this, alerts go to a digest."
     )
-    webhook_url: str | None = Field(None, description="Also POST matches here (signed).")
     atom: bool = Field(
         False, description="Listed with an Atom feed (/feeds/subscriptions/NAME.atom)."
     )
-    slack_url: str | None = Field(
-        None,
-        pattern=_URL,
-        description="Slack incoming-webhook URL: one Block Kit message per alert.",
-    )
-    teams_url: str | None = Field(
-        None, pattern=_URL, description="Microsoft Teams webhook URL: one Adaptive Card per alert."
-    )
-    discord_url: str | None = Field(
-        None, pattern=_URL, description="Discord webhook URL: one embed per alert."
-    )
-    telegram_chat: str | None = Field(
-        None,
-        pattern=r"^(-?[0-9]{1,20}|@[A-Za-z0-9_]{4,64})$",
-        description="Telegram chat id or @channel: Bot API sendMessage, HTML parse mode.",
-    )
-    telegram_token_env: str | None = Field(
-        None,
-        pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$",
-        description="Environment variable (of the dispatcher) holding the bot token; unset: "
-        "NEWSWIRE_TELEGRAM_BOT_TOKEN.",
-    )
-    email: list[str] = Field(
+    targets: list[Target] = Field(
         default_factory=list,
-        description="E-mail recipients: critical alerts at once, the rest in a digest.",
-    )
-    digest_s: int = Field(
-        900,
-        ge=0,
-        description="E-mail digest period in seconds for non-critical alerts; 0: at once.",
+        description="Where matches are delivered by `newswire run webhooks` (webhook, chats, "
+        "e-mail): each validated by its channel.",
     )
     created_at: datetime = Field(default_factory=utcnow)
 
-    @field_validator("email")
+    @model_validator(mode="before")
     @classmethod
-    def _addresses(cls, v: list[str]) -> list[str]:
-        for addr in v:
-            if not _EMAIL.match(addr):
-                raise ValueError(f"not an e-mail address: {addr!r}")
-        return v
+    def _old_shape(cls, data: Any) -> Any:
+        if isinstance(data, dict) and any(k in data for k in _OLD_FIELDS):
+            return migrate_old_targets(data)
+        return data
 
 
 class Digest(BaseModel):

@@ -157,12 +157,20 @@ def parse_period(text: str) -> int:
 @click.option(
     "--rate-limit", type=int, default=None, help="Alerts per window; the rest go to a digest."
 )
-@click.option("--webhook", default=None, help="Also POST matches to this URL (signed JSON).")
+@click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="KIND:VALUE",
+    help="Where matches go (repeatable), e.g. slack:URL, webhook:URL, email:a@x.org,b@x.org, "
+    "telegram:@chan, or kind=telegram,chat=@chan,token_env=VAR for every field of a kind.",
+)
 @click.option("--atom", is_flag=True, help="An Atom feed of the matches (prints its URL).")
-@click.option("--slack", default=None, metavar="URL", help="Slack incoming-webhook URL.")
-@click.option("--teams", default=None, metavar="URL", help="Microsoft Teams webhook URL.")
-@click.option("--discord", default=None, metavar="URL", help="Discord webhook URL.")
-@click.option("--telegram", default=None, metavar="CHAT", help="Telegram chat id or @channel.")
+@click.option("--webhook", default=None, metavar="URL", help="= --target webhook:URL (signed).")
+@click.option("--slack", default=None, metavar="URL", help="= --target slack:URL.")
+@click.option("--teams", default=None, metavar="URL", help="= --target teams:URL.")
+@click.option("--discord", default=None, metavar="URL", help="= --target discord:URL.")
+@click.option("--telegram", default=None, metavar="CHAT", help="= --target telegram:CHAT.")
 @click.option(
     "--token-env",
     default=None,
@@ -182,8 +190,9 @@ def subscriptions_add(
     rules: tuple[str, ...],
     countries: tuple[str, ...],
     rate_limit: int | None,
-    webhook: str | None,
+    targets: tuple[str, ...],
     atom: bool,
+    webhook: str | None,
     slack: str | None,
     teams: str | None,
     discord: str | None,
@@ -197,6 +206,7 @@ def subscriptions_add(
 
     from schemas import Subscription
     from services.delivery.atom import feed_url
+    from services.delivery.registry import check, describe
 
     if token_env and not telegram:
         raise click.BadParameter("--token-env goes with --telegram CHAT")
@@ -208,59 +218,72 @@ def subscriptions_add(
             rules=list(rules),
             countries=[c.upper() for c in countries],
             rate_limit_per_min=rate_limit,
-            webhook_url=webhook,
             atom=atom,
-            slack_url=slack,
-            teams_url=teams,
-            discord_url=discord,
-            telegram_chat=telegram,
-            telegram_token_env=token_env,
-            email=list(emails),
-            digest_s=parse_period(digest),
+            targets=_targets(
+                targets,
+                {"webhook": webhook, "slack": slack, "teams": teams, "discord": discord},
+                telegram,
+                token_env,
+                emails,
+                parse_period(digest),
+            ),
         )
-    except ValidationError as exc:
+    except (ValidationError, ValueError) as exc:
         raise click.BadParameter(str(exc)) from exc
+    errors = check(sub)
+    if errors:
+        raise click.BadParameter("; ".join(errors))
     asyncio.run(_with_store(s, lambda st: st.add(sub)))
     click.echo(f"subscription {name}: channel {RedisKeys(s.redis_prefix).subscription(name)}")
     if atom:
         token = s.api_token.get_secret_value() if s.api_token else None
         click.echo(f"atom feed: {feed_url(s.public_dashboard, name, token)}")
-    targets = describe_targets(sub)
-    if targets:
-        click.echo(f"targets: {targets} (delivered by `newswire run webhooks`)")
+    described = describe(sub)
+    if described:
+        click.echo(f"targets: {described} (delivered by `newswire run webhooks`)")
 
 
-def describe_targets(sub: Any) -> str:
-    """The targets of a subscription, with no secret in it (webhook URLs are credentials)."""
-    from services.delivery.chat import label_of
+def _targets(
+    given: Sequence[str],
+    urls: dict[str, str | None],
+    telegram: str | None,
+    token_env: str | None,
+    emails: Sequence[str],
+    digest_s: int,
+) -> list[Any]:
+    """The `--target`s, then the targets of the shortcut options (`--slack URL` is
+    `--target slack:URL`: the options people already use). The digest period goes to every
+    e-mail target that does not set its own."""
+    from schemas import Target
+    from services.delivery.registry import target
 
-    out = []
-    if sub.atom:
-        out.append("atom")
-    if sub.webhook_url:
-        out.append(label_of("webhook", sub.webhook_url))
-    for kind in ("slack", "teams", "discord"):
-        url = getattr(sub, f"{kind}_url")
-        if url:
-            out.append(label_of(kind, url))
-    if sub.telegram_chat:
-        out.append(f"telegram:chat={sub.telegram_chat}")
-    if sub.email:
-        period = f"digest {sub.digest_s // 60}m" if sub.digest_s else "each alert"
-        out.append(f"email:{','.join(sub.email)} ({period}, critical at once)")
-    return " ".join(out)
+    out = [target(t) for t in given]
+    out += [Target(kind=k, fields={"url": u}) for k, u in urls.items() if u]
+    if telegram:
+        fields: dict[str, Any] = {"chat": telegram}
+        if token_env:
+            fields["token_env"] = token_env
+        out.append(Target(kind="telegram", fields=fields))
+    if emails:
+        out.append(Target(kind="email", fields={"to": list(emails)}))
+    for t in out:
+        if t.kind == "email":
+            t.fields.setdefault("digest_s", digest_s)
+    return out
 
 
 @subscriptions.command("list")
 @click.option("--json", "as_json", is_flag=True)
 def subscriptions_list(as_json: bool) -> None:
+    from services.delivery.registry import describe
+
     s = _settings()
     subs = asyncio.run(_with_store(s, lambda st: st.list()))
     for sub in subs:
         if as_json:
             click.echo(sub.model_dump_json())
         else:
-            targets = describe_targets(sub)
+            targets = describe(sub)
             click.echo(
                 f"{sub.name}: severity>={sub.min_severity} rules={','.join(sub.rules) or '*'} "
                 f"countries={','.join(sub.countries) or '*'} "
@@ -277,7 +300,7 @@ def subscriptions_test(name: str) -> None:
 
     from services.common.redisconn import make_redis
     from services.delivery.atom import feed_url
-    from services.delivery.dispatch import Config, Deliverer, Outcome, has_targets
+    from services.delivery.dispatch import Config, Deliverer, Outcome
     from services.delivery.render import sample_alert
     from services.delivery.subscriptions import SubscriptionStore
 
@@ -288,7 +311,7 @@ def subscriptions_test(name: str) -> None:
         client = make_redis(s)
         try:
             sub = await SubscriptionStore(client, keys).get(name)
-            if sub is None or not has_targets(sub):
+            if sub is None or not sub.targets:
                 return sub, []
             async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
                 d = Deliverer(client, keys, http, Config.from_settings(s), attempts=2)

@@ -115,3 +115,13 @@ class RedisKeys:
     def trend_watermark(self) -> str:
         """The latest event time counted (epoch seconds): what the watermark trails."""
         return f"{{{self.prefix}:trends}}:watermark"
+
+    def held(self, name: str) -> str:
+        """The alerts a subscription's digest holds (its e-mail target's; the key's name is
+        from when e-mail was the one channel with digests)."""
+        return f"{self.prefix}:mail:{name}"
+
+    @property
+    def dead_deliveries(self) -> str:
+        """Dead letters of the delivery channels (webhook, chats, e-mail)."""
+        return f"{self.prefix}:stream:webhooks:dead"

@@ -15,6 +15,7 @@ import redis.asyncio as aioredis
 
 from schemas import Alert, Digest
 from services.common.redisconn import TRANSIENT
+from services.common.retrying import RECONNECT
 from services.common.topics import RedisKeys
 from services.delivery.sink import channels_for
 
@@ -109,7 +110,7 @@ async def alerts(
     st = stats if stats is not None else SubscriptionStats()
     seen = _Seen()
     tip: str | None = None
-    delay = 0.2
+    waits = RECONNECT.iter_delays()
     while True:
         client = aioredis.Redis.from_url(url, **(options or {}))
         pubsub = client.pubsub(ignore_subscribe_messages=True)
@@ -128,7 +129,7 @@ async def alerts(
                     tip = await _stream_tip(client, keys)
             if ready is not None:
                 ready.set()
-            delay = 0.2
+            waits = RECONNECT.iter_delays()  # connected: the next drop starts from the shortest
             while True:
                 msg = await pubsub.get_message(timeout=1.0)
                 if msg is None or msg.get("type") != "pmessage":
@@ -144,11 +145,11 @@ async def alerts(
                 yield item
         except TRANSIENT as exc:
             st.reconnects += 1
+            delay = next(waits)
             log.warning(
                 "subscriber lost Redis (%s), resubscribing in %.1fs", type(exc).__name__, delay
             )
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 2.0)
         finally:
             with contextlib.suppress(Exception):
                 await pubsub.aclose()  # type: ignore[no-untyped-call]

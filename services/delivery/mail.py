@@ -7,68 +7,34 @@ costs nothing and adds no dependency. STARTTLS verifies the server certificate (
 for a private CA); AUTH only over TLS unless STARTTLS is switched off. The password is a
 SecretStr and never appears in a log line or a dead letter.
 
-Batches wait in Redis (`<prefix>:mail:<subscription>`, one JSON item per alert), so a restart of the
-dispatcher loses none; the first item's time decides when the digest is due.
+The target lists the recipients and the digest period; the dispatcher holds the alerts of a digest
+in Redis (`RedisKeys.held`), so a restart loses none.
 """
 
 from __future__ import annotations
 
 import asyncio
 import html
-import json
 import logging
+import re
 import smtplib
 import ssl
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import redis.asyncio as aioredis
+from pydantic import Field, field_validator
 
-from schemas import SEVERITY_RANK, Alert, Subscription
-from services.common.settings import Settings
-from services.common.topics import RedisKeys
+from schemas import SEVERITY_RANK, Alert
+from services.delivery.channel import Address, BaseChannel, Context, Failure, Message, Spec, dump
+from services.delivery.config import SmtpConfig
 from services.delivery.render import AlertView, clip, stamp, view
-from services.delivery.retry import retry_delays
 
 log = logging.getLogger(__name__)
 
 HTML_COLOUR = {"critical": "#b00020", "high": "#e65100", "medium": "#f9a825", "low": "#9e9e9e"}
-
-
-@dataclass(frozen=True)
-class SmtpConfig:
-    host: str
-    port: int = 587
-    starttls: bool = True
-    user: str | None = None
-    password: str | None = None
-    sender: str = "newswire@localhost"
-    ca_file: Path | None = None
-    timeout_s: float = 30.0
-
-    def __repr__(self) -> str:  # the password never reaches a log line
-        return f"SmtpConfig(host={self.host!r}, port={self.port}, starttls={self.starttls}, user={self.user!r})"
-
-    @classmethod
-    def from_settings(cls, s: Settings) -> SmtpConfig | None:
-        if not s.smtp_host:
-            return None
-        return cls(
-            host=s.smtp_host,
-            port=s.smtp_port,
-            starttls=s.smtp_starttls,
-            user=s.smtp_user,
-            password=s.smtp_password.get_secret_value() if s.smtp_password else None,
-            sender=s.smtp_from,
-            ca_file=s.smtp_ca_file,
-            timeout_s=s.smtp_timeout_s,
-        )
 
 
 # ---- rendering -------------------------------------------------------------------------------
@@ -226,75 +192,74 @@ def _permanent(exc: Exception) -> bool:
     return isinstance(code, int) and 500 <= code < 600
 
 
-@dataclass
-class MailResult:
-    delivered: bool
-    attempts: int
-    errors: list[str]
+_EMAIL = re.compile(r"^[^@\s<>,;:\"]+@[A-Za-z0-9.-]+$")
 
 
-async def send_mail(
-    msg: EmailMessage, cfg: SmtpConfig, *, attempts: int = 4, base_delay_s: float = 2.0
-) -> MailResult:
-    """5xx replies, refused recipients and certificate failures are permanent; the rest retried."""
-    result = MailResult(False, 0, [])
-    hidden = cfg.password or ""
-    for delay in [*retry_delays(attempts, base_delay_s, 60.0), 0.0]:
-        result.attempts += 1
-        try:
-            await asyncio.to_thread(_send_sync, msg, cfg)
-            result.delivered = True
-            return result
-        except (smtplib.SMTPException, OSError, PermanentMailError) as exc:
-            text = f"{type(exc).__name__}: {exc}"
-            result.errors.append(text.replace(hidden, "***") if hidden else text)
-            if _permanent(exc):
-                break
-        if result.attempts < attempts:
-            log.info(
-                "e-mail via %s:%s failed (%s), retrying", cfg.host, cfg.port, result.errors[-1]
-            )
-            await asyncio.sleep(delay)
-    return result
+class EmailSpec(Spec):
+    to: list[str] = Field(min_length=1, description="Recipients (a comma-separated string too).")
+    digest_s: int = Field(
+        900, ge=0, description="Digest period in seconds for non-critical alerts; 0: at once."
+    )
+
+    @field_validator("to", mode="before")
+    @classmethod
+    def _split(cls, v: Any) -> Any:
+        return [a.strip() for a in v.split(",") if a.strip()] if isinstance(v, str) else v
+
+    @field_validator("to")
+    @classmethod
+    def _addresses(cls, v: list[str]) -> list[str]:
+        for addr in v:
+            if not _EMAIL.match(addr):
+                raise ValueError(f"not an e-mail address: {addr!r}")
+        return v
 
 
-# ---- batching --------------------------------------------------------------------------------
+class Email(BaseChannel):
+    """Critical alerts at once, the rest in one digest every `digest_s` per subscription."""
 
-# KEYS: the batch list. Returns and clears its items atomically.
-DRAIN_LUA = """
-local items = redis.call('LRANGE', KEYS[1], 0, -1)
-redis.call('DEL', KEYS[1])
-return items
-"""
+    kind: str = "email"
+    spec: type[Spec] = EmailSpec
+    main: str = "to"
+    attempts: int = 4
 
+    def describe(self, spec: Any, sub: str) -> str:
+        period = f"digest {spec.digest_s // 60}m" if spec.digest_s else "each alert"
+        return f"email:{','.join(spec.to)} ({period}, critical at once)"
 
-def mail_key(keys: RedisKeys, sub: str) -> str:
-    return f"{keys.prefix}:mail:{sub}"
+    def address(self, spec: Any, sub: str, ctx: Context) -> Address:
+        cfg = ctx.config.smtp
+        missing = None if cfg else "NEWSWIRE_SMTP_HOST unset: no e-mail"
+        return Address(sub, f"email:{sub}", (cfg.password or "",) if cfg else (), missing)
 
+    def digest_s(self, spec: Any) -> int | None:
+        return int(spec.digest_s)
 
-def immediate(sub: Subscription, alert: Alert) -> bool:
-    return alert.severity == "critical" or sub.digest_s == 0
+    def at_once(self, spec: Any, alert: Alert) -> bool:
+        return alert.severity == "critical" or spec.digest_s == 0
 
-
-class MailBatches:
-    def __init__(self, client: aioredis.Redis, keys: RedisKeys) -> None:
-        self.client = client
-        self.keys = keys
-        self._drain: Any = client.register_script(DRAIN_LUA)
-
-    async def add(self, sub: str, alert: Alert, now: float | None = None) -> None:
-        item = json.dumps(
-            {"at": time.time() if now is None else now, "alert": alert.model_dump(mode="json")}
+    def render(
+        self, spec: Any, alerts: Sequence[Alert], sub: str, ctx: Context, *, digest: bool = False
+    ) -> list[Message]:
+        """One e-mail: of the update's lead alert, or of every alert of the digest."""
+        mailed = tuple(alerts) if digest else (alerts[0],)
+        sender = ctx.config.smtp.sender if ctx.config.smtp else "newswire@localhost"
+        msg = build_message(
+            mailed, sub=sub, to=spec.to, sender=sender, dashboard=ctx.config.dashboard
         )
-        await self.client.rpush(mail_key(self.keys, sub), item)
+        return [Message(msg, mailed, [dump(a) for a in mailed])]
 
-    async def due(self, sub: Subscription, now: float | None = None) -> bool:
-        first: Any = await self.client.lindex(mail_key(self.keys, sub.name), 0)
-        if first is None:
-            return False
-        at = float(json.loads(first)["at"])
-        return (time.time() if now is None else now) - at >= sub.digest_s
+    async def send(self, spec: Any, address: Address, message: Message, ctx: Context) -> int | None:
+        if ctx.config.smtp is None:
+            raise PermanentMailError("no SMTP server configured")
+        await asyncio.to_thread(_send_sync, message.payload, ctx.config.smtp)
+        return None
 
-    async def take(self, sub: str) -> list[Alert]:
-        items = await self._drain(keys=[mail_key(self.keys, sub)])
-        return [Alert.model_validate(json.loads(i)["alert"]) for i in items or []]
+    def classify(self, exc: Exception) -> Failure | None:
+        """5xx replies, refused recipients and certificate failures are permanent."""
+        if not isinstance(exc, smtplib.SMTPException | OSError | PermanentMailError):
+            return None
+        return Failure(f"{type(exc).__name__}: {exc}", permanent=_permanent(exc))
+
+
+CHANNEL = Email()

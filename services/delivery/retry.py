@@ -1,27 +1,33 @@
-"""One HTTP POST with retries, shared by the signed webhook and the chat targets.
+"""Sending one message with retries, for every channel; the HTTP part the webhook and chats share.
 
-2xx is success. 429 is retried after the receiver's `retry_after` (the `Retry-After` header of Slack
-and Teams, Discord's JSON `retry_after`, Telegram's `parameters.retry_after`), or dead-lettered
-when that is longer than the caller allows. 408 and 5xx and connection errors are retried with
-capped exponential backoff; any other 4xx is permanent. Secrets in the URL (a Slack or Discord
-webhook path, a Telegram bot token) never reach an error message, a log line or a dead letter:
-callers give a `label` to show instead of the URL and the `secrets` to scrub.
+The waits are the one retry policy's (`services/common/retrying.py`, tenacity with jitter): a
+failure the channel calls permanent is not retried; a receiver's `retry_after` (the `Retry-After`
+header of Slack and Teams, Discord's JSON `retry_after`, Telegram's `parameters.retry_after`) is
+waited instead of the backoff, or the message is dead-lettered when it asks for longer than the
+caller allows. For HTTP: 2xx is success; 408, 429, 5xx and connection errors are transient; any
+other 4xx is permanent. Secrets in a URL (a Slack or Discord webhook path, a Telegram bot token)
+never reach an error message, a log line or a dead letter: targets have a `label` to show
+instead of the URL and the `secrets` to scrub.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
 import redis.asyncio as aioredis
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity.wait import wait_base
+
+from services.common.retrying import DELIVERY, Backoff
+from services.delivery.channel import Address, Channel, Context, Failure, Message
 
 log = logging.getLogger(__name__)
 
@@ -29,16 +35,11 @@ DeadLetterSink = Callable[[dict[str, object]], Awaitable[None]]
 
 
 @dataclass
-class WebhookResult:
+class DeliveryResult:
     delivered: bool
     attempts: int
     status: int | None = None
     errors: list[str] = field(default_factory=list)
-
-
-def retry_delays(attempts: int, base_s: float, cap_s: float) -> list[float]:
-    """Waits between attempts: exponential, capped (attempts - 1 of them)."""
-    return [min(cap_s, base_s * 2**i) for i in range(max(0, attempts - 1))]
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -46,6 +47,133 @@ def redact(text: str, secrets: Iterable[str]) -> str:
         if s:
             text = text.replace(s, "***")
     return text
+
+
+class _Failed(Exception):
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.error)
+        self.failure = failure
+
+
+class _BackoffOrAsked(wait_base):
+    """The policy's wait, or the one the receiver asked for."""
+
+    def __init__(self, policy: Backoff) -> None:
+        self.policy = policy.wait()
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(exc, _Failed) and exc.failure.retry_after is not None:
+            return exc.failure.retry_after
+        return float(self.policy(retry_state))
+
+
+def _transient(exc: BaseException) -> bool:
+    return isinstance(exc, _Failed) and not exc.failure.permanent
+
+
+async def with_retries(
+    send: Callable[[], Awaitable[int | None]],
+    classify: Callable[[Exception], Failure | None],
+    *,
+    label: str,
+    secrets: Iterable[str] = (),
+    attempts: int = 5,
+    backoff: Backoff = DELIVERY,
+    max_retry_after_s: float = 60.0,
+) -> DeliveryResult:
+    """`send()` until it succeeds, fails permanently or `attempts` are used; an error `classify`
+    does not know (None) is raised."""
+    hidden = [s for s in secrets if s]
+    result = DeliveryResult(delivered=False, attempts=0)
+
+    async def once() -> None:  # records the attempt: tenacity re-raises only the last error
+        result.attempts += 1
+        try:
+            result.status = await send()
+        except Exception as exc:
+            failure = classify(exc)
+            if failure is None:
+                raise
+            result.status = failure.status
+            result.errors.append(redact(failure.error, hidden))
+            asked = failure.retry_after
+            if asked is not None and asked > max_retry_after_s:
+                result.errors.append(f"retry_after {asked:g}s exceeds {max_retry_after_s:g}s")
+                failure = replace(failure, permanent=True)
+            raise _Failed(failure) from None
+
+    def before_sleep(state: RetryCallState) -> None:
+        wait = state.next_action.sleep if state.next_action else 0.0
+        log.info("delivery to %s failed (%s), retrying in %.1fs", label, result.errors[-1], wait)
+
+    try:
+        async for attempt in AsyncRetrying(
+            wait=_BackoffOrAsked(backoff),
+            stop=stop_after_attempt(max(1, attempts)),
+            retry=retry_if_exception(_transient),
+            before_sleep=before_sleep,
+            reraise=True,
+        ):
+            with attempt:
+                await once()
+    except _Failed:
+        return result
+    result.delivered = True
+    return result
+
+
+async def deliver(
+    channel: Channel[Any],
+    spec: Any,
+    address: Address,
+    message: Message,
+    ctx: Context,
+    *,
+    attempts: int | None = None,
+    backoff: Backoff = DELIVERY,
+    dead_letter: DeadLetterSink | None = None,
+) -> DeliveryResult:
+    """One message to one target with the channel's retries; when it fails for good (or the
+    target cannot be sent to at all), its dead letter."""
+    if address.error:
+        result = DeliveryResult(False, 0, errors=[address.error])
+    else:
+        result = await with_retries(
+            lambda: channel.send(spec, address, message, ctx),
+            channel.classify,
+            label=address.label,
+            secrets=address.secrets,
+            attempts=attempts or channel.attempts,
+            backoff=backoff,
+            max_retry_after_s=ctx.config.max_retry_after_s,
+        )
+    if not result.delivered:
+        ids = ",".join(a.id for a in message.alerts)
+        log.warning("%s delivery of alert(s) %s failed: %s", address.label, ids, result.errors[-1:])
+        if dead_letter is not None:
+            await dead_letter(
+                dead_record(
+                    alert_id=ids,
+                    target=address.label,
+                    result=result,
+                    alert=message.dead,
+                    kind=channel.kind,
+                )
+            )
+    return result
+
+
+# ---- HTTP ------------------------------------------------------------------------------------
+
+
+class HttpStatus(Exception):
+    """A receiver's answer other than 2xx."""
+
+    def __init__(self, status: int, retry_after: float | None = None) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.retry_after = retry_after
 
 
 def retry_after(headers: Any, body: bytes, now: float | None = None) -> float | None:
@@ -78,57 +206,32 @@ def retry_after(headers: Any, body: bytes, now: float | None = None) -> float | 
     return None
 
 
-async def post_with_retries(
-    http: aiohttp.ClientSession,
-    url: str,
-    body: bytes,
-    headers: Callable[[], dict[str, str]],
-    *,
-    label: str,
-    secrets: Iterable[str] = (),
-    attempts: int = 5,
-    base_delay_s: float = 0.5,
-    max_delay_s: float = 30.0,
-    max_retry_after_s: float = 60.0,
-) -> WebhookResult:
-    """`headers()` is called before every attempt (a signature carries a fresh timestamp)."""
-    hidden = [s for s in secrets if s]
-    result = WebhookResult(delivered=False, attempts=0)
-    delays = [*retry_delays(attempts, base_delay_s, max_delay_s), 0.0]
-    for delay in delays:
-        result.attempts += 1
-        wait = delay
-        try:
-            async with http.post(url, data=body, headers=headers()) as resp:
-                result.status = resp.status
-                if 200 <= resp.status < 300:
-                    result.delivered = True
-                    return result
-                text = await resp.read()
-                result.errors.append(f"HTTP {resp.status}")
-                if resp.status == 429:
-                    asked = retry_after(resp.headers, text)
-                    if asked is not None:
-                        if asked > max_retry_after_s:
-                            result.errors.append(
-                                f"retry_after {asked:g}s exceeds {max_retry_after_s:g}s"
-                            )
-                            break
-                        wait = max(asked, 0.0)
-                elif 400 <= resp.status < 500 and resp.status != 408:
-                    break
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            result.errors.append(redact(f"{type(exc).__name__}: {exc}".strip(), hidden))
-        if result.attempts < attempts:
-            log.info(
-                "delivery to %s failed (%s), retrying in %.1fs", label, result.errors[-1], wait
-            )
-            await asyncio.sleep(wait)
-    return result
+async def post(
+    http: aiohttp.ClientSession, url: str, body: bytes, headers: Mapping[str, str]
+) -> int:
+    """One POST: the status when 2xx, else raises `HttpStatus` (with a 429's `retry_after`)."""
+    async with http.post(url, data=body, headers=dict(headers)) as resp:
+        if 200 <= resp.status < 300:
+            return resp.status
+        text = await resp.read()
+        asked = retry_after(resp.headers, text) if resp.status == 429 else None
+        raise HttpStatus(resp.status, asked)
+
+
+def classify_http(exc: Exception) -> Failure | None:
+    if isinstance(exc, HttpStatus):
+        permanent = 400 <= exc.status < 500 and exc.status not in (408, 429)
+        return Failure(str(exc), permanent, exc.status, exc.retry_after)
+    if isinstance(exc, aiohttp.ClientError | TimeoutError | OSError):
+        return Failure(f"{type(exc).__name__}: {exc}".strip())
+    return None
+
+
+# ---- dead letters ----------------------------------------------------------------------------
 
 
 def dead_record(
-    *, alert_id: str, target: str, result: WebhookResult, alert: object, kind: str = "webhook"
+    *, alert_id: str, target: str, result: DeliveryResult, alert: object, kind: str = "webhook"
 ) -> dict[str, object]:
     return {
         "alert_id": alert_id,
@@ -143,7 +246,7 @@ def dead_record(
 
 
 def redis_dead_letter(client: aioredis.Redis, stream: str, maxlen: int = 10_000) -> DeadLetterSink:
-    """A dead-letter sink writing to a capped Redis stream (`<prefix>:stream:webhooks:dead`)."""
+    """A dead-letter sink writing to a capped Redis stream (`RedisKeys.dead_deliveries`)."""
 
     async def sink(record: dict[str, object]) -> None:
         await client.xadd(

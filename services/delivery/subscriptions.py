@@ -7,14 +7,18 @@ flush publishes as one message, so a burst never floods a subscriber.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
+from pydantic import ValidationError
 
 from schemas import SEVERITY_RANK, Alert, Digest, Subscription
 from services.common.topics import RedisKeys
+
+log = logging.getLogger(__name__)
 
 
 def alert_countries(alert: Alert) -> list[str]:
@@ -82,10 +86,19 @@ class SubscriptionStore:
         return bool(await self.client.hdel(self.keys.subscriptions, name))
 
     async def list(self) -> list[Subscription]:
+        """Every subscription this version can read: a record it cannot (written by another
+        version, or damaged) is logged and skipped, so it never stops the others' alerts."""
         raw = await self.client.hgetall(self.keys.subscriptions)
-        return sorted(
-            (Subscription.model_validate_json(v) for v in raw.values()), key=lambda s: s.name
-        )
+        out = []
+        for name, value in raw.items():
+            try:
+                out.append(Subscription.model_validate_json(value))
+            except ValidationError as exc:
+                why = [
+                    (e["loc"], e["msg"]) for e in exc.errors()[:2]
+                ]  # no input: it may be a secret
+                log.warning("subscription %r unreadable, skipped: %s", name, why)
+        return sorted(out, key=lambda s: s.name)
 
 
 class FanOut:

@@ -1,42 +1,41 @@
-"""Webhooks: a second delivery channel. POST the alert JSON, signed with HMAC-SHA256, with retries.
+"""The signed webhook channel: POST the alert JSON, signed with HMAC-SHA256.
 
 The receiver checks `X-Newswire-Signature: sha256=<hex hmac of "<timestamp>.<body>">` with the
-shared secret and rejects old timestamps (replay protection). After the last failed attempt a
-dead-letter record (alert, target, attempts, last error) goes to a Redis stream for inspection.
+shared secret and rejects old timestamps (replay protection). One POST per alert: a machine gets
+each rule's alert of a story update, a person's channels get one message naming them all.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import time
-from typing import Any
+from collections.abc import Sequence
 
 import aiohttp
-import redis.asyncio as aioredis
+from pydantic import Field
 
-from schemas import Alert
-from services.common.topics import RedisKeys
+from schemas import Alert, Target
+from services.common.retrying import DELIVERY, Backoff
+from services.delivery.channel import (
+    URL,
+    Address,
+    BaseChannel,
+    Context,
+    Failure,
+    Message,
+    Spec,
+    dump,
+    label_of,
+)
+from services.delivery.config import Config
 from services.delivery.retry import (
     DeadLetterSink,
-    WebhookResult,
-    dead_record,
-    post_with_retries,
-    redis_dead_letter,
-    retry_delays,
+    DeliveryResult,
+    classify_http,
+    deliver,
+    post,
 )
-
-__all__ = [
-    "DeadLetterSink",
-    "WebhookResult",
-    "deliver_webhook",
-    "dispatch",
-    "redis_dead_letter",
-    "retry_delays",
-    "sign",
-    "verify",
-]
 
 SIGNATURE_HEADER = "X-Newswire-Signature"
 TIMESTAMP_HEADER = "X-Newswire-Timestamp"
@@ -61,73 +60,84 @@ def verify(
     return hmac.compare_digest(sign(secret, ts, body), signature)
 
 
+class WebhookSpec(Spec):
+    url: str = Field(pattern=URL, description="Where the signed JSON is POSTed.")
+
+
+class Webhook(BaseChannel):
+    kind: str = "webhook"
+    spec: type[Spec] = WebhookSpec
+
+    def describe(self, spec: WebhookSpec, sub: str) -> str:
+        return label_of(self.kind, spec.url)
+
+    def address(self, spec: WebhookSpec, sub: str, ctx: Context) -> Address:
+        missing = (
+            None
+            if ctx.config.webhook_secret
+            else "NEWSWIRE_WEBHOOK_SECRET unset: webhooks are signed"
+        )
+        return Address(spec.url, spec.url, error=missing)
+
+    def render(
+        self,
+        spec: WebhookSpec,
+        alerts: Sequence[Alert],
+        sub: str,
+        ctx: Context,
+        *,
+        digest: bool = False,
+    ) -> list[Message]:
+        return [Message(a.model_dump_json().encode(), (a,), dump(a)) for a in alerts]
+
+    async def send(
+        self, spec: WebhookSpec, address: Address, message: Message, ctx: Context
+    ) -> int | None:
+        secret = ctx.config.webhook_secret or ""
+        ts = int(time.time())  # each attempt signs afresh: its timestamp is checked for age
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: sign(secret, ts, message.payload),
+            TIMESTAMP_HEADER: str(ts),
+            ID_HEADER: message.alerts[0].id,
+        }
+        return await post(ctx.http, address.key, message.payload, headers)
+
+    def classify(self, exc: Exception) -> Failure | None:
+        return classify_http(exc)
+
+
+CHANNEL = Webhook()
+
+
 async def deliver_webhook(
     alert: Alert,
     target: str,
     secret: str,
     *,
     session: aiohttp.ClientSession | None = None,
-    attempts: int = 5,
-    base_delay_s: float = 0.5,
-    max_delay_s: float = 30.0,
-    max_retry_after_s: float = 60.0,
+    attempts: int = CHANNEL.attempts,
+    backoff: Backoff = DELIVERY,
     timeout_s: float = 10.0,
     dead_letter: DeadLetterSink | None = None,
-) -> WebhookResult:
-    """2xx is success; 4xx other than 408/429 is permanent (no retry); the rest is retried."""
-    body = alert.model_dump_json().encode()
-
-    def headers() -> dict[str, str]:
-        ts = int(time.time())
-        return {
-            "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(secret, ts, body),
-            TIMESTAMP_HEADER: str(ts),
-            ID_HEADER: alert.id,
-        }
-
+) -> DeliveryResult:
+    """One alert to one webhook outside the dispatcher (with retries, then the dead letter)."""
     own = session is None
     http = session or aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s))
+    ctx = Context(Config(webhook_secret=secret), http, {})
+    spec = CHANNEL.validate(Target(kind=CHANNEL.kind, fields={"url": target}))
+    (message,) = CHANNEL.render(spec, [alert], "", ctx)
     try:
-        result = await post_with_retries(
-            http,
-            target,
-            body,
-            headers,
-            label=target,
+        return await deliver(
+            CHANNEL,
+            spec,
+            CHANNEL.address(spec, "", ctx),
+            message,
+            ctx,
             attempts=attempts,
-            base_delay_s=base_delay_s,
-            max_delay_s=max_delay_s,
-            max_retry_after_s=max_retry_after_s,
+            backoff=backoff,
+            dead_letter=dead_letter,
         )
     finally:
         if own:
             await http.close()
-    if not result.delivered and dead_letter is not None:
-        await dead_letter(
-            dead_record(alert_id=alert.id, target=target, result=result, alert=json.loads(body))
-        )
-    return result
-
-
-# ---- subscriptions with a webhook_url, fed from the alert stream ------------------------------
-def dead_stream(keys: RedisKeys) -> str:
-    return f"{keys.prefix}:stream:webhooks:dead"
-
-
-async def dispatch(
-    client: aioredis.Redis,
-    keys: RedisKeys,
-    secret: str | None,
-    *,
-    config: Any = None,
-    **kwargs: Any,
-) -> None:
-    """Every target of the named subscriptions from the alert stream: `delivery.dispatch.dispatch`
-    with this webhook secret (the signed webhooks, chat messages and e-mail). Until cancelled."""
-    from dataclasses import replace
-
-    from services.delivery.dispatch import Config
-    from services.delivery.dispatch import dispatch as run
-
-    await run(client, keys, replace(config or Config(), webhook_secret=secret), **kwargs)

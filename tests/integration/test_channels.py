@@ -36,16 +36,16 @@ from pydantic import SecretStr
 from schemas import Alert, Subscription
 from services.cli import main
 from services.common.kafka import ensure_topics
+from services.common.retrying import Backoff
 from services.common.settings import Settings
 from services.common.topics import RedisKeys
 from services.dashboard.app import make_app as make_dashboard
 from services.delivery.atom import feed_token
-from services.delivery.chat import Pacer
-from services.delivery.dispatch import Config, Deliverer, dispatch
-from services.delivery.mail import SmtpConfig
+from services.delivery.config import SmtpConfig
+from services.delivery.dispatch import Config, Deliverer, Pacer, dispatch
+from services.delivery.registry import target
 from services.delivery.sink import RedisDelivery
 from services.delivery.subscriptions import SubscriptionStore
-from services.delivery.webhooks import dead_stream
 from tests.conftest import free_port, settings_env
 from tests.factories import make_alert
 from tests.integration.dispatching import group_ready
@@ -54,6 +54,7 @@ from tests.unit.delivery import platforms
 pytestmark = pytest.mark.integration
 BOT_TOKEN = "123456:AAH-test-bot-token"
 SMTP_USER, SMTP_PASSWORD = "newswire", "smtp-pa55word"
+FAST = Backoff(base_s=0.05, cap_s=0.2)
 
 
 # ---- chat receivers --------------------------------------------------------------------------
@@ -148,16 +149,15 @@ async def receivers() -> AsyncIterator[tuple[str, dict[str, Platform]]]:
         await runner.cleanup()
 
 
-def _chat_sub(base: str, name: str = "desk", **extra: Any) -> Subscription:
+def _chat_sub(base: str, name: str = "desk", *, skip: str = "") -> Subscription:
+    targets = [
+        target(f"slack:{base}/slack/services/T0/B0/slack-secret"),
+        target(f"teams:{base}/teams/webhookb2/teams-secret"),
+        target(f"discord:{base}/discord/api/webhooks/1/discord-secret"),
+        target("kind=telegram,chat=-1001234567890,token_env=DESK_BOT_TOKEN"),
+    ]
     return Subscription(
-        name=name,
-        min_severity="high",
-        slack_url=f"{base}/slack/services/T0/B0/slack-secret",
-        teams_url=f"{base}/teams/webhookb2/teams-secret",
-        discord_url=f"{base}/discord/api/webhooks/1/discord-secret",
-        telegram_chat="-1001234567890",
-        telegram_token_env="DESK_BOT_TOKEN",
-        **extra,
+        name=name, min_severity="high", targets=[t for t in targets if t.kind != skip]
     )
 
 
@@ -185,7 +185,7 @@ async def test_dispatcher_posts_one_valid_message_per_alert_to_each_chat(
                 cfg,
                 block_ms=200,
                 env={"DESK_BOT_TOKEN": BOT_TOKEN},
-                base_delay_s=0.05,
+                backoff=FAST,
             )
         )
         try:
@@ -213,7 +213,7 @@ async def test_dispatcher_posts_one_valid_message_per_alert_to_each_chat(
     assert "dash.example/#alert=" + high.id in json.dumps(plats["slack"].got[0])
     assert high.id in plats["telegram"].got[0]["text"]
     assert plats["telegram"].got[0]["chat_id"] == -1001234567890
-    assert await redis_client.xlen(dead_stream(keys)) == 0
+    assert await redis_client.xlen(keys.dead_deliveries) == 0
 
 
 async def test_too_long_retry_after_and_missing_token_dead_letter_without_secrets(
@@ -227,7 +227,7 @@ async def test_too_long_retry_after_and_missing_token_dead_letter_without_secret
             status=429,
         )
         plats["slack"].limit_first = 0
-        sub = _chat_sub(base).model_copy(update={"teams_url": None})
+        sub = _chat_sub(base, skip="teams")
         d = Deliverer(
             redis_client,
             keys,
@@ -235,14 +235,14 @@ async def test_too_long_retry_after_and_missing_token_dead_letter_without_secret
             Config(dashboard="http://d", telegram_api=base),
             env={},  # DESK_BOT_TOKEN not set
             attempts=3,
-            base_delay_s=0.05,
+            backoff=FAST,
         )
         outcomes = {o.kind: o for o in await d.alert([sub], make_alert())}
     assert outcomes["slack"].delivered
     assert not outcomes["discord"].delivered and outcomes["discord"].attempts == 1
     assert "exceeds" in outcomes["discord"].errors[-1]
     assert not outcomes["telegram"].delivered and "DESK_BOT_TOKEN" in outcomes["telegram"].errors[0]
-    dead = [json.loads(f[b"record"]) for _, f in await redis_client.xrange(dead_stream(keys))]
+    dead = [json.loads(f[b"record"]) for _, f in await redis_client.xrange(keys.dead_deliveries)]
     assert sorted(r["kind"] for r in dead) == ["discord", "telegram"]
     text = json.dumps(dead)
     assert "discord-secret" not in text and BOT_TOKEN not in text
@@ -250,10 +250,10 @@ async def test_too_long_retry_after_and_missing_token_dead_letter_without_secret
 
 
 async def test_pacer_spaces_messages_to_one_target() -> None:
-    pacer = Pacer({"slack": 0.2})
+    pacer = Pacer()
     t0 = time.monotonic()
     for _ in range(3):
-        await pacer.wait("slack", "u")
+        await pacer.wait("u", 0.2)
     assert time.monotonic() - t0 >= 0.38
 
 
@@ -343,7 +343,7 @@ async def test_email_critical_at_once_the_rest_in_one_digest_over_starttls_and_a
         sender="alerts@newswire.example",
         ca_file=cert,
     )
-    sub = Subscription(name="inbox", email=["ops@example.org"], digest_s=900)
+    sub = Subscription(name="inbox", targets=[target("kind=email,to=ops@example.org,digest_s=900")])
     async with aiohttp.ClientSession() as http:
         d = Deliverer(redis_client, keys, http, Config(dashboard="http://d", smtp=smtp))
         crit = make_alert(severity="critical", title="Capital under attack")
@@ -352,11 +352,11 @@ async def test_email_critical_at_once_the_rest_in_one_digest_over_starttls_and_a
         assert [o.delivered for o in out] == [True]
         for a in highs:
             assert (await d.alert([sub], a))[0].queued
-        assert await d.flush_mail([sub]) == []  # not due yet
+        assert await d.flush_digests([sub]) == []  # not due yet
         assert len(inbox.messages) == 1
-        sent = await d.flush_mail([sub], now=time.time() + 901)
+        sent = await d.flush_digests([sub], now=time.time() + 901)
         assert [o.delivered for o in sent] == [True]
-        assert await d.flush_mail([sub], now=time.time() + 2000) == []  # drained
+        assert await d.flush_digests([sub], now=time.time() + 2000) == []  # drained
         bad = Deliverer(
             redis_client,
             keys,
@@ -385,7 +385,7 @@ async def test_email_critical_at_once_the_rest_in_one_digest_over_starttls_and_a
         assert m["Message-ID"] and m["Date"] and m["List-Unsubscribe"].startswith("<mailto:")
     body = digest.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert all(f"Depot hit {i}" in body for i in range(3))
-    dead = [json.loads(f[b"record"]) for _, f in await redis_client.xrange(dead_stream(keys))]
+    dead = [json.loads(f[b"record"]) for _, f in await redis_client.xrange(keys.dead_deliveries)]
     assert [r["kind"] for r in dead] == ["email"]
     assert "wrong-pw" not in json.dumps(dead) and "535" in dead[0]["errors"][0]
 
@@ -494,7 +494,7 @@ async def test_cli_adds_chat_and_email_targets_and_sends_a_test_message(
                 "subscriptions", "add", "desk", "--severity", "high", "--atom",
                 "--slack", f"{base}/slack/services/T0/B0/slack-secret",
                 "--teams", f"{base}/teams/webhookb2/teams-secret",
-                "--discord", f"{base}/discord/api/webhooks/1/discord-secret",
+                "--target", f"discord:{base}/discord/api/webhooks/1/discord-secret",
                 "--telegram", "@desk_alerts", "--token-env", "DESK_BOT",
                 "--email", "ops@example.org", "--digest", "15m",
             ]  # fmt: skip
@@ -512,6 +512,12 @@ async def test_cli_adds_chat_and_email_targets_and_sends_a_test_message(
             bad = await asyncio.to_thread(
                 runner.invoke, main, ["subscriptions", "add", "x", "--token-env", "V"], env=env
             )
+            unknown = await asyncio.to_thread(
+                runner.invoke,
+                main,
+                ["subscriptions", "add", "y", "--target", "kind=slack,url=https://h/x,colour=red"],
+                env=env,
+            )
         finally:
             settings_mod.get_settings.cache_clear()
     assert sent.exit_code == 0, sent.output
@@ -524,3 +530,4 @@ async def test_cli_adds_chat_and_email_targets_and_sends_a_test_message(
         "[HIGH (was MEDIUM)]"
     )
     assert bad.exit_code != 0 and "--token-env goes with --telegram" in bad.output
+    assert unknown.exit_code != 0 and "unknown field(s) colour" in unknown.output

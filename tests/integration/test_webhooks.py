@@ -13,9 +13,12 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from schemas import Alert, Subscription
+from schemas import Alert, Subscription, Target
+from services.common.retrying import Backoff
 from services.common.settings import Settings
 from services.common.topics import RedisKeys
+from services.delivery.dispatch import Config, dispatch
+from services.delivery.retry import redis_dead_letter
 from services.delivery.sink import RedisDelivery
 from services.delivery.subscriptions import SubscriptionStore
 from services.delivery.webhooks import (
@@ -23,8 +26,6 @@ from services.delivery.webhooks import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     deliver_webhook,
-    dispatch,
-    redis_dead_letter,
     verify,
 )
 from tests.conftest import free_port
@@ -33,6 +34,7 @@ from tests.integration.dispatching import group_ready
 
 pytestmark = pytest.mark.integration
 SECRET = "test-secret"
+FAST = Backoff(base_s=0.05, cap_s=0.2)
 
 
 def _alert() -> Alert:
@@ -89,7 +91,7 @@ async def test_signed_post_is_retried_until_accepted(redis_client: aioredis.Redi
             f"http://127.0.0.1:{rcv.port}/hook",
             SECRET,
             attempts=4,
-            base_delay_s=0.05,
+            backoff=FAST,
             dead_letter=redis_dead_letter(redis_client, dead),
         )
     finally:
@@ -112,7 +114,7 @@ async def test_last_failure_writes_a_dead_letter(redis_client: aioredis.Redis) -
             f"http://127.0.0.1:{rcv.port}/hook",
             SECRET,
             attempts=3,
-            base_delay_s=0.05,
+            backoff=FAST,
             dead_letter=redis_dead_letter(redis_client, dead),
         )
         closed = await deliver_webhook(  # nobody listening: connection errors, same outcome
@@ -120,7 +122,7 @@ async def test_last_failure_writes_a_dead_letter(redis_client: aioredis.Redis) -
             f"http://127.0.0.1:{free_port()}/hook",
             SECRET,
             attempts=2,
-            base_delay_s=0.05,
+            backoff=FAST,
             dead_letter=redis_dead_letter(redis_client, dead),
         )
     finally:
@@ -142,7 +144,7 @@ async def test_client_error_is_not_retried() -> None:
             f"http://127.0.0.1:{rcv.port}/hook",
             "wrong-secret",
             attempts=5,
-            base_delay_s=0.05,
+            backoff=FAST,
         )
     finally:
         await runner.cleanup()
@@ -157,12 +159,13 @@ async def test_dispatcher_posts_to_matching_subscription_webhooks(
     rcv = Receiver(fail_first=0)
     runner = await _serve(rcv)
     url = f"http://127.0.0.1:{rcv.port}/hook"
-    await store.add(Subscription(name="ops-high", min_severity="high", webhook_url=url))
-    await store.add(Subscription(name="ru-only", countries=["RU"], webhook_url=url))
+    hook = [Target(kind="webhook", fields={"url": url})]
+    await store.add(Subscription(name="ops-high", min_severity="high", targets=hook))
+    await store.add(Subscription(name="ru-only", countries=["RU"], targets=hook))
     await store.add(Subscription(name="no-hook"))
     delivery = RedisDelivery(redis_client, keys, ttl_s=60, maxlen=1000)
     task = asyncio.create_task(
-        dispatch(redis_client, keys, SECRET, block_ms=200, base_delay_s=0.05)
+        dispatch(redis_client, keys, Config(webhook_secret=SECRET), block_ms=200, backoff=FAST)
     )
     try:
         await group_ready(redis_client, keys)  # the group starts at "$": only alerts from then on
@@ -182,3 +185,53 @@ async def test_dispatcher_posts_to_matching_subscription_webhooks(
     assert [c["id"] for c in rcv.calls] == [high.id]  # a UA alert: not for ru-only
     assert all(c["valid"] for c in rcv.calls)
     assert (await redis_client.xpending(keys.stream, "webhooks"))["pending"] == 0
+
+
+async def test_a_stored_record_of_another_version_stops_no_alert(
+    redis_client: aioredis.Redis,
+) -> None:
+    """Issue 27: one subscription stored with a field this version does not know made every
+    delivery raise (the dispatcher stopped); now it is read without the field, a record that
+    cannot be read at all is skipped, and the others' alerts go out."""
+    keys = RedisKeys(f"wh{uuid.uuid4().hex[:6]}")
+    rcv = Receiver(fail_first=0)
+    runner = await _serve(rcv)
+    url = f"http://127.0.0.1:{rcv.port}/hook"
+    await redis_client.hset(
+        keys.subscriptions,
+        mapping={  # raw records, as other versions (old and new) wrote them
+            "newer": json.dumps({"name": "newer", "webhook_url": url, "signing_key": "k1"}),
+            "damaged": '{"name": "damaged", "min_severity": 7',
+            "older": json.dumps({"name": "older", "webhook_url": url, "digest_s": 900}),
+            "newest": json.dumps(
+                {
+                    "name": "newest",
+                    "targets": [
+                        {"kind": "pager", "fields": {"number": "555"}},  # a channel to come
+                        {"kind": "webhook", "fields": {"url": url, "signing": "v2"}},
+                    ],
+                }
+            ),
+        },
+    )
+    delivery = RedisDelivery(redis_client, keys, ttl_s=60, maxlen=1000)
+    task = asyncio.create_task(
+        dispatch(redis_client, keys, Config(webhook_secret=SECRET), block_ms=200)
+    )
+    try:
+        await group_ready(redis_client, keys)
+        alert = _alert()
+        await delivery.deliver(alert)
+        await asyncio.wait_for(rcv.called.wait(), timeout=20)
+        await asyncio.sleep(0.3)
+        assert not task.done(), task.exception()
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await runner.cleanup()
+    assert [c["id"] for c in rcv.calls] == [alert.id]  # the same URL thrice: posted once
+    assert all(c["valid"] for c in rcv.calls)
+    dead = [json.loads(f[b"record"]) for _, f in await redis_client.xrange(keys.dead_deliveries)]
+    assert [(r["kind"], r["target"], r["attempts"]) for r in dead] == [("pager", "pager:newest", 0)]
+    assert "no channel 'pager'" in dead[0]["errors"][0]

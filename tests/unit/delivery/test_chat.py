@@ -7,16 +7,16 @@ from typing import Any
 import pytest
 
 from schemas import Match, Subscription
-from services.delivery.chat import (
-    chat_targets,
-    discord_payload,
-    label_of,
-    slack_payload,
-    teams_payload,
-    telegram_payload,
-)
+from services.delivery import slack, telegram
+from services.delivery.channel import Context, label_of
+from services.delivery.config import Config
+from services.delivery.discord import discord_payload
+from services.delivery.registry import resolve
 from services.delivery.render import clip, sample_alert, view
 from services.delivery.retry import redact, retry_after
+from services.delivery.slack import slack_payload
+from services.delivery.teams import teams_payload
+from services.delivery.telegram import telegram_payload
 from tests.factories import make_alert
 from tests.unit.delivery import platforms
 
@@ -82,21 +82,32 @@ def test_discord_text_cannot_ping_or_format() -> None:
     assert "\\*x\\*" in p["embeds"][0]["description"]
 
 
+def _addresses(sub: Subscription, env: dict[str, str]) -> dict[str, Any]:
+    ctx = Context(Config(), None, env)  # type: ignore[arg-type]  # no HTTP: nothing is sent
+    out = {}
+    for t in sub.targets:
+        channel, spec = resolve(t)
+        out[t.kind] = channel.address(spec, sub.name, ctx)
+    return out
+
+
 def test_targets_name_no_secret_and_need_a_token() -> None:
-    sub = Subscription(
+    sub = Subscription(  # the old shape: migrated into targets
         name="desk",
         slack_url="https://hooks.slack.com/services/T0/B0/SECRETPATH",
         telegram_chat="@desk_alerts",
         telegram_token_env="DESK_BOT",
     )
-    got = {t.kind: t for t in chat_targets(sub, env={"DESK_BOT": "123:ABC"})}
+    got = _addresses(sub, {"DESK_BOT": "123:ABC"})
     assert "SECRETPATH" not in got["slack"].label and got["slack"].label.startswith(
         "slack:hooks.slack.com#"
     )
-    assert got["telegram"].url == "https://api.telegram.org/bot123:ABC/sendMessage"
+    assert got["slack"].secrets == ("https://hooks.slack.com/services/T0/B0/SECRETPATH",)
+    assert got["telegram"].key == "https://api.telegram.org/bot123:ABC/sendMessage"
     assert "123:ABC" not in got["telegram"].label and got["telegram"].error is None
-    missing = {t.kind: t for t in chat_targets(sub, env={})}
+    missing = _addresses(sub, {})
     assert missing["telegram"].error and "DESK_BOT" in missing["telegram"].error
+    assert slack.CHANNEL.pace_s == telegram.CHANNEL.pace_s == 1.0
     assert label_of("discord", "https://discord.com/api/webhooks/1/tok") != label_of(
         "discord", "https://discord.com/api/webhooks/1/other"
     )

@@ -7,9 +7,10 @@ from email import policy
 
 import pytest
 
-from schemas import Match, Subscription
+from schemas import Match, Target
 from services.cli.subscribe import parse_period
-from services.delivery.mail import SmtpConfig, build_message, immediate, subject
+from services.delivery.config import SmtpConfig
+from services.delivery.mail import CHANNEL, build_message, subject
 from services.delivery.render import sample_alert, view
 from tests.factories import make_alert
 
@@ -50,10 +51,13 @@ def test_single_alert_subject_and_immediacy() -> None:
     assert subject([v], "desk").startswith(
         "[HIGH (was MEDIUM)] Missile or drone strike on infrastructure — Kharkiv:"
     )
-    sub = Subscription(name="d", email=["a@b.c"], digest_s=900)
-    assert immediate(sub, make_alert(severity="critical"))
-    assert not immediate(sub, make_alert(severity="high"))
-    assert immediate(sub.model_copy(update={"digest_s": 0}), make_alert(severity="low"))
+    spec = CHANNEL.validate(Target(kind="email", fields={"to": "a@b.c, d@e.f", "digest_s": 900}))
+    assert spec.to == ["a@b.c", "d@e.f"]
+    assert CHANNEL.digest_s(spec) == 900
+    assert CHANNEL.at_once(spec, make_alert(severity="critical"))
+    assert not CHANNEL.at_once(spec, make_alert(severity="high"))
+    at_once = spec.model_copy(update={"digest_s": 0})
+    assert CHANNEL.at_once(at_once, make_alert(severity="low"))
 
 
 def test_smtp_password_is_never_in_a_repr() -> None:
