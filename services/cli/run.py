@@ -73,8 +73,7 @@ def run(service: str) -> None:
 def _run_webhooks(s: Settings) -> None:
     """Deliver alerts from the Redis stream to every target of matching subscriptions: signed
     webhooks, Slack, Teams, Telegram, Discord and e-mail."""
-    import redis.asyncio as aioredis
-
+    from services.common.redisconn import make_redis
     from services.delivery.dispatch import Config, dispatch
 
     if not s.webhook_secret:
@@ -84,7 +83,7 @@ def _run_webhooks(s: Settings) -> None:
         )
 
     async def go() -> None:
-        client = aioredis.Redis.from_url(s.redis)
+        client = make_redis(s)
         try:
             await dispatch(client, RedisKeys(s.redis_prefix), Config.from_settings(s))
         finally:

@@ -62,7 +62,7 @@ def health() -> None:
     s = _settings()
 
     async def check() -> dict[str, bool]:
-        return {"kafka": await kafka_ready(s.bootstrap), "redis": await redis_ready(s.redis)}
+        return {"kafka": await kafka_ready(s.bootstrap), "redis": await redis_ready(s)}
 
     result = asyncio.run(check())
     click.echo(" ".join(f"{k}={'ok' if v else 'DOWN'}" for k, v in result.items()))

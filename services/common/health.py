@@ -24,6 +24,7 @@ from services.common import metrics
 from services.common.probes import kafka_ready, redis_ready
 from services.common.settings import Settings
 from services.common.tasks import stop_tasks
+from services.common.topics import RedisKeys, Topics
 from services.common.topology import BY_NAME
 
 log = logging.getLogger(__name__)
@@ -36,10 +37,6 @@ def metrics_port(service: str, settings: Settings) -> int:
         return settings.metrics_port
     spec = BY_NAME.get(service)
     return spec.metrics_port if spec is not None else 0
-
-
-def heartbeat_key(prefix: str, service: str, instance: str) -> str:
-    return f"{prefix}:status:{service}:{instance}"
 
 
 class Readiness:
@@ -56,7 +53,7 @@ class Readiness:
         async with self._lock:
             if time.monotonic() - self._at > self.ttl_s or not self._result:
                 kafka, redis = await asyncio.gather(
-                    kafka_ready(self.settings.bootstrap), redis_ready(self.settings.redis)
+                    kafka_ready(self.settings.bootstrap), redis_ready(self.settings)
                 )
                 self._result = {"kafka": kafka, "redis": redis}
                 self._at = time.monotonic()
@@ -92,7 +89,7 @@ def add_routes(app: web.Application, readiness: Readiness) -> None:
 
 async def publish_heartbeat(client: aioredis.Redis, settings: Settings) -> None:
     state = metrics.STATE
-    key = heartbeat_key(settings.redis_prefix, state.service, state.instance)
+    key = RedisKeys(settings.redis_prefix).status(state.service, state.instance)
     fields: dict[Any, Any] = {**state.as_fields(), "seen_at": str(time.time())}
     ttl = max(1, int(settings.status_interval_s * HEARTBEAT_TTL_FACTOR))
     await client.hset(key, mapping=fields)  # type: ignore[misc,unused-ignore]
@@ -102,7 +99,7 @@ async def publish_heartbeat(client: aioredis.Redis, settings: Settings) -> None:
 
 async def read_heartbeats(client: aioredis.Redis, prefix: str) -> list[dict[str, str]]:
     rows = []
-    async for key in client.scan_iter(match=f"{prefix}:status:*", count=500):
+    async for key in client.scan_iter(match=RedisKeys(prefix).status_pattern, count=500):
         raw = await client.hgetall(key)  # type: ignore[misc,unused-ignore]
         if raw:
             rows.append({_text(k): _text(v) for k, v in raw.items()})
@@ -181,8 +178,8 @@ class Ops:
             await stop_tasks([self._task])
         if self._redis is not None:
             with contextlib.suppress(Exception):
-                key = heartbeat_key(
-                    self.settings.redis_prefix, self.service, metrics.STATE.instance
+                key = RedisKeys(self.settings.redis_prefix).status(
+                    self.service, metrics.STATE.instance
                 )
                 await self._redis.delete(key)
             await self._redis.aclose()
@@ -193,7 +190,6 @@ class Ops:
 def stage_lag(settings: Settings, stage: str) -> Callable[[], Awaitable[None]]:
     """A step that measures the stage's consumer-group lag into the `newswire_consumer_lag` gauge."""
     from services.common.kafka_admin import KafkaAdmin
-    from services.common.topics import Topics
     from services.common.topology import group_id, inputs
 
     topics = [getattr(Topics.from_settings(settings), attr) for attr in inputs(stage)]

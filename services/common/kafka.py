@@ -15,7 +15,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from schemas import DeadLetter
 from schemas.deadletter import (
@@ -28,10 +28,14 @@ from schemas.deadletter import (
     H_TIMESTAMP,
     H_TOPIC,
 )
+from services.common.retrying import STARTUP
 from services.common.settings import Settings
 from services.common.topics import Topics
 
 log = logging.getLogger(__name__)
+
+# What a start-up wait outlasts: the broker or the network away (aiokafka's errors are KafkaError).
+KAFKA_TRANSIENT: tuple[type[BaseException], ...] = (KafkaError, OSError)
 
 
 def ssl_context(settings: Settings) -> ssl.SSLContext | None:
@@ -94,19 +98,12 @@ async def ensure_topics(settings: Settings, extra: Sequence[str] = ()) -> list[s
 
 async def wait_for_topics(settings: Settings, wait_s: float = 300.0) -> None:
     """ensure_topics, retried while the broker is away: a service started during an outage waits
-    instead of exiting (no restart loop)."""
-    deadline = time.monotonic() + wait_s
-    delay = 0.5
-    while True:
-        try:
+    instead of exiting (no restart loop). Only Kafka's and the network's errors are waited out."""
+    async for attempt in STARTUP.async_retrying(
+        KAFKA_TRANSIENT, deadline_s=wait_s, what="Kafka topics"
+    ):
+        with attempt:
             await ensure_topics(settings)
-            return
-        except Exception as exc:
-            if time.monotonic() > deadline:
-                raise
-            log.warning("Kafka not ready (%s); retrying in %.1fs", type(exc).__name__, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
 
 
 def wait_for_broker(settings: Settings, wait_s: float = 300.0) -> None:
@@ -115,18 +112,17 @@ def wait_for_broker(settings: Settings, wait_s: float = 300.0) -> None:
     meanwhile (chaos seed 3018: Kafka killed as tagging restarted) must be waited for again right
     before faust starts. Synchronous on purpose: no event loop may exist before faust's."""
     hosts = [h.strip().rsplit(":", 1) for h in settings.bootstrap.split(",") if h.strip()]
-    deadline = time.monotonic() + wait_s
-    delay = 0.5
-    while True:
+
+    def connect() -> None:
         for host, port in hosts:
             with contextlib.suppress(OSError):
                 socket.create_connection((host, int(port)), timeout=1.0).close()
                 return
-        if time.monotonic() > deadline:
-            raise ConnectionError(f"no Kafka broker reachable at {settings.bootstrap}")
-        log.warning("Kafka not reachable at %s; retrying in %.1fs", settings.bootstrap, delay)
-        time.sleep(delay)
-        delay = min(delay * 2, 5.0)
+        raise ConnectionError(f"no Kafka broker reachable at {settings.bootstrap}")
+
+    for attempt in STARTUP.retrying((ConnectionError,), deadline_s=wait_s, what="Kafka broker"):
+        with attempt:
+            connect()
 
 
 def make_producer(settings: Settings) -> AIOKafkaProducer:

@@ -8,7 +8,6 @@ same numbers feed `topics create`, the AsyncAPI document and the Strimzi KafkaTo
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from aiokafka.errors import (
 )
 
 from services.common.kafka import stop_quietly
+from services.common.retrying import STARTUP
 from services.common.settings import Settings
 from services.common.topics import Topics
 
@@ -241,14 +241,15 @@ class KafkaAdmin:
             end=await self.end_offsets(topic),
         )
 
-    async def _group_offsets(self, group: str, attempts: int = 10) -> dict[TopicPartition, Any]:
-        """The group's committed offsets; the coordinator may be missing until first asked for."""
-        for _ in range(attempts - 1):
-            try:
-                return dict(await self.admin.list_consumer_group_offsets(group))
-            except (GroupCoordinatorNotAvailableError, CoordinatorNotAvailableError):
-                await asyncio.sleep(0.5)  # Kafka creates __consumer_offsets on first request
-        return dict(await self.admin.list_consumer_group_offsets(group))
+    async def _group_offsets(self, group: str, wait_s: float = 5.0) -> dict[TopicPartition, Any]:
+        """The group's committed offsets; the coordinator may be missing until first asked for
+        (Kafka creates __consumer_offsets on the first request), so that alone is waited out."""
+        retrying = STARTUP.async_retrying(
+            (GroupCoordinatorNotAvailableError, CoordinatorNotAvailableError),
+            deadline_s=wait_s,
+            what=f"offsets of group {group}",
+        )
+        return dict(await retrying(self.admin.list_consumer_group_offsets, group))
 
     async def target_offsets(
         self, topic: str, to: str, at: datetime | None = None

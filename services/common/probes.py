@@ -6,6 +6,8 @@ from __future__ import annotations
 import contextlib
 import logging
 
+from services.common.settings import Settings
+
 
 async def kafka_ready(bootstrap: str) -> bool:
     from aiokafka.admin import AIOKafkaAdminClient
@@ -26,10 +28,11 @@ async def kafka_ready(bootstrap: str) -> bool:
     return True
 
 
-async def redis_ready(url: str) -> bool:
-    import redis.asyncio as aioredis
+async def redis_ready(settings: Settings) -> bool:
+    """PING with the shared client options: a `rediss://` Redis with a private CA is ready too."""
+    from services.common.redisconn import make_probe_client
 
-    client = aioredis.Redis.from_url(url, socket_connect_timeout=1)
+    client = make_probe_client(settings)
     try:
         return bool(await client.ping())
     except Exception:

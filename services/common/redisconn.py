@@ -11,13 +11,26 @@ from urllib.parse import urlsplit, urlunsplit
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
+from redis.backoff import AbstractBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from services.common.retrying import COMMAND, Backoff
 from services.common.settings import Settings
 
 TRANSIENT = (RedisConnectionError, RedisTimeoutError, OSError)
+COMMAND_RETRIES = 3  # a command whose connection dropped is retried in place this often
+
+
+class PolicyBackoff(AbstractBackoff):
+    """redis-py's retry waits taken from the project's policy (services/common/retrying.py), so
+    the client's own retries have the same arithmetic and jitter as every other loop."""
+
+    def __init__(self, policy: Backoff) -> None:
+        self.policy = policy
+
+    def compute(self, failures: int) -> float:
+        return self.policy.delay(failures)
 
 
 def safe_url(url: str) -> str:
@@ -37,7 +50,7 @@ def client_options(settings: Settings) -> dict[str, Any]:
         "health_check_interval": 15,
         "socket_connect_timeout": 5,
         "socket_keepalive": True,
-        "retry": Retry(ExponentialBackoff(cap=2.0, base=0.1), retries=3),
+        "retry": Retry(PolicyBackoff(COMMAND), retries=COMMAND_RETRIES),
         "retry_on_error": [RedisConnectionError, RedisTimeoutError],
     }
     if settings.redis.startswith("rediss://") and settings.redis_ssl_ca_certs:
@@ -57,5 +70,16 @@ def make_redis(settings: Settings, max_connections: int = 32) -> aioredis.Redis:
 
 
 def make_subscriber_client(settings: Settings) -> aioredis.Redis:
-    """For pub/sub: no socket read timeout (a quiet channel is not an error), same retries and TLS."""
+    """For long reads (pub/sub, the dashboard's blocking stream reads, one connection per open
+    page): no socket read timeout (a quiet channel is not an error) and no cap on connections;
+    same retries and TLS."""
     return aioredis.Redis.from_url(settings.redis, **client_options(settings))
+
+
+def make_probe_client(settings: Settings) -> aioredis.Redis:
+    """For a probe (readiness, the local stack's start-up wait): the same TLS, one quick try. A
+    probe that retried would answer late, and its caller asks again anyway."""
+    opts = client_options(settings)
+    opts.update(socket_connect_timeout=1, retry=Retry(PolicyBackoff(COMMAND), retries=0))
+    opts.pop("retry_on_error")
+    return aioredis.Redis.from_url(settings.redis, **opts)

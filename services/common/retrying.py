@@ -125,5 +125,6 @@ def _logger(what: str) -> Callable[[RetryCallState], None]:
 STARTUP = Backoff(base_s=0.5, cap_s=5.0)  # waiting for Kafka or Redis to come up
 DELIVERY = Backoff(base_s=1.0, cap_s=30.0)  # an HTTP or SMTP target that failed
 RECONNECT = Backoff(base_s=0.2, cap_s=5.0)  # a long-lived reader whose connection dropped
+COMMAND = Backoff(base_s=0.1, cap_s=2.0)  # a Redis command retried in place by its client
 
-__all__ = ["DELIVERY", "RECONNECT", "STARTUP", "Backoff"]
+__all__ = ["COMMAND", "DELIVERY", "RECONNECT", "STARTUP", "Backoff"]

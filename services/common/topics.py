@@ -125,3 +125,38 @@ class RedisKeys:
     def dead_deliveries(self) -> str:
         """Dead letters of the delivery channels (webhook, chats, e-mail)."""
         return f"{self.prefix}:stream:webhooks:dead"
+
+    def status(self, service: str, instance: str) -> str:
+        """One replica's heartbeat hash (services/common/health.py), expiring with its TTL."""
+        return f"{self.prefix}:status:{service}:{instance}"
+
+    @property
+    def status_pattern(self) -> str:
+        """What `newswire status` scans for: every replica's heartbeat."""
+        return f"{self.prefix}:status:*"
+
+    @property
+    def feeds(self) -> str:
+        """The configured feeds: URL -> `FeedConfig` (services/ingest/feeds/store.py)."""
+        return f"{self.prefix}:feeds"
+
+    def feed_state(self, feed: str) -> str:
+        """A feed's polling state; `feed` is the URL's short hash (`feed_key`)."""
+        return f"{self.prefix}:feed:{feed}:state"
+
+    def feed_seen(self, feed: str) -> str:
+        """The entry ids a feed has already published."""
+        return f"{self.prefix}:feed:{feed}:seen"
+
+    @property
+    def ops(self) -> str:
+        """The channel of operational events (a feed failing or stale), and their stream."""
+        return f"{self.prefix}:ops"
+
+    @property
+    def ops_stream(self) -> str:
+        return f"{self.prefix}:stream:ops"
+
+    def dashboard_article(self, article_id: str) -> str:
+        """A tagged article's text as the dashboard's detail view shows it."""
+        return f"{self.prefix}:dashboard:article:{article_id}"

@@ -1,8 +1,13 @@
-"""The faust shell shared by the three workers: decode -> pure step -> emit, with dead letters.
+"""The faust shell every worker stage runs on (enrichment, tagging, alerts and trends, as
+services/common/topology.py lists them): a batch of records -> pure compute -> sends -> delivery,
+with dead letters.
 
-A stage is two callables: `compute(value) -> outputs` (pure; any exception is permanent and the record
-goes to the dead-letter topic) and `emit(outputs)` (I/O; errors are transient and retried with backoff,
-so the event is not acked until the output is durably written).
+A `Stage` is given `compute(value) -> outputs` (or `compute_record(record)` when it needs more than
+the value, as trends needs the timestamp): pure, so any exception is permanent and the record goes
+to the dead-letter topic. Its outputs are sent to the stage's topic if it has one (or to a side
+topic by type) and, with `deliver(outputs)`, handed on to Redis: I/O whose errors are transient and
+retried with backoff (`retry_until_done`), so a record's offset is committed only once its outputs
+are durable.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from services.common.kafka import (
 from services.common.offsets import keeper_for
 from services.common.settings import Settings
 from services.common.topics import Topics
-from services.common.topology import BY_NAME
+from services.common.topology import BY_NAME, group_id
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +71,7 @@ def make_app(service: str, settings: Settings) -> faust.App:
     brokers = [f"kafka://{h.strip()}" for h in settings.bootstrap.split(",") if h.strip()]
     session = settings.kafka_session_timeout_s
     app = faust.App(
-        f"{settings.topic_prefix}-{service}",
+        group_id(settings, service),
         broker=brokers,
         broker_credentials=broker_credentials(settings),
         key_serializer="raw",

@@ -23,9 +23,11 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from services.common.kafka import stop_quietly, topic_partitions
+from services.common.redisconn import make_subscriber_client
 from services.common.settings import PROJECT_ROOT, Settings
 from services.common.tasks import stop_tasks
 from services.common.topics import RedisKeys, Topics
+from services.common.topology import group_id, inputs
 from services.dashboard.core import (
     article_snapshot,
     group_lag,
@@ -53,15 +55,12 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 GAZETTEER = PROJECT_ROOT / "services" / "enrichment" / "data" / "countries.csv"
 HISTORY = 200
-STAGES = {"enrichment": "raw", "tagging": "enriched", "alerts": "tagged"}
+# The stages whose lag the page shows, each with the topic it reads (from the topology).
+STAGES = {name: inputs(name)[0] for name in ("enrichment", "tagging", "alerts")}
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings", Settings)
 REDIS: web.AppKey[aioredis.Redis] = web.AppKey("redis", aioredis.Redis)
 STATS: web.AppKey[dict[str, Any]] = web.AppKey("stats", dict)
-
-
-def _article_key(s: Settings, article_id: str) -> str:
-    return f"{s.redis_prefix}:dashboard:article:{article_id}"
 
 
 CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'"
@@ -111,7 +110,9 @@ async def events(request: web.Request) -> web.StreamResponse:
 
 async def article(request: web.Request) -> web.Response:
     s = request.app[SETTINGS]
-    raw = await request.app[REDIS].get(_article_key(s, request.match_info["id"]))
+    raw = await request.app[REDIS].get(
+        RedisKeys(s.redis_prefix).dashboard_article(request.match_info["id"])
+    )
     if raw is None:
         return web.json_response({"error": "article text not (yet) known"}, status=404)
     return web.Response(body=raw, content_type="application/json")
@@ -198,10 +199,11 @@ async def health(request: web.Request) -> web.Response:
 
 async def _keep_articles(s: Settings, client: aioredis.Redis) -> None:
     """Remember the text of tagged articles for the detail view (its own consumer group)."""
+    keys = RedisKeys(s.redis_prefix)
     consumer = AIOKafkaConsumer(
         Topics.from_settings(s).tagged,
         bootstrap_servers=s.bootstrap,
-        group_id=f"{s.topic_prefix}-dashboard",
+        group_id=group_id(s, "dashboard"),
         auto_offset_reset="earliest",
     )
     await consumer.start()
@@ -217,7 +219,7 @@ async def _keep_articles(s: Settings, client: aioredis.Redis) -> None:
                             continue
                         if snap.get("id"):
                             pipe.set(
-                                _article_key(s, str(snap["id"])),
+                                keys.dashboard_article(str(snap["id"])),
                                 json.dumps(snap),
                                 ex=s.alert_dedupe_ttl_s,
                             )
@@ -235,7 +237,7 @@ async def _sample(s: Settings, admin: AIOKafkaAdminClient, consumer: AIOKafkaCon
     totals = {key: sum(end[tp] for tp in v) for key, v in tps.items()}
     lag = {}
     for stage, source in STAGES.items():
-        committed = await admin.list_consumer_group_offsets(f"newswire-{stage}")
+        committed = await admin.list_consumer_group_offsets(group_id(s, stage))
         lag[stage] = group_lag(
             {tp: o.offset for tp, o in committed.items() if o.offset >= 0},
             {tp: end[tp] for tp in tps[source]},
@@ -286,7 +288,7 @@ def make_app(settings: Settings) -> web.Application:
     app.router.add_static("/static", STATIC)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        app[REDIS] = aioredis.Redis.from_url(settings.redis)
+        app[REDIS] = make_subscriber_client(settings)  # one blocking read per open page
         tasks = [
             asyncio.create_task(_keep_articles(settings, app[REDIS])),
             asyncio.create_task(_keep_stats(settings, app)),

@@ -331,7 +331,7 @@ async def wait_ready(settings: Settings, wait_s: float = 120.0) -> None:
     deadline = time.monotonic() + wait_s
     pending = {"kafka": settings.bootstrap, "redis": settings.redis}
     while pending:
-        if "redis" in pending and await redis_ready(settings.redis):
+        if "redis" in pending and await redis_ready(settings):
             pending.pop("redis")
         if "kafka" in pending and await kafka_ready(settings.bootstrap):
             pending.pop("kafka")

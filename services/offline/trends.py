@@ -21,6 +21,7 @@ from pathlib import Path
 from schemas import Alert, StageTimes, TaggedArticle
 from services.alerts.core import StoryState
 from services.alerts.trend_terms import trend_records
+from services.common.settings import get_settings
 from services.trends.core import TrendConfig
 from services.trends.counter import MemoryCounter
 from services.trends.detector import TrendDetector
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
         help="date undated articles evenly over this many hours (a steady stream, not a burst)",
     )
     a = p.parse_args(argv)
-    replay = Replay(TrendConfig(), load_trend_terms(), rate=a.rate)
+    replay = Replay(TrendConfig.from_settings(get_settings()), load_trend_terms(), rate=a.rate)
 
     def articles() -> Iterable[TaggedArticle]:
         if a.tagged:

@@ -18,7 +18,7 @@ from schemas.deadletter import DEAD_LETTER_HEADERS
 from services.common.kafka_admin import topic_specs
 from services.common.settings import PROJECT_ROOT, Settings
 from services.common.topics import RedisKeys, Topics
-from services.common.topology import CHANNELS, consumers, producers
+from services.common.topology import CHANNELS, consumers, group_id, producers
 
 ASYNCAPI_FILE = PROJECT_ROOT / "schemas" / "asyncapi.yaml"
 
@@ -98,8 +98,7 @@ def render() -> dict[str, Any]:
                 "action": "receive",
                 "channel": _ref(f"#/channels/{cid}"),
                 "messages": msg_ref,
-                "description": f"Consumer group {settings.topic_prefix}-"
-                f"{consumer.removesuffix('Trends')}.",
+                "description": f"Consumer group {group_id(settings, consumer.removesuffix('Trends'))}.",
             }
     messages["DeadLetter"]["headers"] = {
         "type": "object",

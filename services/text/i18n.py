@@ -21,6 +21,7 @@ import yaml
 
 from services.text.lexicon import TAXONOMY, Folded, Lexicon, fold, load, requirements
 from services.text.places_i18n import find_places
+from services.text.sentences import split_spans_any_script
 
 _TOKEN = re.compile(r"\w+(?:['-]\w+)*")
 _YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
@@ -29,35 +30,6 @@ _ZH_NUMBER = re.compile(r"[0-9]+|[零〇一二两三四五六七八九十百千�
 _ZH_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6}
 _ZH_DIGITS |= {"七": 7, "八": 8, "九": 9}
 _ZH_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
-
-
-# ---- sentences ----------------------------------------------------------------------------
-_BOUNDARY = re.compile(r"[.!?؟…]+(?=[\s\"»”)]|$)|[。！？]+|\n\s*\n")
-_INITIAL = re.compile(r"(?:^|\s)\w\.$")  # "т." "z." "S." : an initial or abbreviation
-
-
-def sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence: . ! ? ؟ … then space, 。！？ anywhere, blank lines.
-
-    A single letter before a full stop (an initial, "г." in Russian dates) does not end one.
-    """
-    out: list[tuple[int, int]] = []
-    pos = 0
-    for m in _BOUNDARY.finditer(text):
-        if m.group(0).startswith(".") and _INITIAL.search(text, max(pos, m.start() - 3), m.end()):
-            continue
-        _add(out, text, pos, m.end())
-        pos = m.end()
-    _add(out, text, pos, len(text))
-    return out
-
-
-def _add(out: list[tuple[int, int]], text: str, start: int, end: int) -> None:
-    chunk = text[start:end]
-    lead = len(chunk) - len(chunk.lstrip())
-    trail = len(chunk.rstrip())
-    if trail > lead:
-        out.append((start + lead, start + trail))
 
 
 # ---- the result ---------------------------------------------------------------------------
@@ -154,7 +126,7 @@ class _Article:
     _countries: dict[int, set[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.sents = sentences(self.folded.text)
+        self.sents = split_spans_any_script(self.folded.text)
         self.starts = [s for s, _ in self.sents]
         self.cands = self.lex.scanner.candidates(self.folded.text)
 

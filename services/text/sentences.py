@@ -1,4 +1,5 @@
-"""Sentences with offsets: the one splitter every stage uses, and an article's sentences.
+"""Sentences with offsets: the one splitter every stage uses (and the native detection, with the
+rules of any script), and an article's sentences.
 
 Enrichment splits the cleaned text once and publishes the spans; tagging and alerts read them
 (`sentences_of`) and split again only for an article that does not carry them.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
@@ -92,9 +93,44 @@ def abbreviations() -> frozenset[str]:
     return frozenset(w for w in lines if not w.startswith("#"))
 
 
-# A candidate end: terminal punctuation (and closing quotes/brackets), whitespace, then a capital,
-# digit or opening quote; the token before the dot decides whether it is an abbreviation.
+# One splitter, two rule sets. A rule set is a candidate end (its `end` group: where the sentence
+# stops; the match's end: where the next may start) and a test of a candidate that does not end
+# one (an abbreviation, an initial), given the block, the match and the sentence's start in it.
+class _Rules(NamedTuple):
+    boundary: re.Pattern[str]
+    end: int
+    continues: Callable[[str, re.Match[str], int], bool]
+
+
+# English (and other Latin or Cyrillic script): terminal punctuation (and closing quotes/brackets),
+# whitespace, then a capital, digit or opening quote; the token before the dot decides whether it
+# is an abbreviation.
 _BOUNDARY = re.compile(r"([.!?…]+)([\"'”’)\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9À-ÖØ-ÞА-ЯЁ])")
+
+
+def _abbreviation(block: str, m: re.Match[str], start: int) -> bool:
+    if m.group(1) != ".":
+        return False
+    cut = max(block.rfind(" ", 0, m.start()), block.rfind("\n", 0, m.start()))
+    tok = block[cut + 1 : m.start()] + "."
+    return tok in abbreviations() or (len(tok) == 2 and tok[0].isupper())
+
+
+# Any script (services/text/i18n.py): . ! ? ؟ … then space, a quote or the end; 。！？ anywhere; a
+# blank line. No capital is required (Arabic, Hebrew, Chinese have none), and a single letter
+# before a full stop (an initial, "г." in Russian dates) does not end one.
+_ANY_BOUNDARY = re.compile(r"[.!?؟…]+(?=[\s\"»”)]|$)|[。！？]+|\n\s*\n")
+_INITIAL = re.compile(r"(?:^|\s)\w\.$")  # "т." "z." "S." : an initial or abbreviation
+
+
+def _initial(block: str, m: re.Match[str], start: int) -> bool:
+    return m.group(0).startswith(".") and bool(
+        _INITIAL.search(block, max(start, m.start() - 3), m.end())
+    )
+
+
+_ENGLISH = _Rules(_BOUNDARY, 2, _abbreviation)
+_ANY_SCRIPT = _Rules(_ANY_BOUNDARY, 0, _initial)
 
 
 # Where a raw (uncleaned) text's paragraph ends: a blank line or an indented line. A single line
@@ -105,19 +141,25 @@ _PARAGRAPH = re.compile(r"\n(?=[ \t]*\n|[ \t]+\S)")
 def split_spans(text: str, wrapped: bool = False) -> list[tuple[int, int]]:
     """(start, end) of each sentence: abbreviations never end one; a line break always does in
     cleaned text (`clean` leaves one per paragraph), and only at a paragraph end when `wrapped`."""
-    abbrev = abbreviations()
+    return _split(text, _blocks(text, wrapped), _ENGLISH)
+
+
+def split_spans_any_script(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of a text in any script (the native detection's): the same
+    splitter with the rules every language shares; a line break alone does not end a sentence."""
+    return _split(text, [(0, text)], _ANY_SCRIPT)
+
+
+def _split(text: str, blocks: list[tuple[int, str]], rules: _Rules) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
-    for line_start, line in _blocks(text, wrapped):
-        start = line_start
-        for m in _BOUNDARY.finditer(line):
-            if m.group(1) == ".":
-                cut = max(line.rfind(" ", 0, m.start()), line.rfind("\n", 0, m.start()))
-                tok = line[cut + 1 : m.start()] + "."
-                if tok in abbrev or (len(tok) == 2 and tok[0].isupper()):
-                    continue
-            _add(text, spans, start, line_start + m.end(2))
-            start = line_start + m.end()
-        _add(text, spans, start, line_start + len(line.rstrip()))
+    for block_start, block in blocks:
+        start = block_start
+        for m in rules.boundary.finditer(block):
+            if rules.continues(block, m, start - block_start):
+                continue
+            _add(text, spans, start, block_start + m.end(rules.end))
+            start = block_start + m.end()
+        _add(text, spans, start, block_start + len(block))
     return spans
 
 
@@ -132,7 +174,10 @@ def _blocks(text: str, wrapped: bool) -> list[tuple[int, str]]:
 
 
 def _add(text: str, spans: list[tuple[int, int]], start: int, end: int) -> None:
+    """The span without the whitespace around it, if anything is left."""
     while start < end and text[start].isspace():
         start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
     if end > start:
         spans.append((start, end))

@@ -27,15 +27,18 @@ MAX_STORIES = 20  # stories listed in one alert (the count says how many there w
 
 @dataclass(frozen=True)
 class TrendConfig:
-    window_s: float = 3600.0
-    baseline_windows: int = 24
-    warmup_windows: int = 12
-    min_count: int = 5
-    factor: float = 2.0
-    floor: float = 0.5
-    alpha: float = 1e-4
-    lateness_s: float = 7200.0
-    max_future_s: float = 900.0
+    """The trend settings the pure functions read. No defaults here: they are `Settings`' (the
+    `trend_*` fields), so build one with `from_settings`."""
+
+    window_s: float
+    baseline_windows: int
+    warmup_windows: int
+    min_count: int
+    factor: float
+    floor: float
+    alpha: float
+    lateness_s: float
+    max_future_s: float
 
     @classmethod
     def from_settings(cls, s: Settings) -> TrendConfig:

@@ -92,3 +92,46 @@ async def test_history_then_resume_after_last_event_id(dashboard: tuple[str, Set
                 assert page.headers["Content-Security-Policy"] == CSP
     finally:
         await client.aclose()
+
+
+async def test_lag_is_read_from_the_stages_own_groups(stack: Settings) -> None:
+    """The lag panel asks each stage's group under the configured topic prefix (it had
+    `newswire-` written in: under any other prefix every record counted as behind)."""
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+    from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.structs import OffsetAndMetadata
+
+    from services.common.topics import Topics
+    from services.common.topology import group_id
+    from services.dashboard.app import _sample
+
+    s = stack.model_copy(update={"topic_prefix": f"nwlag{uuid.uuid4().hex[:6]}", "partitions": 1})
+    await ensure_topics(s)
+    raw = Topics.from_settings(s).raw
+    producer = AIOKafkaProducer(bootstrap_servers=s.bootstrap)
+    await producer.start()
+    try:
+        for n in range(3):
+            await producer.send_and_wait(raw, f"r{n}".encode())
+    finally:
+        await producer.stop()
+    group = AIOKafkaConsumer(
+        bootstrap_servers=s.bootstrap, group_id=group_id(s, "enrichment"), enable_auto_commit=False
+    )
+    await group.start()
+    try:
+        group.assign([TopicPartition(raw, 0)])
+        await group.commit({TopicPartition(raw, 0): OffsetAndMetadata(2, "")})  # one behind
+    finally:
+        await group.stop()
+    admin = AIOKafkaAdminClient(bootstrap_servers=s.bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=s.bootstrap, enable_auto_commit=False)
+    await admin.start()
+    await consumer.start()
+    try:
+        totals, lag = await _sample(s, admin, consumer)
+    finally:
+        await consumer.stop()
+        await admin.close()
+    assert totals["raw"] == 3
+    assert lag["enrichment"] == 1

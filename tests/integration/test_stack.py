@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 async def test_stack_answers_metadata_and_ping(stack: Settings) -> None:
     assert await kafka_ready(stack.bootstrap)
-    assert await redis_ready(stack.redis)
+    assert await redis_ready(stack)
 
 
 def test_taken_port_fails_with_a_message_naming_it(tmp_path: Path) -> None:

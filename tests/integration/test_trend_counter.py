@@ -4,6 +4,7 @@ same answers as the in-memory counter of the offline replay."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 import pytest
 import redis.asyncio as aioredis
@@ -16,7 +17,14 @@ from services.trends.counter import Counted, MemoryCounter, TrendCounter
 
 pytestmark = pytest.mark.integration
 
-CFG = TrendConfig(window_s=60, baseline_windows=3, warmup_windows=2, min_count=2, floor=0.5)
+CFG = replace(
+    TrendConfig.from_settings(Settings()),
+    window_s=60,
+    baseline_windows=3,
+    warmup_windows=2,
+    min_count=2,
+    floor=0.5,
+)
 W = 6000  # a window start (epoch s)
 
 

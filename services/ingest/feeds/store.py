@@ -9,6 +9,7 @@ from datetime import datetime
 
 import redis.asyncio as aioredis
 
+from services.common.topics import RedisKeys
 from services.ingest.feeds.health import FeedConfig, FeedState
 
 SEEN_KEPT = 5000  # per feed; far more than any feed lists at once
@@ -23,24 +24,25 @@ class FeedStore:
     def __init__(self, client: aioredis.Redis, prefix: str) -> None:
         self.client = client
         self.prefix = prefix
+        self.keys = RedisKeys(prefix)
 
     @property
     def feeds_key(self) -> str:
-        return f"{self.prefix}:feeds"
+        return self.keys.feeds
 
     def _state_key(self, url: str) -> str:
-        return f"{self.prefix}:feed:{feed_key(url)}:state"
+        return self.keys.feed_state(feed_key(url))
 
     def _seen_key(self, url: str) -> str:
-        return f"{self.prefix}:feed:{feed_key(url)}:seen"
+        return self.keys.feed_seen(feed_key(url))
 
     @property
     def ops_channel(self) -> str:
-        return f"{self.prefix}:ops"
+        return self.keys.ops
 
     @property
     def ops_stream(self) -> str:
-        return f"{self.prefix}:stream:ops"
+        return self.keys.ops_stream
 
     async def add(self, cfg: FeedConfig) -> bool:
         """True when the feed is new; an existing feed keeps its state and gets the new settings."""

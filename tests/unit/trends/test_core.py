@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import MISSING, astuple, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -9,6 +10,7 @@ import pytest
 from schemas import EnrichedArticle, Entity, StageTimes, StoryTerms, TaggedArticle, Topic
 from services.alerts.core import StoryState
 from services.alerts.trend_terms import event_places, trend_records, trend_terms
+from services.common.settings import Settings
 from services.text.datafile import DataFileError
 from services.trends.core import (
     Baseline,
@@ -24,7 +26,8 @@ from services.trends.core import (
 )
 from services.trends.terms import load_trend_terms
 
-CFG = TrendConfig()  # 1 h windows, 24 baseline windows, warm-up 12, min 5, x2, floor 0.5, 1e-4
+# The defaults: 1 h windows, 24 baseline windows, warm-up 12, min 5, x2, floor 0.5, 1e-4.
+CFG = TrendConfig.from_settings(Settings())
 H = 3600
 
 
@@ -205,3 +208,21 @@ def test_a_bad_trends_file_names_file_and_line(tmp_path: Path) -> None:
     with pytest.raises(DataFileError) as err:
         load_trend_terms(bad)
     assert f"{bad}:2: events[1]: unknown event type 'tea-party'" in str(err.value)
+
+
+def test_trend_config_declares_no_default_and_takes_every_field_from_settings() -> None:
+    """The defaults live in `Settings` only: a config built from other settings has all of them."""
+    assert all(f.default is MISSING for f in fields(TrendConfig))
+    s = Settings(
+        trend_window_s=60,
+        trend_baseline_windows=3,
+        trend_warmup_windows=2,
+        trend_min_count=7,
+        trend_factor=3.0,
+        trend_baseline_floor=0.25,
+        trend_alpha=0.01,
+        trend_lateness_s=30,
+        trend_max_future_s=5,
+    )
+    assert astuple(TrendConfig.from_settings(s)) == (60, 3, 2, 7, 3.0, 0.25, 0.01, 30, 5)
+    assert CFG.window_s == Settings.model_fields["trend_window_s"].default

@@ -9,12 +9,13 @@ from datetime import timedelta
 import pytest
 
 from schemas import Alert, TaggedArticle
+from services.common.settings import Settings
 from services.offline.trends import Replay
 from services.trends.core import TrendConfig
 from services.trends.terms import load_trend_terms
 from tests.unit.trends.replay import T, article, ordinary, surge
 
-CFG = TrendConfig()
+CFG = TrendConfig.from_settings(Settings())
 
 
 def _run(replay: Replay, articles: list[TaggedArticle]) -> list[Alert]:
