@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -220,6 +222,42 @@ class Settings(BaseSettings):
         None, description="CA bundle that signed the SMTP server's certificate (else the system's)."
     )
     smtp_timeout_s: float = Field(30.0, gt=0, description="Bound on one SMTP conversation.")
+
+    # ---- inputs validated the same way; the one outbound client (issue 27, inputs) ------
+    ingest_not_before: datetime = Field(
+        datetime(1990, 1, 1, tzinfo=UTC),
+        description="`published_at` before this is rejected on every input path (HTTP, replay, "
+        "feeds); to replay an older archive (Reuters-21578 is from 1987) set it earlier.",
+    )
+    replay_max_file_bytes: int = Field(
+        256 * 1024 * 1024,
+        ge=1024,
+        description="Most bytes a replay reads from one file, after decompression; beyond it the "
+        "file is reported and left (a 208 KB gzip bomb once took 604 MB).",
+    )
+    feed_max_bytes: int = Field(
+        10 * 1024 * 1024,
+        ge=1024,
+        description="Largest feed body read; a larger one fails the poll.",
+    )
+    outbound_allow: list[str] = Field(
+        default_factory=list,
+        description="Networks (CIDR, JSON list) the outbound client may reach although they are "
+        "loopback, private, link-local or otherwise internal: tests and internal receivers only.",
+    )
+    outbound_timeout_s: float = Field(
+        30.0, gt=0, description="Bound on one outbound HTTP request, redirects included."
+    )
+    outbound_max_redirects: int = Field(
+        5, ge=0, description="Most redirects followed where they are on (feeds); each re-checked."
+    )
+
+    @field_validator("outbound_allow")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for net in value:
+            ipaddress.ip_network(net, strict=False)  # ValueError names the bad entry
+        return value
 
     @classmethod
     def settings_customise_sources(

@@ -12,22 +12,22 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
 from schemas import RawArticle
-from schemas.base import utcnow
 from services.common import metrics
 from services.common.health import attach_to_aiohttp
 from services.common.settings import Settings
-from services.ingest.parse import ArticleError, Limits, check_article, from_mapping
+from services.ingest.parse import ArticleError, Check, checker, from_mapping
 from services.ingest.publisher import Publisher
 
 log = logging.getLogger(__name__)
 PUBLISHER: web.AppKey[Publisher] = web.AppKey("publisher", Publisher)
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings", Settings)
+CHECK: web.AppKey[Check] = web.AppKey("check")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PROTECTED_PREFIX = "/articles"  # probes, /metrics and /status stay open (bound to 127.0.0.1)
 
@@ -105,6 +105,8 @@ def _decode(raw: bytes, settings: Settings) -> list[Any] | web.Response:
         return _error(400, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
     except RecursionError:
         return _error(400, "invalid JSON: nested too deeply")
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        return _error(400, f"invalid JSON: {str(exc)[:200]}")
     items = doc if isinstance(doc, list) else [doc]
     if not items:
         return _error(422, "empty list: send one article or a non-empty list")
@@ -113,34 +115,43 @@ def _decode(raw: bytes, settings: Settings) -> list[Any] | web.Response:
     return items
 
 
-def validate_items(
-    items: list[Any], settings: Settings
-) -> tuple[list[tuple[int, RawArticle]], list[dict[str, Any]]]:
-    """(index, article) for every valid item and {index, status, error} for every invalid one."""
-    limits = Limits(
-        max_past=timedelta(days=settings.max_past_days),
-        max_future=timedelta(seconds=settings.max_future_s),
-    )
-    now = utcnow()
+@dataclass(frozen=True)
+class Batch:
+    """A decoded body: (index, article) of every valid item, {index, status, error} of the rest."""
+
+    good: list[tuple[int, RawArticle]]
+    bad: list[dict[str, Any]]
+
+    @property
+    def articles(self) -> list[RawArticle]:
+        return [a for _, a in self.good]
+
+
+def validate_items(items: list[Any], check: Check) -> Batch:
     good: list[tuple[int, RawArticle]] = []
     bad: list[dict[str, Any]] = []
     for i, obj in enumerate(items):
         try:
-            good.append((i, check_article(from_mapping(obj, source="http"), now, limits)))
+            good.append((i, check(from_mapping(obj, source="http"))))
         except ArticleError as exc:
             bad.append({"index": i, "status": "rejected", "error": str(exc)})
-    return good, bad
+    return Batch(good, bad)
 
 
-def parse_body(raw: bytes, settings: Settings) -> list[RawArticle] | web.Response:
-    """Every article of the body, or the 4xx that says what is wrong; nothing half-accepted."""
+def parse_body(
+    raw: bytes, settings: Settings, partial: bool = False, check: Check | None = None
+) -> Batch | web.Response:
+    """The articles of a body, or the 4xx that says what is wrong. All or nothing unless
+    `partial`: then the valid items pass and the invalid ones come back in `bad` (but a body
+    with no valid item is still refused)."""
     items = _decode(raw, settings)
     if isinstance(items, web.Response):
         return items
-    good, bad = validate_items(items, settings)
-    if bad:
-        return _error(422, "invalid article(s); nothing was accepted", items=bad)
-    return [a for _, a in good]
+    batch = validate_items(items, check or checker(settings))
+    if batch.bad and (not partial or not batch.good):
+        what = "nothing was accepted" if not partial else "no valid article"
+        return _error(422, f"invalid article(s); {what}", items=batch.bad)
+    return batch
 
 
 async def post_articles(request: web.Request) -> web.Response:
@@ -154,15 +165,11 @@ async def post_articles(request: web.Request) -> web.Response:
     except web.HTTPRequestEntityTooLarge:
         return _error(413, f"body larger than {settings.max_body_bytes} bytes")
     partial = request.query.get("partial", "").lower() in ("1", "true", "yes")
-    items = _decode(raw, settings)
-    if isinstance(items, web.Response):
-        return items
-    good, bad = validate_items(items, settings)
-    if bad and (not partial or not good):
-        what = "nothing was accepted" if not partial else "no valid article"
-        return _error(422, f"invalid article(s); {what}", items=bad)
+    batch = parse_body(raw, settings, partial, request.app[CHECK])
+    if isinstance(batch, web.Response):
+        return batch
     try:
-        ids = await request.app[PUBLISHER].publish([a for _, a in good])
+        ids = await request.app[PUBLISHER].publish(batch.articles)
     except Exception as exc:
         log.warning("publish failed: %s", type(exc).__name__)
         metrics.error("ingest", exc)
@@ -173,11 +180,13 @@ async def post_articles(request: web.Request) -> web.Response:
         )
     metrics.ingested(len(ids))
     results: list[dict[str, Any]] = [
-        {"index": i, "status": "accepted", "id": aid} for (i, _), aid in zip(good, ids, strict=True)
+        {"index": i, "status": "accepted", "id": aid}
+        for (i, _), aid in zip(batch.good, ids, strict=True)
     ]
-    results = sorted(results + bad, key=lambda r: int(r["index"]))  # request order
+    results = sorted(results + batch.bad, key=lambda r: int(r["index"]))  # request order
     return web.json_response(
-        {"accepted": len(ids), "rejected": len(bad), "ids": ids, "items": results}, status=202
+        {"accepted": len(ids), "rejected": len(batch.bad), "ids": ids, "items": results},
+        status=202,
     )
 
 
@@ -191,6 +200,7 @@ def make_app(settings: Settings, publisher: Publisher) -> web.Application:
     )
     app[SETTINGS] = settings
     app[PUBLISHER] = publisher
+    app[CHECK] = checker(settings)
     app.router.add_post("/articles", post_articles)
     app.router.add_get("/health", health)
     attach_to_aiohttp(app, "ingest", settings)  # /livez /readyz /metrics /status, heartbeat

@@ -10,7 +10,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
@@ -18,6 +17,7 @@ from aiohttp import web
 from schemas import RawArticle
 from schemas.base import utcnow
 from services.common.kafka import ensure_topics
+from services.common.outbound import Outbound
 from services.common.settings import Settings
 from services.common.topics import Topics
 from services.ingest.feeds.health import FAILURES_TO_ALARM, FeedConfig
@@ -77,7 +77,9 @@ async def env(stack: Settings) -> AsyncIterator[dict[str, Any]]:
     store = FeedStore(client, f"{stack.redis_prefix}-feeds{uuid.uuid4().hex[:6]}")
     publisher = Publisher(stack)
     await publisher.start()
-    async with aiohttp.ClientSession() as http:
+    # The feed server is on loopback: the outbound guard lets it through only by the allow-list.
+    local = stack.model_copy(update={"outbound_allow": ["127.0.0.1/32"]})
+    async with Outbound(local) as http:
         yield {"store": store, "publisher": publisher, "http": http, "client": client}
     await publisher.stop()
     await client.aclose()
