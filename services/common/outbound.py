@@ -90,6 +90,8 @@ def _range(ip: IPAddress) -> str | None:
         return "CGNAT (100.64.0.0/10)"
     if ip.is_multicast:
         return "multicast"
+    if ip.is_reserved:
+        return "reserved"
     if ip.is_private:
         return "private"
     if not ip.is_global:
@@ -103,11 +105,12 @@ def blocked_reason(address: str, allow: Sequence[IPNetwork] = ()) -> str | None:
     embedded = _embedded_v4(ip)
     if any(ip in net or (embedded is not None and embedded in net) for net in allow):
         return None
-    reason = _range(ip)
-    if reason is None and embedded is not None:
-        inner = _range(embedded)
-        reason = f"{inner} (inside IPv6 {ip})" if inner else None
-    return reason
+    if embedded is not None:
+        if inner := _range(embedded):
+            return f"{inner} (inside IPv6 {ip})"
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            return None  # ::ffff:a.b.c.d is a.b.c.d
+    return _range(ip)
 
 
 def networks(settings: Settings) -> list[IPNetwork]:

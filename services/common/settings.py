@@ -230,10 +230,11 @@ class Settings(BaseSettings):
         "feeds); to replay an older archive (Reuters-21578 is from 1987) set it earlier.",
     )
     replay_max_file_bytes: int = Field(
-        256 * 1024 * 1024,
+        32 * 1024 * 1024,
         ge=1024,
-        description="Most bytes a replay reads from one file, after decompression; beyond it the "
-        "file is reported and left (a 208 KB gzip bomb once took 604 MB).",
+        description="Most bytes a replay reads from one .json, .txt, .md or .xml file (read whole), "
+        "after decompression; beyond it the file is reported and left (a 208 KB gzip bomb once "
+        "took 604 MB). JSONL and CSV are streamed line by line and have no such cap.",
     )
     feed_max_bytes: int = Field(
         10 * 1024 * 1024,

@@ -13,11 +13,12 @@ import fnmatch
 import gzip
 import io
 import re
+import sys
 import time
 import xml.etree.ElementTree as ET
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +46,7 @@ TABLE_SUFFIXES = (".csv", ".tsv")
 XML_SUFFIXES = (".xml", ".sgm")
 RESEND = Backoff(base_s=0.5, cap_s=5.0)  # a batch Kafka did not acknowledge
 KEEP_IDS = 100_000
+MAX_LINE = 4 * 1024 * 1024  # characters of one JSONL or CSV line: far above any article's
 DEFAULT_MAX_FILE_BYTES: int = Settings.model_fields[
     "replay_max_file_bytes"
 ].default  # a --loop replay counts forever but keeps only this many ids
@@ -113,7 +115,7 @@ def record_to_article(values: dict[str, str | None], m: Mapping, src: str) -> Ra
     return from_mapping(data, m.source or src)
 
 
-def _csv_items(path: Path, stream: TextIO, m: Mapping, suffix: str) -> Iterator[Item]:
+def _csv_items(path: Path, stream: Iterable[str], m: Mapping, suffix: str) -> Iterator[Item]:
     """Rows streamed; a row the reader cannot take (an over-long field) is reported with its line
     and skipped, the rest of the file goes on."""
     delimiter = m.delimiter or ("\t" if suffix == ".tsv" else ",")
@@ -206,11 +208,26 @@ class _Capped(io.RawIOBase):
 READ_ERRORS = (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError, zlib.error, FileTooLarge)
 
 
+def _bounded_lines(stream: TextIO, overlong: list[int]) -> Iterator[str]:
+    """The stream's lines; one longer than MAX_LINE is read past in pieces (memory stays bounded),
+    stands as an empty line, and its number goes to `overlong`."""
+    n = 0
+    while line := stream.readline(MAX_LINE + 1):
+        n += 1
+        if len(line) > MAX_LINE and not line.endswith(("\n", "\r")):
+            while (rest := stream.readline(MAX_LINE)) and not rest.endswith(("\n", "\r")):
+                pass
+            overlong.append(n)
+            line = "\n"
+        yield line
+
+
 def _positioned_items(
     path: Path, mapping: Mapping | None, max_bytes: int
 ) -> Iterator[tuple[Item, int]]:
-    """Items of one file with the compressed bytes read so far; streamed: JSONL and CSV line by
-    line, other formats whole but never more than `max_bytes` after decompression."""
+    """Items of one file with the compressed bytes read so far. JSONL and CSV are streamed line
+    by line (no line over MAX_LINE characters); other formats are read whole, but never more than
+    `max_bytes` after decompression."""
     suffix = _inner_suffix(path)
     if suffix not in SUFFIXES:
         yield Item(path, None, None, f"unknown format {suffix!r}; known: {', '.join(SUFFIXES)}"), 0
@@ -224,19 +241,30 @@ def _positioned_items(
         inner: IO[bytes] = raw
         if path.suffix.lower() == ".gz":
             inner = cast(IO[bytes], gzip.GzipFile(fileobj=raw))
+        streamed = suffix == ".jsonl" or suffix in TABLE_SUFFIXES
+        cap = sys.maxsize if streamed else max_bytes
         stream = io.TextIOWrapper(
-            io.BufferedReader(_Capped(inner, max_bytes)), encoding="utf-8", newline=""
+            io.BufferedReader(_Capped(inner, cap)), encoding="utf-8", newline=""
         )
+        overlong: list[int] = []
         items: Iterator[Item]
         if suffix == ".jsonl":
-            items = jsonl_items(path, stream)
+            items = jsonl_items(path, _bounded_lines(stream, overlong))
         elif suffix in TABLE_SUFFIXES:
-            items = _csv_items(path, stream, mapping or Mapping(), suffix)
+            items = _csv_items(path, _bounded_lines(stream, overlong), mapping or Mapping(), suffix)
         else:
             items = _whole_file_items(path, stream, suffix, mapping)
+
+        def too_long() -> Iterator[tuple[Item, int]]:
+            while overlong:
+                line = overlong.pop(0)
+                yield Item(path, line, None, f"line longer than {MAX_LINE} characters"), raw.tell()
+
         try:
             for item in items:
+                yield from too_long()
                 yield item, raw.tell()
+            yield from too_long()
         except READ_ERRORS as exc:
             yield Item(path, None, None, f"cannot read: {exc}"), raw.tell()
 

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from schemas.raw import MAX_BODY, MAX_LANGUAGE, MAX_SOURCE, MAX_TITLE, MAX_URL
 from services.common.settings import Settings
-from services.ingest.archive import items_of_archive_file, read_archive
+from services.ingest.archive import MAX_LINE, items_of_archive_file, read_archive
 from services.ingest.feeds.core import feed_source, parse_feed
 from services.ingest.http import Batch, parse_body
 from services.ingest.parse import ArticleError, checker, from_mapping
@@ -204,3 +204,20 @@ def test_feed_source_drops_user_info_query_and_fragment() -> None:
         feed_source("https://u:pw@feeds.test:8443/a/rss?key=k#f") == "https://feeds.test:8443/a/rss"
     )
     assert len(feed_source("https://feeds.test/" + "a" * 500)) == MAX_SOURCE
+
+
+def test_an_over_long_jsonl_line_is_skipped_with_bounded_memory(tmp_path: Path) -> None:
+    """One 64 MB line (a gzip bomb of spaces) is read past in pieces and reported by number."""
+    f = tmp_path / "long.jsonl.gz"
+    payload = json.dumps(OK) + "\n" + " " * (64 * 1024 * 1024) + "\n" + json.dumps(OK) + "\n"
+    f.write_bytes(gzip.compress(payload.encode(), compresslevel=9))
+    tracemalloc.start()
+    items = list(items_of_archive_file(f))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert [(i.line, i.error) for i in items] == [
+        (1, None),
+        (2, f"line longer than {MAX_LINE} characters"),
+        (3, None),
+    ]
+    assert peak < 40 * 1024 * 1024, peak
