@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
@@ -50,6 +51,17 @@ class RawArticle(Event):
     @classmethod
     def _visible(cls, value: Any) -> Any:
         return strip_invisible(value) if isinstance(value, str) else value
+
+    @field_validator("url")
+    @classmethod
+    def _parseable(cls, value: str | None) -> str | None:
+        # The id is derived from the URL: one that cannot be split must fail here, naming it.
+        if value is not None:
+            try:
+                _ = urlsplit(value).port
+            except ValueError as exc:
+                raise ValueError(f"not a URL ({exc})") from None
+        return value
 
     @model_validator(mode="after")
     def _fill_id(self) -> RawArticle:

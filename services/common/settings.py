@@ -252,8 +252,22 @@ class Settings(BaseSettings):
     outbound_max_redirects: int = Field(
         5, ge=0, description="Most redirects followed where they are on (feeds); each re-checked."
     )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Networks (CIDR, JSON list) of reverse proxies whose X-Forwarded-For ingest "
+        "believes for the client address; unset: the peer address, the header ignored.",
+    )
+    rate_limit_articles_per_s: float = Field(
+        200.0,
+        ge=0,
+        description="Articles per second per token (per client address without a token); a "
+        "batch counts its articles (0 disables); excess gets 429.",
+    )
+    rate_limit_articles_burst: int = Field(
+        1000, ge=1, description="Articles a token may send at once; also the largest batch."
+    )
 
-    @field_validator("outbound_allow")
+    @field_validator("outbound_allow", "trusted_proxies")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
         for net in value:
