@@ -10,8 +10,9 @@ A feed, webhook or chat URL is attacker-controlled input, so the client is the S
 - `outbound_allow` (CIDR networks) lets tests and internal receivers through, explicitly;
 - redirects are off unless asked for, and then each hop is checked again (at most
   `outbound_max_redirects`), with credentials dropped when a hop changes origin;
-- bodies are read up to `max_bytes` (error bodies too: an over-long one is cut, not buffered),
-  and the whole exchange, redirects included, is bounded by `outbound_timeout_s`.
+- bodies are read up to `max_bytes`, error bodies too: more raises TooLarge, or with
+  `truncate=True` is cut (the status and the first bytes of a huge error page, never all of it);
+  the whole exchange, redirects included, is bounded by `outbound_timeout_s`.
 
     async with Outbound(settings) as client:
         resp = await client.request("GET", url, max_bytes=1 << 20, redirects=True)
