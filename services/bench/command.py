@@ -82,7 +82,11 @@ def execute(
         names, command, first = fused.services(names), fused.command, fused.SERVICE
     load_before = run.load_average()
     # The bench is ingest's only client here: its per-client rate limit would measure the limiter.
-    env = {**settings_env(settings), "NEWSWIRE_RATE_LIMIT_PER_S": "0"}
+    env = {
+        **settings_env(settings),
+        "NEWSWIRE_RATE_LIMIT_PER_S": "0",
+        "NEWSWIRE_RATE_LIMIT_ARTICLES_PER_S": "0",
+    }
     with running_services(names, env=env, log_dir=log_dir, command=command) as procs:
         if procs:
             wait_healthy(settings, procs)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -220,6 +222,57 @@ class Settings(BaseSettings):
         None, description="CA bundle that signed the SMTP server's certificate (else the system's)."
     )
     smtp_timeout_s: float = Field(30.0, gt=0, description="Bound on one SMTP conversation.")
+
+    # ---- inputs validated the same way; the one outbound client (issue 27, inputs) ------
+    ingest_not_before: datetime = Field(
+        datetime(1990, 1, 1, tzinfo=UTC),
+        description="`published_at` before this is rejected on every input path (HTTP, replay, "
+        "feeds); to replay an older archive (Reuters-21578 is from 1987) set it earlier.",
+    )
+    replay_max_file_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=1024,
+        description="Most bytes a replay reads from one .json, .txt, .md or .xml file (read whole), "
+        "after decompression; beyond it the file is reported and left (a 208 KB gzip bomb once "
+        "took 604 MB). JSONL and CSV are streamed line by line and have no such cap.",
+    )
+    feed_max_bytes: int = Field(
+        10 * 1024 * 1024,
+        ge=1024,
+        description="Largest feed body read; a larger one fails the poll.",
+    )
+    outbound_allow: list[str] = Field(
+        default_factory=list,
+        description="Networks (CIDR, JSON list) the outbound client may reach although they are "
+        "loopback, private, link-local or otherwise internal: tests and internal receivers only.",
+    )
+    outbound_timeout_s: float = Field(
+        30.0, gt=0, description="Bound on one outbound HTTP request, redirects included."
+    )
+    outbound_max_redirects: int = Field(
+        5, ge=0, description="Most redirects followed where they are on (feeds); each re-checked."
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Networks (CIDR, JSON list) of reverse proxies whose X-Forwarded-For ingest "
+        "believes for the client address; unset: the peer address, the header ignored.",
+    )
+    rate_limit_articles_per_s: float = Field(
+        200.0,
+        ge=0,
+        description="Articles per second per token (per client address without a token); a "
+        "batch counts its articles (0 disables); excess gets 429.",
+    )
+    rate_limit_articles_burst: int = Field(
+        1000, ge=1, description="Articles a token may send at once; also the largest batch."
+    )
+
+    @field_validator("outbound_allow", "trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for net in value:
+            ipaddress.ip_network(net, strict=False)  # ValueError names the bad entry
+        return value
 
     @classmethod
     def settings_customise_sources(

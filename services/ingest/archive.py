@@ -13,27 +13,43 @@ import fnmatch
 import gzip
 import io
 import re
+import sys
 import time
 import xml.etree.ElementTree as ET
+import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal, TextIO, cast
 
 import yaml
 from pydantic import BaseModel, Field
 
 from schemas import RawArticle
+from services.common.retrying import Backoff
 from services.common.settings import PROJECT_ROOT, Settings
-from services.ingest.parse import ArticleError, Item, from_mapping, items_of_text
+from services.ingest.parse import (
+    ArticleError,
+    Check,
+    Item,
+    checker,
+    from_mapping,
+    items_of_text,
+    jsonl_items,
+)
 from services.ingest.publisher import Publisher
 
 TEXT_SUFFIXES = (".txt", ".md", ".json", ".jsonl")
 TABLE_SUFFIXES = (".csv", ".tsv")
 XML_SUFFIXES = (".xml", ".sgm")
-KEEP_IDS = 100_000  # a --loop replay counts forever but keeps only this many ids
+RESEND = Backoff(base_s=0.5, cap_s=5.0)  # a batch Kafka did not acknowledge
+KEEP_IDS = 100_000
+MAX_LINE = 4 * 1024 * 1024  # characters of one JSONL or CSV line: far above any article's
+DEFAULT_MAX_FILE_BYTES: int = Settings.model_fields[
+    "replay_max_file_bytes"
+].default  # a --loop replay counts forever but keeps only this many ids
 SUFFIXES = TEXT_SUFFIXES + TABLE_SUFFIXES + XML_SUFFIXES
 MAPPINGS_DIR = PROJECT_ROOT / "services" / "ingest" / "data" / "mappings"
 _CONTROL_REFS = re.compile(r"&#(?:[0-8]|1[0-9]|2[0-9]|3[01]|11|12);")
@@ -99,10 +115,16 @@ def record_to_article(values: dict[str, str | None], m: Mapping, src: str) -> Ra
     return from_mapping(data, m.source or src)
 
 
-def _csv_items(path: Path, text: str, m: Mapping, suffix: str) -> Iterator[Item]:
+def _csv_items(path: Path, stream: Iterable[str], m: Mapping, suffix: str) -> Iterator[Item]:
+    """Rows streamed; a row the reader cannot take (an over-long field) is reported with its line
+    and skipped, the rest of the file goes on."""
     delimiter = m.delimiter or ("\t" if suffix == ".tsv" else ",")
-    rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header: list[str] | None = next(rows, None) if m.header else None
+    rows = csv.reader(stream, delimiter=delimiter)
+    try:
+        header: list[str] | None = next(rows, None) if m.header else None
+    except csv.Error as exc:
+        yield Item(path, rows.line_num, None, f"unreadable header: {exc}")
+        return
     fields = m.fields or {f: f for f in ("title", "body", "url", "published_at", "source")}
     index: dict[str, int] = {}
     for name, column in fields.items():
@@ -115,14 +137,21 @@ def _csv_items(path: Path, text: str, m: Mapping, suffix: str) -> Iterator[Item]
         else:
             yield Item(path, None, None, f"column {column!r} for {name} not in the header")
             return
-    for n, row in enumerate(rows, 2 if m.header else 1):
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield Item(path, rows.line_num, None, f"unreadable row: {exc}")
+            continue
         if not row:
             continue
         values = {name: row[i] if i < len(row) else None for name, i in index.items()}
         try:
-            yield Item(path, n, record_to_article(values, m, str(path)))
+            yield Item(path, rows.line_num, record_to_article(values, m, str(path)))
         except ArticleError as exc:
-            yield Item(path, n, None, str(exc))
+            yield Item(path, rows.line_num, None, str(exc))
 
 
 def _xml_root(text: str) -> ET.Element:
@@ -152,25 +181,110 @@ def _inner_suffix(path: Path) -> str:
     return Path(path.stem).suffix.lower() if path.suffix.lower() == ".gz" else path.suffix.lower()
 
 
-def items_of_archive_file(path: Path, mapping: Mapping | None = None) -> Iterator[Item]:
-    """One file (maybe gzip-compressed); XML defaults to the Reuters-21578 mapping."""
+class FileTooLarge(ValueError):
+    """A file (after decompression) over the replay's byte cap."""
+
+
+class _Capped(io.RawIOBase):
+    """A binary stream that refuses to give more than `cap` bytes: decompression stays bounded
+    however well the input compresses."""
+
+    def __init__(self, inner: IO[bytes], cap: int) -> None:
+        self.inner, self.cap, self.count = inner, cap, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self.inner.read(min(len(view), self.cap + 1 - self.count))
+        self.count += len(data)
+        if self.count > self.cap:
+            raise FileTooLarge(f"more than {self.cap} bytes (NEWSWIRE_REPLAY_MAX_FILE_BYTES)")
+        view[: len(data)] = data
+        return len(data)
+
+
+READ_ERRORS = (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError, zlib.error, FileTooLarge)
+
+
+def _bounded_lines(stream: TextIO, overlong: list[int]) -> Iterator[str]:
+    """The stream's lines; one longer than MAX_LINE is read past in pieces (memory stays bounded),
+    stands as an empty line, and its number goes to `overlong`."""
+    n = 0
+    while line := stream.readline(MAX_LINE + 1):
+        n += 1
+        if len(line) > MAX_LINE and not line.endswith(("\n", "\r")):
+            while (rest := stream.readline(MAX_LINE)) and not rest.endswith(("\n", "\r")):
+                pass
+            overlong.append(n)
+            line = "\n"
+        yield line
+
+
+def _positioned_items(
+    path: Path, mapping: Mapping | None, max_bytes: int
+) -> Iterator[tuple[Item, int]]:
+    """Items of one file with the compressed bytes read so far. JSONL and CSV are streamed line
+    by line (no line over MAX_LINE characters); other formats are read whole, but never more than
+    `max_bytes` after decompression."""
     suffix = _inner_suffix(path)
-    try:
-        raw = path.read_bytes()
-        if path.suffix.lower() == ".gz":
-            raw = gzip.decompress(raw)
-        text = raw.decode("utf-8")
-    except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError) as exc:
-        yield Item(path, None, None, f"cannot read: {exc}")
+    if suffix not in SUFFIXES:
+        yield Item(path, None, None, f"unknown format {suffix!r}; known: {', '.join(SUFFIXES)}"), 0
         return
+    try:
+        raw = path.open("rb")
+    except OSError as exc:
+        yield Item(path, None, None, f"cannot read: {exc}"), 0
+        return
+    with raw:
+        inner: IO[bytes] = raw
+        if path.suffix.lower() == ".gz":
+            inner = cast(IO[bytes], gzip.GzipFile(fileobj=raw))
+        streamed = suffix == ".jsonl" or suffix in TABLE_SUFFIXES
+        cap = sys.maxsize if streamed else max_bytes
+        stream = io.TextIOWrapper(
+            io.BufferedReader(_Capped(inner, cap)), encoding="utf-8", newline=""
+        )
+        overlong: list[int] = []
+        items: Iterator[Item]
+        if suffix == ".jsonl":
+            items = jsonl_items(path, _bounded_lines(stream, overlong))
+        elif suffix in TABLE_SUFFIXES:
+            items = _csv_items(path, _bounded_lines(stream, overlong), mapping or Mapping(), suffix)
+        else:
+            items = _whole_file_items(path, stream, suffix, mapping)
+
+        def too_long() -> Iterator[tuple[Item, int]]:
+            while overlong:
+                line = overlong.pop(0)
+                yield Item(path, line, None, f"line longer than {MAX_LINE} characters"), raw.tell()
+
+        try:
+            for item in items:
+                yield from too_long()
+                yield item, raw.tell()
+            yield from too_long()
+        except READ_ERRORS as exc:
+            yield Item(path, None, None, f"cannot read: {exc}"), raw.tell()
+
+
+def _whole_file_items(
+    path: Path, stream: TextIO, suffix: str, mapping: Mapping | None
+) -> Iterator[Item]:
+    text = stream.read()
     if suffix in TEXT_SUFFIXES:
         yield from items_of_text(path, suffix, text)
-    elif suffix in TABLE_SUFFIXES:
-        yield from _csv_items(path, text, mapping or Mapping(), suffix)
-    elif suffix in XML_SUFFIXES:
-        yield from _xml_items(path, text, mapping or load_mapping("reuters21578"))
     else:
-        yield Item(path, None, None, f"unknown format {suffix!r}; known: {', '.join(SUFFIXES)}")
+        yield from _xml_items(path, text, mapping or load_mapping("reuters21578"))
+
+
+def items_of_archive_file(
+    path: Path, mapping: Mapping | None = None, max_bytes: int = DEFAULT_MAX_FILE_BYTES
+) -> Iterator[Item]:
+    """One file (maybe gzip-compressed); XML defaults to the Reuters-21578 mapping."""
+    for item, _ in _positioned_items(path, mapping, max_bytes):
+        yield item
 
 
 def archive_files(paths: list[Path], include: str | None = None) -> Iterator[Path]:
@@ -190,9 +304,12 @@ def archive_files(paths: list[Path], include: str | None = None) -> Iterator[Pat
 
 
 def read_archive(
-    paths: list[Path], mapping: Mapping | None = None, include: str | None = None
+    paths: list[Path],
+    mapping: Mapping | None = None,
+    include: str | None = None,
+    max_bytes: int = DEFAULT_MAX_FILE_BYTES,
 ) -> Iterator[tuple[Item, float]]:
-    """Items with the fraction of the input (by bytes) read so far, for a progress ETA."""
+    """Items with the fraction of the input (by bytes on disk) read so far, for a progress ETA."""
     files = list(archive_files(paths, include))
     sizes = {f: f.stat().st_size if f.is_file() else 0 for f in files}
     total = sum(sizes.values()) or 1
@@ -201,9 +318,8 @@ def read_archive(
         if not f.is_file():
             yield Item(f, None, None, "no such file or folder"), done / total
             continue
-        items = list(items_of_archive_file(f, mapping))
-        for i, item in enumerate(items, 1):
-            yield item, (done + sizes[f] * i / len(items)) / total
+        for item, position in _positioned_items(f, mapping, max_bytes):
+            yield item, (done + min(position, sizes[f])) / total
         done += sizes[f]
 
 
@@ -285,7 +401,7 @@ class ReplayOptions:
     progress: Callable[[Progress], None] | None = None
     progress_every_s: float = 0.5
     retry_for_s: float = 120.0  # resend an unacknowledged batch with backoff for this long
-    check: Callable[[RawArticle], RawArticle] | None = None  # raises ArticleError to skip
+    check: Check | None = None  # raises ArticleError to skip; unset: the settings' (`checker`)
 
 
 async def publish_with_retry(
@@ -293,22 +409,22 @@ async def publish_with_retry(
 ) -> None:
     """Sends again with backoff while Kafka does not acknowledge (a resend is safe: ids are
     deterministic and consumers dedupe); after `retry_for_s` the batch is counted as failed."""
-    deadline, delay = time.monotonic() + retry_for_s, 0.5
-    while True:
-        try:
-            ids = await publisher.publish(batch)
-        except Exception as exc:
-            if time.monotonic() < deadline:
-                report.retries += 1
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-                continue
-            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            report.failed += [(a.id, reason) for a in batch]
-            return
-        report.published_count += len(ids)
-        report.published += ids[: max(0, KEEP_IDS - len(report.published))]
+    attempts = 0
+    try:
+        async for attempt in RESEND.async_retrying(
+            (Exception,), deadline_s=retry_for_s, what="replay batch"
+        ):
+            with attempt:
+                attempts += 1
+                ids = await publisher.publish(batch)
+    except Exception as exc:
+        report.retries += attempts - 1
+        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        report.failed += [(a.id, reason) for a in batch]
         return
+    report.retries += attempts - 1
+    report.published_count += len(ids)
+    report.published += ids[: max(0, KEEP_IDS - len(report.published))]
 
 
 async def replay_archive(
@@ -319,6 +435,7 @@ async def replay_archive(
 ) -> ArchiveReport:
     """Fills `report` (pass your own to keep the figures when the replay is cancelled)."""
     o = opts or ReplayOptions()
+    check = o.check or checker(settings)  # the same gate as HTTP ingest and feeds
     report = report if report is not None else ArchiveReport()
     prog = Progress()
     publisher = Publisher(settings)
@@ -347,12 +464,13 @@ async def replay_archive(
             report.passes += 1
             seen: set[str] = set()
             previous: datetime | None = None
-            for item, fraction in read_archive(paths, o.mapping, o.include):
+            items = read_archive(paths, o.mapping, o.include, settings.replay_max_file_bytes)
+            for item, fraction in items:
                 prog.count += 1
                 prog.fraction = None if o.loop else fraction
-                if item.article is not None and o.check is not None:
+                if item.article is not None:
                     try:
-                        item = replace(item, article=o.check(item.article))
+                        item = replace(item, article=check(item.article))
                     except ArticleError as exc:
                         item = replace(item, article=None, error=str(exc))
                 a = item.article

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
 from schemas import RawArticle, StageTimes
+from schemas.base import utcnow
+
+if TYPE_CHECKING:
+    from services.common.settings import Settings
 
 SUFFIXES = (".txt", ".md", ".json", ".jsonl")
 _FIRST_SENTENCE = re.compile(r"^(.{10,300}?[.!?])(?:\s|$)", re.S)
@@ -52,6 +56,26 @@ class Limits:
 
     max_past: timedelta = timedelta(days=36500)
     max_future: timedelta = timedelta(days=1)
+    not_before: datetime = datetime(1990, 1, 1, tzinfo=UTC)
+
+
+def limits_of(settings: Settings) -> Limits:
+    """The limits every input path applies (HTTP, replay, feeds), from the settings."""
+    not_before = settings.ingest_not_before
+    return Limits(
+        max_past=timedelta(days=settings.max_past_days),
+        max_future=timedelta(seconds=settings.max_future_s),
+        not_before=not_before if not_before.tzinfo else not_before.replace(tzinfo=UTC),
+    )
+
+
+Check = Callable[[RawArticle], RawArticle]
+
+
+def checker(settings: Settings) -> Check:
+    """`check_article` with the settings' limits at the current time: the one gate of every path."""
+    limits = limits_of(settings)
+    return lambda article: check_article(article, utcnow(), limits)
 
 
 def _absolute_http_url(url: str) -> bool:
@@ -92,6 +116,11 @@ def check_article(article: RawArticle, now: datetime, limits: Limits = Limits())
     published = article.times.published
     if published is not None:
         aware = published if published.tzinfo else published.replace(tzinfo=UTC)
+        if aware < limits.not_before:
+            raise ArticleError(
+                f"published_at: {published.isoformat()} is before "
+                f"{limits.not_before.date().isoformat()} (NEWSWIRE_INGEST_NOT_BEFORE)"
+            )
         if aware < now - limits.max_past:
             raise ArticleError(
                 f"published_at: {published.isoformat()} is more than "
@@ -140,17 +169,25 @@ def _items_of_file(path: Path) -> Iterator[Item]:
     yield from items_of_text(path, path.suffix, text)
 
 
+def jsonl_items(path: Path, lines: Iterable[str]) -> Iterator[Item]:
+    """One article per line, streamed; a bad line is reported with its number and skipped."""
+    src = str(path)
+    for n, line in enumerate(lines, 1):
+        if line.strip():
+            try:
+                yield Item(path, n, from_mapping(json.loads(line), src))
+            except (ValueError, ArticleError) as exc:  # JSON errors, a 4,301-digit integer
+                yield Item(path, n, None, str(exc))
+            except RecursionError:
+                yield Item(path, n, None, "invalid JSON: nested too deeply")
+
+
 def items_of_text(path: Path, suffix: str, text: str) -> Iterator[Item]:
     """Articles of one file's text; `suffix` decides the format (it differs from path's for .gz)."""
     src = str(path)
     try:
         if suffix == ".jsonl":
-            for n, line in enumerate(text.splitlines(), 1):
-                if line.strip():
-                    try:
-                        yield Item(path, n, from_mapping(json.loads(line), src))
-                    except (ValueError, ArticleError) as exc:
-                        yield Item(path, n, None, str(exc))
+            yield from jsonl_items(path, text.splitlines())
         elif suffix == ".json":
             doc = json.loads(text)
             for n, obj in enumerate(doc if isinstance(doc, list) else [doc], 1):
@@ -162,6 +199,8 @@ def items_of_text(path: Path, suffix: str, text: str) -> Iterator[Item]:
             yield Item(path, None, from_text(text, src))
     except (ValueError, ArticleError) as exc:
         yield Item(path, None, None, str(exc))
+    except RecursionError:
+        yield Item(path, None, None, "invalid JSON: nested too deeply")
 
 
 def read_paths(paths: list[Path]) -> Iterator[Item]:

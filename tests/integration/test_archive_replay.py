@@ -86,3 +86,44 @@ async def test_check_hook_skips_with_its_reason(stack: Settings, tmp_path: Path)
     assert [(i.line, i.error) for i in report.skipped] == [
         (2, "published_at: too old for this replay")
     ]
+
+
+async def test_replay_applies_the_http_gate_and_goes_on_past_bad_lines(
+    stack: Settings, tmp_path: Path
+) -> None:
+    """`newswire replay` (replay_archive with no check) published NUL characters, `javascript:`
+    links and dates in 1900 and 2090, and one over-long CSV field aborted the whole replay."""
+    await ensure_topics(stack)
+    marker = uuid.uuid4().hex[:8]
+    good = {"title": f"Gate {marker}", "body": "Fine."}
+    bad = [
+        {"title": f"nul \x00 {marker}", "body": "b."},
+        {**good, "title": f"js {marker}", "url": "javascript:alert(1)"},
+        {**good, "title": f"old {marker}", "published_at": "1900-01-01T00:00:00Z"},
+        {**good, "title": f"late {marker}", "published_at": "2090-01-01T00:00:00Z"},
+    ]
+    (tmp_path / "a.jsonl.gz").write_bytes(
+        gzip.compress("\n".join(json.dumps(r) for r in [*bad, good]).encode())
+    )
+    (tmp_path / "b.csv").write_text(
+        f"title,body\nCSV one {marker},A.\nHuge {marker},{'x' * 200_000}\nCSV two {marker},B.\n"
+    )
+    report = await replay_archive(stack, [tmp_path], ReplayOptions(rate=1000))
+    assert report.published_count == 3 and report.failed == []
+    where = sorted((i.path.name, i.line) for i in report.skipped)
+    assert where == [
+        ("a.jsonl.gz", 1),
+        ("a.jsonl.gz", 2),
+        ("a.jsonl.gz", 3),
+        ("a.jsonl.gz", 4),
+        ("b.csv", 3),
+    ]
+    reasons = " | ".join(i.error or "" for i in report.skipped)
+    for says in (
+        "control character U+0000",
+        "absolute http(s) URL",
+        "before 1990",
+        "in the future",
+    ):
+        assert says in reasons
+    assert "field larger than field limit" in reasons

@@ -7,11 +7,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import feedparser
 
 from schemas import RawArticle
-from services.ingest.parse import ArticleError, from_mapping
+from schemas.raw import MAX_LANGUAGE, MAX_SOURCE
+from services.ingest.parse import ArticleError, Check, from_mapping
 from services.text.clean import strip_html as _strip_tags
 
 _WS = re.compile(r"[ \t\r\f\v]+")
@@ -22,6 +24,15 @@ def strip_html(text: str) -> str:
     """Plain text of an HTML fragment (enrichment's stripper), whitespace tidied for a feed entry."""
     lines = (_WS.sub(" ", line).strip() for line in _strip_tags(text).split("\n"))
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def feed_source(url: str) -> str:
+    """The `source` of a feed's articles: its URL without user info, query or fragment (where
+    API keys travel), within the contract's cap."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))[:MAX_SOURCE]
 
 
 @dataclass(frozen=True)
@@ -50,8 +61,12 @@ def _body(entry: Any) -> str:
     return strip_html(entry.get("summary") or entry.get("description") or "")
 
 
-def parse_feed(content: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
-    """Never raises: a document that is not a feed gives no articles and the reason in `malformed`."""
+def parse_feed(
+    content: bytes, url: str, content_type: str | None = None, check: Check | None = None
+) -> ParsedFeed:
+    """Never raises: a document that is not a feed gives no articles and the reason in `malformed`.
+    Each entry passes `check` (the HTTP ingest gate, `parse.checker`); one that fails is a problem,
+    not an article. CPU-heavy on a big feed: the poller runs it in a thread."""
     headers = {"content-type": content_type} if content_type else {}
     doc = feedparser.parse(content, response_headers=headers, sanitize_html=False)
     malformed = f"{type(doc.bozo_exception).__name__}: {doc.bozo_exception}" if doc.bozo else None
@@ -66,18 +81,17 @@ def parse_feed(content: bytes, url: str, content_type: str | None = None) -> Par
         title = title or body.split("\n", 1)[0][:200]
         published = _when(entry)
         try:
-            articles.append(
-                from_mapping(
-                    {
-                        "title": title,
-                        "body": body,
-                        "url": entry.get("link") or None,
-                        "language": language[:35] if language else None,
-                        "published_at": published.isoformat() if published else None,
-                    },
-                    source=url,
-                )
+            article = from_mapping(
+                {
+                    "title": title,
+                    "body": body,
+                    "url": entry.get("link") or None,
+                    "language": language[:MAX_LANGUAGE] if language else None,
+                    "published_at": published.isoformat() if published else None,
+                },
+                source=feed_source(url),
             )
+            articles.append(check(article) if check else article)
         except ArticleError as exc:
             problems.append(f"entry {n}: {exc}")
     return ParsedFeed(

@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from services.common.retrying import Backoff
+
 DAYS_KEPT = 7
 MAX_BACKOFF_S = 3600.0
 FAILURES_TO_ALARM = 3
@@ -46,10 +48,12 @@ class FeedState(BaseModel):
 
 
 def backoff_s(interval_s: float, failures: int) -> float:
-    """Interval, doubled per consecutive failure, at most an hour (or the interval if longer)."""
+    """Interval, doubled per consecutive failure, at most an hour (or the interval if longer):
+    the project's one retry policy, without jitter so the schedule shown is the one kept."""
     if failures <= 0:
         return interval_s
-    return float(min(interval_s * 2 ** min(failures, 20), max(MAX_BACKOFF_S, interval_s)))
+    policy = Backoff(base_s=interval_s, cap_s=max(MAX_BACKOFF_S, interval_s), jitter=0.0)
+    return policy.delay(min(failures, 20) + 1)
 
 
 def _day(at: datetime) -> str:
