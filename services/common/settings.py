@@ -225,9 +225,10 @@ class Settings(BaseSettings):
 
     # ---- inputs validated the same way; the one outbound client (issue 27, inputs) ------
     ingest_not_before: datetime = Field(
-        datetime(1990, 1, 1, tzinfo=UTC),
+        datetime(1980, 1, 1, tzinfo=UTC),
         description="`published_at` before this is rejected on every input path (HTTP, replay, "
-        "feeds); to replay an older archive (Reuters-21578 is from 1987) set it earlier.",
+        "feeds): it catches 1900 and epoch-zero placeholders, and lets the archives analysts "
+        "replay (Reuters-21578 of 1987, MUC-4 of 1988-91) through; set it earlier for older ones.",
     )
     replay_max_file_bytes: int = Field(
         32 * 1024 * 1024,

@@ -56,7 +56,7 @@ class Limits:
 
     max_past: timedelta = timedelta(days=36500)
     max_future: timedelta = timedelta(days=1)
-    not_before: datetime = datetime(1990, 1, 1, tzinfo=UTC)
+    not_before: datetime = datetime(1980, 1, 1, tzinfo=UTC)  # Settings.ingest_not_before
 
 
 def limits_of(settings: Settings) -> Limits:
