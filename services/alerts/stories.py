@@ -1,7 +1,7 @@
 """Story identity: which open story an article reports, from who/what/where/when and its text.
 
 Pure. An article's `Signature` is its main event (type, location, day), its actors, casualty
-figure, time and text sketch; `same_story` says whether it reports an open story's event:
+figure, time and text sketch; `match` says whether it reports an open story's event:
 
 - same bucket (the event location's country, '-' when no place is known) and within the window;
 - same place: the same city, or a city and the admin area it lies in; two different cities or

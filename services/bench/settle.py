@@ -4,9 +4,9 @@ backlog costs per article (a batch of 1 is the pipeline keeping up, 100 a worker
     uv run python -m services.bench.settle [-n 300] [--batch 1,10,100] [--repeat 3] [--redis URL]
 
 Proposals come from the synthetic corpus through the pure chain; each pass settles them all in
-batches of the given size into fresh keys (`StoryEngine.settle_all` over `RedisStories`) and reports wall time, this
-process's CPU and the Redis server's CPU (INFO cpu) per article. Redis defaults to the configured
-one (`newswire up` or `make demo` starts it).
+batches of the given size into fresh keys (`StoryEngine.settle_all` over `RedisStories`) and
+reports wall time, this process's CPU and the Redis server's CPU (INFO cpu) per article. Redis
+defaults to the configured one (`newswire up` or `make demo` starts it).
 """
 
 from __future__ import annotations
