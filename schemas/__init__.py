@@ -17,6 +17,7 @@ from schemas.enriched import (
     Tone,
 )
 from schemas.raw import RawArticle
+from schemas.story import Alerted, Story
 from schemas.subscription import Digest, Subscription, Target
 from schemas.tagged import (
     SEVERITIES,
@@ -47,6 +48,7 @@ __all__ = [
     "SEVERITIES",
     "SEVERITY_RANK",
     "Alert",
+    "Alerted",
     "Casualty",
     "DeadLetter",
     "Digest",
@@ -64,6 +66,7 @@ __all__ = [
     "Severity",
     "Span",
     "StageTimes",
+    "Story",
     "StoryTerms",
     "Subscription",
     "Suppressed",

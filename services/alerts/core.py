@@ -1,30 +1,30 @@
-"""Pure alerting: `evaluate(tagged, rules, state) -> list[Alert]`.
-
-`state` is the caller's `StoryState`: the story index (services/alerts/stories.py: same event
-type, event location, day and window, compatible actors and tolls; text similarity for copies)
-and what was already alerted per (story, rule). The function reads and updates it and does no
-I/O, so `analyze` and `rules backtest` behave as the worker, which splits it in two: `propose`
-(pure, per article) then the story decision and delivery in Redis, atomically (store.py).
+"""Alerting: `propose` (pure, per article: which rules match, with what severity and evidence),
+then the story engine: read the article's bucket from a `StoryStore`, `decide` (pure,
+services/alerts/stories.py: which story, which alerts, what a redelivery raises), commit the story
+with its alerts' delivery. The same engine runs over the memory store (`StoryState`, for
+`evaluate`: `analyze`, `rules backtest`, the evaluation, the benches) and over Redis (the alerts
+worker, store.py), so the offline chain decides as the workers do.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from schemas import SEVERITIES, Alert, Match, Severity, StageTimes, TaggedArticle
+from schemas import SEVERITY_RANK, Alert, Match, Severity, StageTimes, TaggedArticle
 from schemas.base import utcnow
 from schemas.ids import alert_id
 from services.alerts.rules import Rule
+from services.alerts.store import MemoryStories
 from services.alerts.stories import (
     Decision,
     Rules,
     Signature,
-    StoryIndex,
+    StoryChange,
+    StoryStore,
     StoryView,
-    article_time,
     decide,
     signature_of,
 )
@@ -36,57 +36,8 @@ from services.text.traps import Context, reference_year, trap_for
 MAX_MATCHES = 20
 
 
-def rank(severity: Severity) -> int:
-    return SEVERITIES.index(severity)
-
-
-# ---- stories ------------------------------------------------------------------------------
-@dataclass
-class StoryState:
-    """The in-memory story index of one process (services/alerts/stories.py), for `analyze`,
-    backtests and benches; the alerts worker keeps the same records in Redis (store.py).
-
-    `evaluate` reads and updates it and does no I/O. Stories idle for two windows are forgotten.
-    """
-
-    window: timedelta = timedelta(hours=6)
-    max_distance: int = 12  # SimHash bits (wire copies: <10; unrelated pairs in our set: >=18)
-    min_jaccard: float = 0.5
-    index: StoryIndex = field(init=False)
-    emitted: dict[str, list[Alert]] = field(default_factory=dict)  # by article id
-
-    def __post_init__(self) -> None:
-        self.index = StoryIndex(Rules(self.window, self.min_jaccard, self.max_distance))
-
-    @property
-    def stories(self) -> dict[str, StoryView]:
-        return self.index.stories
-
-    def articles(self, story_id: str) -> set[str]:
-        return self.index.articles_of.get(story_id, set())
-
-    def prune(self, now: datetime) -> None:
-        before = len(self.index.stories)
-        self.index.prune(now)
-        if len(self.index.stories) != before:
-            known = self.index.story_of_article
-            self.emitted = {a: v for a, v in self.emitted.items() if a in known}
-
-    def assign(
-        self, tagged: TaggedArticle, now: datetime, sig: Signature | None = None
-    ) -> tuple[StoryView, bool]:
-        """The story of this article (joining or opening one) and whether the article is new to it."""
-        known = self.index.story_of_article.get(tagged.article.id)
-        if known is not None and known in self.index.stories:
-            return self.index.stories[known], False
-        sig = sig or signature_of(tagged)
-        story, _ = self.index.find(sig)
-        if story is None:
-            story = StoryView.open(sig)
-        else:
-            story.join(sig)
-        self.index.put(story, sig.article_id)
-        return story, True
+T = TypeVar("T")
+MAX_TRIES = 50  # commits of one article lost to other replicas before giving up
 
 
 # ---- rule matching ------------------------------------------------------------------------
@@ -140,7 +91,10 @@ def rule_matches(rule: Rule, doc: _Doc) -> list[Match] | None:
         return None
     if s.min_score is not None and tagged.escalation_score < s.min_score:
         return None
-    if s.min_severity is not None and rank(tagged.severity) < rank(s.min_severity):
+    if (
+        s.min_severity is not None
+        and SEVERITY_RANK[tagged.severity] < SEVERITY_RANK[s.min_severity]
+    ):
         return None
     if s.min_casualties is not None and (tagged.casualties or 0) < s.min_casualties:
         return None
@@ -217,7 +171,13 @@ def propose(
     for rule in rules:
         found = rule_matches(rule, doc)
         if found is not None:
-            hits.append((rule, max(rule.spec.severity, tagged.severity, key=rank), found))
+            hits.append(
+                (
+                    rule,
+                    max(rule.spec.severity, tagged.severity, key=SEVERITY_RANK.__getitem__),
+                    found,
+                )
+            )
     return Proposal(tagged, signature_of(tagged), hits)
 
 
@@ -266,27 +226,121 @@ def alerts_of(p: Proposal, story: StoryView, decisions: Sequence[Decision]) -> l
     return alerts
 
 
+# ---- the story engine -----------------------------------------------------------------------
+class Contended(RuntimeError):
+    """The bucket kept changing under us: a transient error, the record is processed again."""
+
+
+@dataclass(frozen=True)
+class Settled:
+    """One article's outcome: the alerts it raised (or raises again, when redelivered), their
+    stream entry ids (None: delivered before), and its story."""
+
+    article_id: str
+    alerts: list[Alert]
+    entries: list[str | None]
+    story: StoryView
+    redelivered: bool
+
+    @property
+    def opens_story(self) -> bool:
+        """The article opened its story (trends count stories, not copies)."""
+        return self.story.id == self.article_id
+
+
+class StoryEngine:
+    """Read, `decide`, commit, over any `StoryStore`; a commit that lost a race decides again."""
+
+    def __init__(self, store: StoryStore) -> None:
+        self.store = store
+        self.conflicts = 0  # commits retried because another replica changed the bucket
+
+    async def settle(self, p: Proposal) -> Settled:
+        return (await self.settle_all([p]))[0]
+
+    async def settle_all(self, proposals: Sequence[Proposal]) -> list[Settled]:
+        """Each article as if settled one after the other, in rounds of a few round trips each:
+        a round takes the first unsettled article of every bucket (an article may join the story
+        the previous one of its bucket opened, so a bucket's articles go in order), reads their
+        buckets together, decides each, and commits them together; an article whose bucket
+        another replica changed in between goes again in the next round."""
+        out: list[Settled | None] = [None] * len(proposals)
+        tries = [0] * len(proposals)
+        pending = list(range(len(proposals)))
+        while pending:
+            batch, taken = [], set()
+            for i in pending:  # the first unsettled article of each bucket
+                if proposals[i].sig.bucket not in taken:
+                    taken.add(proposals[i].sig.bucket)
+                    batch.append(i)
+            reads = await self.store.read_many([proposals[i].sig for i in batch])
+            changes: list[tuple[int, StoryChange]] = []
+            for i, read in zip(batch, reads, strict=True):
+                p = proposals[i]
+                d = decide(p.sig, p.proposed, read, self.store.rules)
+                alerts = alerts_of(p, d.story, d.decisions)
+                if d.redelivered:  # the same alerts again, delivered before: nothing to write
+                    out[i] = Settled(p.sig.article_id, alerts, [None] * len(alerts), d.story, True)
+                else:
+                    changes.append((i, StoryChange(read.version, d.story, p.sig, alerts)))
+            results = await self.store.commit_many([c for _, c in changes])
+            for (i, change), entries in zip(changes, results, strict=True):
+                if entries is not None:
+                    art = change.sig.article_id
+                    out[i] = Settled(art, change.alerts, entries, change.story, False)
+                    continue
+                self.conflicts += 1
+                tries[i] += 1
+                if tries[i] >= MAX_TRIES:
+                    bucket = proposals[i].sig.bucket
+                    raise Contended(f"story bucket {bucket!r} changed {MAX_TRIES} times in a row")
+            pending = [i for i in pending if out[i] is None]
+        return [s for s in out if s is not None]
+
+
+def run_now(step: Coroutine[Any, Any, T]) -> T:
+    """The result of a coroutine that never suspends (the engine over the memory store, whose
+    reads and commits do not wait): no event loop, so the offline chain stays synchronous."""
+    try:
+        step.send(None)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    step.close()
+    raise RuntimeError("the story store suspended: only the memory store runs without a loop")
+
+
+class StoryState(StoryEngine):
+    """The story engine over one process's memory, run synchronously: `analyze`, backtests, the
+    evaluation and the benches; the alerts worker runs the same engine over Redis."""
+
+    store: MemoryStories
+
+    def __init__(self, rules: Rules | None = None) -> None:
+        super().__init__(MemoryStories(rules))
+
+    @property
+    def stories(self) -> dict[str, StoryView]:
+        return self.store.stories
+
+    def articles(self, story_id: str) -> set[str]:
+        return self.store.articles_of.get(story_id, set())
+
+    def story_of(self, article_id: str) -> str | None:
+        return self.store.story_of_article.get(article_id)
+
+    def settle_now(self, p: Proposal) -> Settled:
+        return run_now(self.settle(p))
+
+
 def evaluate(
     tagged: TaggedArticle,
     rules: Sequence[Rule],
     state: StoryState,
     taxonomy: Taxonomy | None = None,
 ) -> list[Alert]:
-    """Alerts for this article, at most one per (story, rule) per window unless severity rises."""
-    now = article_time(tagged)
-    state.prune(now)
-    known = state.index.story_of_article.get(tagged.article.id)
-    if known is not None and known in state.index.stories:
-        # redelivered (a replay, or Kafka after a rebalance): the same alerts with the same ids,
-        # which delivery's dedupe keeps from reaching subscribers twice
-        return list(state.emitted.get(tagged.article.id, []))
-    p = propose(tagged, rules, taxonomy)
-    story, _ = state.assign(tagged, now, p.sig)
-    decisions = decide(story, p.proposed, tagged.article.id, now, state.window, False)
-    alerts = alerts_of(p, story, decisions)
-    if alerts:
-        state.emitted[tagged.article.id] = alerts
-    return alerts
+    """Alerts for this article, at most one per (story, rule) per window unless severity rises;
+    a redelivered article gets the alerts it raised again (same ids)."""
+    return state.settle_now(propose(tagged, rules, taxonomy)).alerts
 
 
 def _dedupe(found: list[Match]) -> list[Match]:

@@ -1,7 +1,7 @@
 """Story identity: which open story an article reports, from who/what/where/when and its text.
 
 Pure. An article's `Signature` is its main event (type, location, day), its actors, casualty
-figure, time and text sketch; `same_story` says whether it reports an open story's event:
+figure, time and text sketch; `match` says whether it reports an open story's event:
 
 - same bucket (the event location's country, '-' when no place is known) and within the window;
 - same place: the same city, or a city and the admin area it lies in; two different cities or
@@ -15,19 +15,22 @@ figure, time and text sketch; `same_story` says whether it reports an open story
   city or admin area and the same or a higher toll.
 
 A rising toll at the same place is the same story escalating: its alert rises a severity band.
-The in-memory `StoryIndex` serves `analyze` and backtests; the alerts worker keeps the same
-`StoryView` records in Redis (services/alerts/store.py) and decides with the same functions.
+
+`decide` is the one story decision, for the offline chain and the alerts worker alike: from what a
+`StoryStore` read of the article's bucket, which story the article joins or opens, which of its
+(rule, severity) proposals alert, and what a redelivery raises again. The stores (memory for
+`analyze`, backtests and benches; Redis for the workers) are in services/alerts/store.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Protocol
 
-from schemas import SEVERITY_RANK, EventLocation, Severity, TaggedArticle
+from schemas import SEVERITY_RANK, Alert, Alerted, EventLocation, Severity, Story, TaggedArticle
 from schemas.base import utcnow
 from services.text.location import article_location, location_key
 from services.text.similarity import hamming, minhash_of, minhash_similarity
@@ -119,14 +122,6 @@ def _event_day(tagged: TaggedArticle, offset: int) -> dt.date | None:
 
 
 @dataclass
-class Alerted:
-    severity: Severity
-    at: datetime
-    number: int
-    article: str = ""  # the article that raised it: its redelivery raises the same alert again
-
-
-@dataclass
 class StoryView:
     """An open story: what the next article is compared with, and what it already alerted."""
 
@@ -181,53 +176,52 @@ class StoryView:
         self.last_seen = max(self.last_seen, sig.at)
         self.articles += 1
 
-    # -- a JSON-able record, for Redis ---------------------------------------------------------
-    def to_record(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "f": self.first_seen.isoformat(),
-            "l": self.last_seen.isoformat(),
-            "t": sorted(self.types),
-            "loc": self.location.model_dump(exclude_none=True) if self.location else None,
-            "d": self.day.isoformat() if self.day else None,
-            "c": self.casualties,
-            "ac": sorted(self.actors),
-            "sk": ["".join(f"{h:08x}" for h in s) for s in self.sketches],
-            "fp": [f"{f:016x}" for f in self.fingerprints],
-            "n": self.articles,
-            "al": {
-                r: [a.severity, a.at.isoformat(), a.number, a.article]
-                for r, a in sorted(self.alerted.items())
-            },
-            "h": [[s, at.isoformat()] for s, at in self.history],
-            "tg": self.tagged,
-        }
+    def copy(self) -> StoryView:
+        """A copy to change: a decision that loses a race leaves the stored story as it was."""
+        return replace(
+            self,
+            types=set(self.types),
+            actors=set(self.actors),
+            sketches=list(self.sketches),
+            fingerprints=list(self.fingerprints),
+            alerted=dict(self.alerted),
+            history=list(self.history),
+        )
+
+    # -- the record (schemas.Story), for Redis and the dashboard ----------------------------------
+    def to_record(self) -> Story:
+        return Story(
+            **{name: getattr(self, name) for name in _AS_IS},
+            types=sorted(self.types),
+            actors=sorted(self.actors),
+            alerted=dict(sorted(self.alerted.items())),
+        )
 
     @classmethod
-    def from_record(cls, r: dict[str, Any]) -> StoryView:
-        loc = EventLocation.model_validate(r["loc"]) if r.get("loc") else None
+    def from_record(cls, r: Story) -> StoryView:
         return cls(
-            id=r["id"],
-            first_seen=datetime.fromisoformat(r["f"]),
-            last_seen=datetime.fromisoformat(r["l"]),
-            types=set(r["t"]),
-            location=loc,
-            loc=location_key(loc),
-            day=dt.date.fromisoformat(r["d"]) if r.get("d") else None,
-            casualties=r.get("c"),
-            actors=set(r.get("ac", ())),
-            sketches=[
-                tuple(int(s[i : i + 8], 16) for i in range(0, len(s), 8)) for s in r.get("sk", ())
-            ],
-            fingerprints=[int(f, 16) for f in r.get("fp", ())],
-            articles=r.get("n", 1),
-            alerted={
-                k: Alerted(v[0], datetime.fromisoformat(v[1]), v[2], v[3])
-                for k, v in r.get("al", {}).items()
-            },
-            history=[(s, datetime.fromisoformat(at)) for s, at in r.get("h", ())],
-            tagged=bool(r.get("tg", True)),
+            **{name: getattr(r, name) for name in _AS_IS},
+            loc=location_key(r.location),
+            types=set(r.types),
+            actors=set(r.actors),
+            alerted=dict(r.alerted),
         )
+
+
+# the fields a story record holds as the view does (the record validates copies of the lists)
+_AS_IS = (
+    "id",
+    "first_seen",
+    "last_seen",
+    "location",
+    "day",
+    "casualties",
+    "sketches",
+    "fingerprints",
+    "articles",
+    "history",
+    "tagged",
+)
 
 
 # ---- identity -----------------------------------------------------------------------------
@@ -268,13 +262,12 @@ def text_similarity(sig: Signature, story: StoryView, floor: float = 0.0) -> flo
 
 @dataclass(frozen=True)
 class Rules:
-    window: timedelta = timedelta(hours=6)
-    min_jaccard: float = 0.5
-    max_distance: int = 12  # SimHash bits (wire copies: <10)
+    """The story window and the text thresholds: declared here only (the memory and the Redis
+    store, `decide` and every caller take them from one `Rules`)."""
 
-    @property
-    def min_text(self) -> float:
-        return self.min_jaccard
+    window: timedelta = timedelta(hours=6)  # an article joins a story active within it
+    min_jaccard: float = 0.5  # estimated Jaccard (MinHash) of two wordings of one story
+    max_distance: int = 12  # SimHash bits (wire copies: <10; unrelated pairs in our set: >=18)
 
 
 def match(sig: Signature, story: StoryView, rules: Rules) -> float | None:
@@ -337,10 +330,6 @@ def live(stories: Iterable[StoryView], at: datetime, window: timedelta) -> list[
     return out[:MAX_CANDIDATES]
 
 
-def rank(severity: str) -> int:
-    return SEVERITY_RANK[severity]
-
-
 @dataclass(frozen=True)
 class Decision:
     rule_id: str
@@ -349,7 +338,7 @@ class Decision:
     previous: Severity | None
 
 
-def decide(
+def _alerting(
     story: StoryView,
     proposed: Sequence[tuple[str, Severity]],
     article: str,
@@ -359,66 +348,93 @@ def decide(
 ) -> list[Decision]:
     """Which (rule, severity) proposals alert, updating `story.alerted`: a rule's first alert in
     the story, one more when its severity rises a band, or again after a window without one. A
-    redelivered article raises exactly what it raised the first time (same ids)."""
+    redelivered article raises exactly what it raised the first time (same ids), as long as no
+    later article of the story alerted the same rule again."""
     out = []
     for rule_id, severity in proposed:
         prev = story.alerted.get(rule_id)
         if redelivered:
             if prev is not None and prev.article == article:
-                out.append(Decision(rule_id, prev.severity, prev.number, None))
+                out.append(Decision(rule_id, prev.severity, prev.number, prev.previous))
             continue
         previous: Severity | None = None
         if prev is None or at - prev.at > window:
             number = prev.number + 1 if prev else 0
-        elif rank(severity) > rank(prev.severity):
+        elif SEVERITY_RANK[severity] > SEVERITY_RANK[prev.severity]:
             number, previous = prev.number, prev.severity
         else:
             continue  # same story, same rule, no rise: the story's article count already grew
-        story.alerted[rule_id] = Alerted(severity, at, number, article)
-        if not story.history or rank(severity) > rank(story.history[-1][0]):
+        story.alerted[rule_id] = Alerted(
+            severity=severity, at=at, number=number, article=article, previous=previous
+        )
+        if not story.history or SEVERITY_RANK[severity] > SEVERITY_RANK[story.history[-1][0]]:
             story.history.append((severity, at))
         out.append(Decision(rule_id, severity, number, previous))
     return out
 
 
-# ---- in memory ----------------------------------------------------------------------------
-@dataclass
-class StoryIndex:
-    """Open stories by bucket, in one process: `analyze`, backtests and the benches."""
+# ---- the one decision, over any store ---------------------------------------------------------
+@dataclass(frozen=True)
+class StoryRead:
+    """What a store read for one article: the bucket's version (the commit's check-and-set), the
+    story the article is already in (a redelivery), else the bucket's stories it may join."""
 
-    rules: Rules = field(default_factory=Rules)
-    stories: dict[str, StoryView] = field(default_factory=dict)
-    by_bucket: dict[str, set[str]] = field(default_factory=dict)
-    story_of_article: dict[str, str] = field(default_factory=dict)
-    articles_of: dict[str, set[str]] = field(default_factory=dict)
-    pruned_at: datetime | None = None
+    version: str
+    stories: Sequence[StoryView]
+    member: StoryView | None = None
 
-    def find(self, sig: Signature) -> tuple[StoryView | None, bool]:
-        """The story this article is in or reports (None: a new one), and whether it is in it."""
-        known = self.story_of_article.get(sig.article_id)
-        if known is not None and known in self.stories:
-            return self.stories[known], True
-        ids = self.by_bucket.get(sig.bucket, set())
-        cands = live((self.stories[i] for i in ids), sig.at, self.rules.window)
-        return choose(sig, cands, self.rules), False
 
-    def put(self, story: StoryView, article_id: str) -> None:
-        self.stories[story.id] = story
-        self.by_bucket.setdefault(story.bucket, set()).add(story.id)
-        self.story_of_article[article_id] = story.id
-        self.articles_of.setdefault(story.id, set()).add(article_id)
+@dataclass(frozen=True)
+class Decided:
+    """The article's story (changed: opened or joined, unless redelivered) and its alerts."""
 
-    def prune(self, now: datetime) -> None:
-        """Forget stories idle for two windows, so memory stays bounded on an endless stream."""
-        window = self.rules.window
-        if self.pruned_at is not None and abs(now - self.pruned_at) < window / 12:
-            return
-        self.pruned_at = now
-        old = [s for s in self.stories.values() if now - s.last_seen > 2 * window]
-        for s in old:
-            del self.stories[s.id]
-            for a in self.articles_of.pop(s.id, ()):
-                self.story_of_article.pop(a, None)
-            for ids in self.by_bucket.values():
-                ids.discard(s.id)
-        self.by_bucket = {b: ids for b, ids in self.by_bucket.items() if ids}
+    story: StoryView
+    decisions: list[Decision]
+    redelivered: bool
+
+
+def decide(
+    sig: Signature, proposed: Sequence[tuple[str, Severity]], read: StoryRead, rules: Rules
+) -> Decided:
+    """Which story the article joins or opens and which proposals alert; for an article already in
+    a story, what it raised the first time. Pure: the stories read are not changed (the one that
+    changes is a copy), so a commit that loses a race leaves nothing behind."""
+    if read.member is not None:
+        again = _alerting(read.member, proposed, sig.article_id, sig.at, rules.window, True)
+        return Decided(read.member, again, True)
+    found = choose(sig, live(read.stories, sig.at, rules.window), rules)
+    if found is None:
+        story = StoryView.open(sig)
+    else:
+        story = found.copy()
+        story.join(sig)
+    return Decided(
+        story, _alerting(story, proposed, sig.article_id, sig.at, rules.window, False), False
+    )
+
+
+@dataclass(frozen=True)
+class StoryChange:
+    """One article's decision to write: its story's new state and the alerts to deliver with it,
+    valid only while the bucket is still at `version`."""
+
+    version: str
+    story: StoryView
+    sig: Signature
+    alerts: list[Alert]
+
+
+class StoryStore(Protocol):
+    """Where the open stories live: memory (one process) or Redis (any number of workers). The
+    engine (services/alerts/core.py `StoryEngine`) reads, `decide`s, then commits."""
+
+    rules: Rules
+
+    async def read_many(self, sigs: Sequence[Signature]) -> list[StoryRead]:
+        """For each article, its bucket as it stands (version, member or candidate stories)."""
+        ...
+
+    async def commit_many(self, changes: Sequence[StoryChange]) -> list[list[str | None] | None]:
+        """Write each change and deliver its alerts: None for a change whose bucket moved on since
+        its read (decide again), else per alert its stream entry id, None for a repeat."""
+        ...

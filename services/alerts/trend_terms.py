@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from schemas import EventMention, StoryTerms, TaggedArticle
-from services.alerts.core import StoryState
-from services.alerts.stories import article_time
+from services.alerts.core import Proposal, StoryState
+from services.alerts.stories import signature_of
 
 # An event's location, when the story index gives one (`event_location` on an event), is read by
 # these attribute names, most specific first; `country` gives its ISO code.
@@ -85,10 +85,7 @@ def _attr(obj: Any, name: str) -> str | None:
 
 def opens_story(tagged: TaggedArticle, stories: StoryState) -> bool:
     """True for the first article of a story (and a redelivery of it), false for later copies."""
-    now = article_time(tagged)
-    stories.prune(now)
-    story, _ = stories.assign(tagged, now)
-    return story.id == tagged.article.id
+    return stories.settle_now(Proposal(tagged, signature_of(tagged), [])).opens_story
 
 
 def trend_records(tagged: TaggedArticle, stories: StoryState) -> list[StoryTerms]:

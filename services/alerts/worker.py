@@ -1,5 +1,6 @@
-"""Alerts worker: tagged topic -> `propose()` (pure) -> the story decided and the alerts delivered
-in Redis atomically (store.py) -> the alerts topic, and each story-opening article's terms to the
+"""Alerts worker: tagged topic -> `propose()` (pure) -> the story engine over Redis (core.py
+`StoryEngine`, store.py `RedisStories`: the story decided, committed and its alerts delivered
+atomically) -> the alerts topic, and each story-opening article's terms to the
 trend-terms topic (counted by the trends worker).
 
 The story state is shared in Redis, so a restart, a rebalance or a second replica finds the open
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 import faust
 
 from schemas import TaggedArticle
-from services.alerts.core import Proposal, propose
+from services.alerts.core import Proposal, StoryEngine, propose
 from services.alerts.rules import load_rules
 from services.alerts.store import RedisStories
 from services.alerts.trend_terms import story_terms
@@ -21,7 +22,7 @@ from services.common import metrics
 from services.common.settings import Settings
 from services.common.topics import RedisKeys, Topics
 from services.common.worker import Stage, every, make_app, wait_acked
-from services.delivery.sink import AlertSink, StoryDelivery
+from services.delivery.sink import AlertSink
 from services.text.taxonomy import load_taxonomy
 
 
@@ -29,8 +30,8 @@ def build(settings: Settings) -> faust.App:
     rules = load_rules(settings.rules_file)  # fails at start-up with file and field named
     taxonomy = load_taxonomy(settings.taxonomy_file)  # its traps also judge rule phrases
     sink = AlertSink(settings)
-    stories = RedisStories(
-        StoryDelivery(
+    stories = StoryEngine(
+        RedisStories(
             sink.delivery.client,
             RedisKeys(settings.redis_prefix),
             dedupe_ttl_s=settings.alert_dedupe_ttl_s,

@@ -4,9 +4,9 @@ backlog costs per article (a batch of 1 is the pipeline keeping up, 100 a worker
     uv run python -m services.bench.settle [-n 300] [--batch 1,10,100] [--repeat 3] [--redis URL]
 
 Proposals come from the synthetic corpus through the pure chain; each pass settles them all in
-batches of the given size into fresh keys (`RedisStories.settle_all`) and reports wall time, this
-process's CPU and the Redis server's CPU (INFO cpu) per article. Redis defaults to the configured
-one (`newswire up` or `make demo` starts it).
+batches of the given size into fresh keys (`StoryEngine.settle_all` over `RedisStories`) and
+reports wall time, this process's CPU and the Redis server's CPU (INFO cpu) per article. Redis
+defaults to the configured one (`newswire up` or `make demo` starts it).
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ async def measure(
     """Medians over `repeat` passes of ms per article: wall, client CPU, Redis CPU."""
     import redis.asyncio as aioredis
 
+    from services.alerts.core import StoryEngine
     from services.alerts.store import RedisStories
     from services.common.topics import RedisKeys
-    from services.delivery.sink import StoryDelivery
 
     client = aioredis.Redis.from_url(url)
     runs: dict[int, list[tuple[float, float, float]]] = {b: [] for b in batches}
@@ -43,8 +43,8 @@ async def measure(
         for _ in range(repeat):
             for size in batches:
                 keys = RedisKeys(f"bench-settle-{uuid.uuid4().hex[:8]}")
-                stories = RedisStories(
-                    StoryDelivery(client, keys, dedupe_ttl_s=600, maxlen=len(proposals) * 8)
+                stories = StoryEngine(
+                    RedisStories(client, keys, dedupe_ttl_s=600, maxlen=len(proposals) * 8)
                 )
                 r0, c0, w0 = await _redis_cpu(client), time.process_time(), time.perf_counter()
                 for at in range(0, len(proposals), size):

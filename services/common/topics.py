@@ -160,3 +160,30 @@ class RedisKeys:
     def dashboard_article(self, article_id: str) -> str:
         """A tagged article's text as the dashboard's detail view shows it."""
         return f"{self.prefix}:dashboard:article:{article_id}"
+
+    # -- the alerts stage's story store (services/alerts/store.py) -----------------------------
+    def story(self, story_id: str) -> str:
+        """A story's record (schemas.Story, compact JSON)."""
+        return f"{self.prefix}:story:{story_id}"
+
+    def story_articles(self, story_id: str) -> str:
+        """The set of a story's article ids (a redelivery is an article already in it)."""
+        return f"{self.story(story_id)}:articles"
+
+    def bucket_version(self, bucket: str) -> str:
+        """Bumped by every commit to the bucket (a story location's country): the check-and-set."""
+        return f"{self.prefix}:stories:{bucket}:version"
+
+    def bucket_index(self, bucket: str) -> str:
+        """The bucket's stories (zset, scored by each story's last article time)."""
+        return f"{self.prefix}:stories:{bucket}:index"
+
+    @property
+    def story_pattern(self) -> str:
+        """SCAN pattern of the story records and their article sets."""
+        return f"{self.prefix}:story:*"
+
+    @property
+    def bucket_pattern(self) -> str:
+        """SCAN pattern of the bucket versions and indexes."""
+        return f"{self.prefix}:stories:*"

@@ -48,7 +48,6 @@ from services.delivery.atom import (
     recent,
     render_feed,
 )
-from services.delivery.sink import story_key
 from services.delivery.subscriptions import SubscriptionStore
 
 log = logging.getLogger(__name__)
@@ -125,7 +124,7 @@ async def stories(request: web.Request) -> web.Response:
     ids = [i for i in request.query.getall("id", []) if _STORY_ID.match(i)][:200]
     if not ids:
         return web.json_response({})
-    keys = [story_key(RedisKeys(s.redis_prefix), i) for i in ids]
+    keys = [RedisKeys(s.redis_prefix).story(i) for i in ids]
     records: Any = await request.app[REDIS].mget(keys)
     return web.json_response({i: story_summary(rec) for i, rec in zip(ids, records, strict=True)})
 

@@ -8,6 +8,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
+from schemas import Story
+
 BODY_KEPT = 20_000
 
 
@@ -80,20 +84,18 @@ def to_json(obj: Any) -> str:
 
 
 def story_summary(record: bytes | str | None) -> dict[str, Any] | None:
-    """What a story card needs of a story record in Redis (services/alerts/stories.py
-    `StoryView.to_record`): its article count, severity history, rules and place."""
+    """What a story card needs of a story record in Redis (schemas.Story, written by the alerts
+    stage): its article count, severity history, rules and place; None for a record missing or
+    not readable."""
     if record is None:
         return None
     try:
-        r = json.loads(record)
-    except ValueError:
+        story = Story.model_validate_json(record)
+    except ValidationError:
         return None
-    if not isinstance(r, dict):
-        return None
-    alerted: dict[str, Any] = r["al"] if isinstance(r.get("al"), dict) else {}
     return {
-        "articles": int(r.get("n") or 1),
-        "history": [h[0] for h in r.get("h", []) if isinstance(h, list) and h],
-        "rules": {k: v[0] for k, v in alerted.items() if isinstance(v, list) and v},
-        "location": r.get("loc"),
+        "articles": story.articles,
+        "history": [severity for severity, _ in story.history],
+        "rules": {rule: a.severity for rule, a in story.alerted.items()},
+        "location": story.location.model_dump(exclude_none=True) if story.location else None,
     }

@@ -16,8 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from schemas import SEVERITIES, RawArticle
-from services.alerts.core import rank
+from schemas import SEVERITIES, SEVERITY_RANK, RawArticle
 from services.alerts.rules import Rule, load_rules
 from services.common.settings import CORPORA, PROJECT_ROOT
 from services.ingest.parse import from_mapping
@@ -76,7 +75,7 @@ def score(outcomes: Iterable[Outcome]) -> Metrics:
 def top_severity(raw: RawArticle, rules: Sequence[Rule]) -> str:
     """The highest alert severity for one article judged alone (fresh story state), or 'none'."""
     alerts = Chain(rules).alone(raw)
-    return max((a.severity for a in alerts), key=rank, default="none")
+    return max((a.severity for a in alerts), key=SEVERITY_RANK.__getitem__, default="none")
 
 
 def labelled_outcomes(path: Path = LABELLED, rules: Sequence[Rule] | None = None) -> list[Outcome]:

@@ -77,9 +77,8 @@ def evaluate_set(path: Path) -> Scores:
     for row in load(path):
         raw = from_mapping({k: row[k] for k in ("title", "body", "url", "published_at")})
         tagged, _ = chain.run(raw)
-        story = chain.state.index.story_of_article[tagged.article.id]
         labels[row["id"]] = row["story"]
-        predicted[row["id"]] = story
+        predicted[row["id"]] = chain.state.story_of(tagged.article.id) or tagged.article.id
     return pairwise(labels, predicted)
 
 

@@ -74,3 +74,41 @@ async def test_a_batch_is_delivered_in_order_once_per_alert(stack: Settings) -> 
     entries = await client.xrange(keys.stream)
     assert [e[1][b"id"] for e in entries] == [a.id.encode(), b.id.encode()]
     await client.aclose()
+
+
+async def test_the_story_commit_delivers_as_the_plain_delivery_does(stack: Settings) -> None:
+    """Both scripts run the one `deliver` Lua function: the story commit publishes on the same
+    channels, and an alert either delivered first is not delivered again by the other."""
+    from services.alerts.core import StoryEngine, StoryState, propose
+    from services.alerts.store import RedisStories
+    from services.delivery.sink import channels_for
+    from tests.integration.test_story_state import RULES, copies
+
+    client = aioredis.Redis.from_url(stack.redis)
+    keys = RedisKeys(f"{stack.redis_prefix}-s{uuid.uuid4().hex[:6]}")
+    plain = RedisDelivery(client, keys, ttl_s=60, maxlen=1000)
+    stories = StoryEngine(RedisStories(client, keys, dedupe_ttl_s=60, maxlen=1000))
+    first, update = (propose(t, RULES) for t in (copies()[0], copies()[-1]))
+    sub = client.pubsub(ignore_subscribe_messages=True)
+    await sub.psubscribe(keys.pattern)
+    [strike] = (await stories.settle(first)).alerts
+    assert await plain.deliver(strike) is None  # the story commit delivered it
+    wanted, channels = set(channels_for(strike, keys)), set()
+    for _ in range(20):  # None for the (ignored) subscribe confirmation too
+        msg = await sub.get_message(timeout=0.5)
+        if msg:
+            channels.add(msg["channel"].decode())
+        elif channels == wanted:
+            break
+    assert channels == wanted
+    offline = StoryState()
+    offline.settle_now(first)
+    rises = offline.settle_now(update).alerts  # the same ids the Redis store will raise
+    assert rises and [await plain.deliver(a) for a in rises] != [None] * len(rises)
+    again = await stories.settle(update)
+    assert [a.id for a in again.alerts] == [a.id for a in rises]
+    assert again.entries == [None] * len(rises)  # delivered before, by the plain delivery
+    ids = [e[1][b"id"].decode() for e in await client.xrange(keys.stream)]
+    assert sorted(ids) == sorted([strike.id, *(a.id for a in rises)])
+    await sub.aclose()
+    await client.aclose()

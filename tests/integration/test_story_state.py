@@ -12,12 +12,11 @@ import pytest
 import redis.asyncio as aioredis
 
 from schemas import TaggedArticle
-from services.alerts.core import Proposal, propose
+from services.alerts.core import Proposal, Settled, StoryEngine, propose
 from services.alerts.rules import load_rules
-from services.alerts.store import RedisStories, Settled, bytes_per_story
+from services.alerts.store import RedisStories, bytes_per_story
 from services.common.settings import Settings
 from services.common.topics import RedisKeys
-from services.delivery.sink import StoryDelivery
 from services.offline.analyze import tagged_from
 from tests.unit.alerts.test_evaluate import ROOT
 from tests.unit.alerts.test_stories import CITIES, OUTLETS, UPDATE, template
@@ -35,8 +34,8 @@ def copies() -> list[TaggedArticle]:
     return arts
 
 
-def replica(client: aioredis.Redis, keys: RedisKeys) -> RedisStories:
-    return RedisStories(StoryDelivery(client, keys, dedupe_ttl_s=600, maxlen=10_000))
+def replica(client: aioredis.Redis, keys: RedisKeys) -> StoryEngine:
+    return StoryEngine(RedisStories(client, keys, dedupe_ttl_s=600, maxlen=10_000))
 
 
 async def stream(client: aioredis.Redis, keys: RedisKeys) -> list[dict[str, object]]:
@@ -75,7 +74,7 @@ async def test_two_replicas_interleaved_raise_each_alert_once(stack: Settings) -
     clients = [aioredis.Redis.from_url(stack.redis) for _ in range(2)]
     reps = [replica(c, keys) for c in clients]
 
-    async def run(r: RedisStories, mine: list[Proposal]) -> None:
+    async def run(r: StoryEngine, mine: list[Proposal]) -> None:
         for p in mine:
             await r.settle(p)
             await asyncio.sleep(0)
@@ -87,7 +86,7 @@ async def test_two_replicas_interleaved_raise_each_alert_once(stack: Settings) -
     assert set(count.values()) == {1}, count
     stories = {a["story_id"] for a in alerts}
     assert len(stories) == 1 + 8
-    n, per_story = await bytes_per_story(clients[0], keys.prefix)
+    n, per_story = await bytes_per_story(clients[0], keys)
     assert n == 9 and per_story < 4096
     print(
         f"open stories {n}, {per_story:.0f} bytes each; conflicts {sum(r.conflicts for r in reps)}"
@@ -137,7 +136,7 @@ async def test_two_replicas_settling_batches_raise_each_alert_once(stack: Settin
     clients = [aioredis.Redis.from_url(stack.redis) for _ in range(2)]
     reps = [replica(c, keys) for c in clients]
 
-    async def run(r: RedisStories, mine: list[Proposal]) -> None:
+    async def run(r: StoryEngine, mine: list[Proposal]) -> None:
         for at in range(0, len(mine), 3):
             await r.settle_all(mine[at : at + 3])
             await asyncio.sleep(0)
@@ -233,6 +232,6 @@ async def test_alerts_worker_processes_killed_restarted_and_two_replicas(stack: 
     assert ("missile-strike", "high", "critical") in [
         (a["rule_id"], a["previous_severity"], a["severity"]) for a in alerts
     ]
-    n, per_story = await bytes_per_story(client, keys.prefix)
+    n, per_story = await bytes_per_story(client, keys)
     print(f"worker test: {len(alerts)} alerts, {n} open stories, {per_story:.0f} bytes each")
     await client.aclose()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from schemas import Alert, TaggedArticle
+from schemas import Alert, Story, TaggedArticle
 from services.alerts.core import StoryState, evaluate
 from services.alerts.stories import StoryView, signature_of
 from services.offline.analyze import tagged_from
@@ -106,7 +106,7 @@ def test_six_outlets_one_alert_and_one_more_when_the_toll_rises_a_band() -> None
 def test_a_story_record_round_trips() -> None:
     sig = signature_of(template("Kharkiv", "missile", 5, 1))
     story = StoryView.open(sig)
-    assert StoryView.from_record(story.to_record()) == story
+    assert StoryView.from_record(Story.model_validate_json(story.to_record().encode())) == story
 
 
 def test_analyze_independent_judges_each_article_alone() -> None:

@@ -40,16 +40,17 @@ def test_centroids_from_the_gazetteer() -> None:
 
 
 def test_story_summary_of_a_story_record() -> None:
-    import json
-
-    from services.alerts.stories import Alerted, StoryView, signature_of
+    from schemas import Alerted
+    from services.alerts.stories import StoryView, signature_of
     from services.dashboard.core import story_summary
     from tests.unit.alerts.test_stories import template
 
     story = StoryView.open(signature_of(template("Kharkiv", "missile", 5, 1)))
-    story.alerted["missile-strike"] = Alerted("high", story.first_seen, 0, story.id)
+    story.alerted["missile-strike"] = Alerted(
+        severity="high", at=story.first_seen, number=0, article=story.id
+    )
     story.history.append(("high", story.first_seen))
-    got = story_summary(json.dumps(story.to_record()))
+    got = story_summary(story.to_record().encode())
     assert got is not None and got["articles"] == 1 and got["history"] == ["high"]
     assert got["rules"] == {"missile-strike": "high"} and got["location"]["name"] == "Kharkiv"
     assert story_summary(None) is None and story_summary("not json") is None
