@@ -235,3 +235,67 @@ async def test_a_stored_record_of_another_version_stops_no_alert(
     dead = [json.loads(f[b"record"]) for _, f in await redis_client.xrange(keys.dead_deliveries)]
     assert [(r["kind"], r["target"], r["attempts"]) for r in dead] == [("pager", "pager:newest", 0)]
     assert "no channel 'pager'" in dead[0]["errors"][0]
+
+
+async def _serve_app(app: web.Application) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner, f"http://127.0.0.1:{port}"
+
+
+async def test_a_redirect_is_not_followed() -> None:
+    """Issue 27: a 307 re-POSTed the signed body wherever it pointed (an internal host)."""
+    hits: list[str] = []
+
+    async def elsewhere(request: web.Request) -> web.Response:
+        hits.append(request.path)
+        return web.Response(status=204)
+
+    inner = web.Application()
+    inner.router.add_post("/internal", elsewhere)
+    inner_runner, inner_url = await _serve_app(inner)
+
+    async def redirect(request: web.Request) -> web.Response:
+        raise web.HTTPTemporaryRedirect(f"{inner_url}/internal")
+
+    outer = web.Application()
+    outer.router.add_post("/hook", redirect)
+    outer_runner, outer_url = await _serve_app(outer)
+    try:
+        result = await deliver_webhook(
+            _alert(), f"{outer_url}/hook", SECRET, attempts=3, backoff=FAST
+        )
+    finally:
+        await outer_runner.cleanup()
+        await inner_runner.cleanup()
+    assert hits == []
+    assert not result.delivered and result.attempts == 1 and result.status == 307
+
+
+@pytest.mark.parametrize("status", [500, 429])
+async def test_a_huge_error_body_is_read_only_up_to_the_cap(status: int) -> None:
+    """Issue 27: an error response's whole body was read (+606 MB RSS on a 300 MB body)."""
+    size, chunk = 64 * 1024 * 1024, b"x" * (1024 * 1024)
+    sent = [0]
+
+    async def huge(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(status=status, headers={"Content-Length": str(size)})
+        await resp.prepare(request)
+        with contextlib.suppress(ConnectionError):
+            while sent[0] < size:
+                await resp.write(chunk)
+                sent[0] += len(chunk)
+        return resp
+
+    app = web.Application()
+    app.router.add_post("/hook", huge)
+    runner, url = await _serve_app(app)
+    try:
+        result = await deliver_webhook(_alert(), f"{url}/hook", SECRET, attempts=1)
+        await asyncio.sleep(0.2)  # the server notices the dropped connection
+    finally:
+        await runner.cleanup()
+    assert not result.delivered and result.status == status
+    assert sent[0] < size // 4, f"{sent[0]} of {size} bytes sent: the body was read"
