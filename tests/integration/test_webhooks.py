@@ -30,7 +30,7 @@ from services.delivery.webhooks import (
 )
 from tests.conftest import free_port
 from tests.factories import make_alert
-from tests.integration.dispatching import group_ready
+from tests.integration.dispatching import dispatching, group_ready, until
 
 pytestmark = pytest.mark.integration
 SECRET = "test-secret"
@@ -299,3 +299,89 @@ async def test_a_huge_error_body_is_read_only_up_to_the_cap(status: int) -> None
         await runner.cleanup()
     assert not result.delivered and result.status == status
     assert sent[0] < size // 4, f"{sent[0]} of {size} bytes sent: the body was read"
+
+
+class Timed:
+    """A receiver that answers after `delay_s`, noting when each alert arrived."""
+
+    def __init__(self, delay_s: float) -> None:
+        self.delay_s = delay_s
+        self.at: dict[str, float] = {}
+
+    async def handle(self, request: web.Request) -> web.Response:
+        await request.read()
+        await asyncio.sleep(self.delay_s)
+        self.at[request.headers[ID_HEADER]] = time.monotonic()
+        return web.Response(status=204)
+
+
+async def test_one_slow_target_delays_only_itself(redis_client: aioredis.Redis) -> None:
+    """Issue 27: one slow target held up every subscription's deliveries (~62 s per alert)."""
+    keys = RedisKeys(f"wh{uuid.uuid4().hex[:6]}")
+    slow, fast = Timed(3.0), Timed(0.0)
+    app = web.Application()
+    app.router.add_post("/slow", slow.handle)
+    app.router.add_post("/fast", fast.handle)
+    runner, url = await _serve_app(app)
+    store = SubscriptionStore(redis_client, keys)
+    for name in ("slow", "fast"):
+        hook = [Target(kind="webhook", fields={"url": f"{url}/{name}"})]
+        await store.add(Subscription(name=name, targets=hook))
+    delivery = RedisDelivery(redis_client, keys, ttl_s=60, maxlen=1000)
+    try:
+        async with dispatching(redis_client, keys, Config(webhook_secret=SECRET), block_ms=100):
+            await group_ready(redis_client, keys)
+            first, second = make_alert(story_id="s1"), make_alert(story_id="s2", article_id="a2")
+            await delivery.deliver(first)
+            await asyncio.sleep(0.3)  # the slow target is busy with the first
+            sent = time.monotonic()
+            await delivery.deliver(second)
+
+            async def arrived() -> bool:
+                return second.id in fast.at
+
+            await until(arrived)
+    finally:
+        await runner.cleanup()
+    assert first.id in fast.at and second.id in fast.at
+    assert fast.at[second.id] - sent < 1.5  # not behind the slow target's 3 s
+    assert second.id not in slow.at  # still waiting its turn on its own lane
+
+
+async def test_a_malformed_stream_entry_is_dead_lettered_not_crash_looped(
+    redis_client: aioredis.Redis,
+) -> None:
+    """Issue 27: one malformed alert-stream entry raised in the dispatcher, and as it re-reads its
+    pending entries first, every restart raised again. Now it is dead-lettered with the reason and
+    acknowledged; the alerts around it are delivered."""
+    keys = RedisKeys(f"wh{uuid.uuid4().hex[:6]}")
+    rcv = Receiver(fail_first=0)
+    runner = await _serve(rcv)
+    hook = [Target(kind="webhook", fields={"url": f"http://127.0.0.1:{rcv.port}/hook"})]
+    await SubscriptionStore(redis_client, keys).add(Subscription(name="all", targets=hook))
+    await redis_client.xgroup_create(keys.stream, "webhooks", id="0", mkstream=True)
+    bad = await redis_client.xadd(keys.stream, {"alert": "{not json"})
+    good = make_alert()
+    await redis_client.xadd(keys.stream, {"alert": good.model_dump_json()})
+    # read but never acknowledged: what a dispatcher that crashed on it left pending
+    await redis_client.xreadgroup("webhooks", "dispatcher-1", {keys.stream: ">"})
+    later = make_alert(story_id="s9")
+
+    async def all_done() -> bool:
+        pending = (await redis_client.xpending(keys.stream, "webhooks"))["pending"]
+        return len(rcv.calls) == 2 and pending == 0
+
+    try:
+        async with dispatching(redis_client, keys, Config(webhook_secret=SECRET), block_ms=100):
+            await asyncio.wait_for(rcv.called.wait(), timeout=20)
+            await redis_client.xadd(keys.stream, {"alert": json.dumps({"id": "x", "severity": 3})})
+            await redis_client.xadd(keys.stream, {"alert": later.model_dump_json()})
+            await until(all_done)
+    finally:
+        await runner.cleanup()
+    assert [c["id"] for c in rcv.calls] == [good.id, later.id]
+    assert (await redis_client.xpending(keys.stream, "webhooks"))["pending"] == 0
+    dead = [json.loads(f[b"record"]) for _, f in await redis_client.xrange(keys.dead_deliveries)]
+    assert (dead[0]["kind"], dead[0]["entry_id"]) == ("stream", bad.decode())
+    assert "invalid alert" in dead[0]["errors"][0] and dead[0]["alert"] == {"alert": "{not json"}
+    assert len(dead) == 2 and "invalid alert" in dead[1]["errors"][0]
