@@ -241,6 +241,22 @@ def subscriptions_add(
     described = describe(sub)
     if described:
         click.echo(f"targets: {described} (delivered by `newswire run webhooks`)")
+    if any(t.kind == "webhook" for t in sub.targets):
+        _show_signing_key(s, name)
+
+
+def _show_signing_key(s: Settings, name: str) -> None:
+    """The subscription's webhook signing key, for its receiver: printed here once, never logged
+    (it is derived from NEWSWIRE_WEBHOOK_SECRET and the name, so nothing stores it)."""
+    from services.delivery.webhooks import subscriber_key
+
+    if not s.webhook_secret:
+        click.echo("NEWSWIRE_WEBHOOK_SECRET unset: its webhooks are dead-lettered until it is set")
+        return
+    click.echo(
+        "webhook signing key (Standard Webhooks; give it to the receiver, it is not shown again): "
+        + subscriber_key(s.webhook_secret, name)
+    )
 
 
 def _targets(

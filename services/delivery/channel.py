@@ -46,12 +46,15 @@ class Address:
     """Where one target's messages go. `key`: the destination (a URL; the same key named by two
     subscriptions gets each alert once); `label`: how outcomes, logs and dead letters name it,
     never a secret; `secrets`: scrubbed from every error text; `error`: why nothing can be sent
-    (a missing token): dead-lettered at once, never tried."""
+    (a missing token): dead-lettered at once, never tried; `scope`: set when each subscription's
+    copy differs (a webhook signed with the subscription's key): then it is not deduplicated
+    across subscriptions."""
 
     key: str
     label: str
     secrets: tuple[str, ...] = ()
     error: str | None = None
+    scope: str = ""
 
 
 @dataclass(frozen=True)

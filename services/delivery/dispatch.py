@@ -123,6 +123,12 @@ class Planned:
     run: Job
 
 
+def planned(kind: str, address: Address, alerts: Sequence[Alert], run: Job) -> Planned:
+    """A message to a channel's address: its lane is the destination (and the subscription, when
+    each subscription's copy differs)."""
+    return Planned((kind, address.key, address.scope), kind, address.label, alerts, run)
+
+
 class Lanes:
     """One FIFO lane per target, drained by its own task while it has work (no idle task): a
     target's messages go in order and a slow one delays only its own lane. A lane holds at most
@@ -249,7 +255,6 @@ class Deliverer:
                 )
                 continue
             address = channel.address(spec, sub.name, self.ctx)
-            key = (channel.kind, address.key)
             if (
                 not at_once
                 and channel.digest_s(spec) is not None
@@ -258,7 +263,7 @@ class Deliverer:
                 run = self._hold(channel.kind, sub.name, address, alerts[0])
             else:
                 run = self._send(channel, spec, address, sub.name, alerts)
-            out.append(Planned(key, channel.kind, address.label, alerts, run))
+            out.append(planned(channel.kind, address, alerts, run))
         return out
 
     def _send(
@@ -340,10 +345,7 @@ class Deliverer:
                 if alerts:
                     address = channel.address(spec, sub.name, self.ctx)
                     run = self._send(channel, spec, address, sub.name, alerts, digest=True)
-                    p = Planned(
-                        (channel.kind, address.key), channel.kind, address.label, alerts, run
-                    )
-                    out.append(self._queue(p))
+                    out.append(self._queue(planned(channel.kind, address, alerts, run)))
         return list(await asyncio.gather(*out))
 
 

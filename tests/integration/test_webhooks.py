@@ -26,6 +26,7 @@ from services.delivery.webhooks import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     deliver_webhook,
+    subscriber_key,
     verify,
 )
 from tests.conftest import free_port
@@ -42,7 +43,11 @@ def _alert() -> Alert:
 
 
 class Receiver:
-    def __init__(self, fail_first: int) -> None:
+    """A webhook receiver of the subscriptions `subs`: it holds each one's key (and so knows which
+    subscription a message was signed for)."""
+
+    def __init__(self, fail_first: int, subs: tuple[str, ...] = ("direct",)) -> None:
+        self.keys = {subscriber_key(SECRET, s): s for s in subs}
         self.fail_first = fail_first
         self.calls: list[dict[str, object]] = []
         self.port = free_port()
@@ -51,14 +56,19 @@ class Receiver:
     async def handle(self, request: web.Request) -> web.Response:
         self.called.set()
         body = await request.read()
-        ok = verify(
-            SECRET,
-            request.headers[TIMESTAMP_HEADER],
-            body,
-            request.headers[SIGNATURE_HEADER],
-            now=time.time(),
+        h = request.headers
+        sub = next(
+            (
+                s
+                for k, s in self.keys.items()
+                if verify(
+                    k, h[ID_HEADER], h[TIMESTAMP_HEADER], body, h[SIGNATURE_HEADER], time.time()
+                )
+            ),
+            None,
         )
-        self.calls.append({"valid": ok, "id": request.headers[ID_HEADER], "body": json.loads(body)})
+        ok = sub is not None
+        self.calls.append({"valid": ok, "sub": sub, "id": h[ID_HEADER], "body": json.loads(body)})
         if len(self.calls) <= self.fail_first:
             return web.Response(status=503)
         return web.Response(status=204 if ok else 401)
@@ -156,7 +166,7 @@ async def test_dispatcher_posts_to_matching_subscription_webhooks(
 ) -> None:
     keys = RedisKeys(f"wh{uuid.uuid4().hex[:6]}")
     store = SubscriptionStore(redis_client, keys)
-    rcv = Receiver(fail_first=0)
+    rcv = Receiver(fail_first=0, subs=("ops-high", "ru-only"))
     runner = await _serve(rcv)
     url = f"http://127.0.0.1:{rcv.port}/hook"
     hook = [Target(kind="webhook", fields={"url": url})]
@@ -182,8 +192,8 @@ async def test_dispatcher_posts_to_matching_subscription_webhooks(
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await runner.cleanup()
-    assert [c["id"] for c in rcv.calls] == [high.id]  # a UA alert: not for ru-only
-    assert all(c["valid"] for c in rcv.calls)
+    assert [(c["id"], c["sub"]) for c in rcv.calls] == [(high.id, "ops-high")]  # not ru-only
+    assert rcv.calls[0]["valid"]
     assert (await redis_client.xpending(keys.stream, "webhooks"))["pending"] == 0
 
 
@@ -194,7 +204,7 @@ async def test_a_stored_record_of_another_version_stops_no_alert(
     delivery raise (the dispatcher stopped); now it is read without the field, a record that
     cannot be read at all is skipped, and the others' alerts go out."""
     keys = RedisKeys(f"wh{uuid.uuid4().hex[:6]}")
-    rcv = Receiver(fail_first=0)
+    rcv = Receiver(fail_first=0, subs=("newer", "older", "newest"))
     runner = await _serve(rcv)
     url = f"http://127.0.0.1:{rcv.port}/hook"
     await redis_client.hset(
@@ -215,23 +225,23 @@ async def test_a_stored_record_of_another_version_stops_no_alert(
         },
     )
     delivery = RedisDelivery(redis_client, keys, ttl_s=60, maxlen=1000)
-    task = asyncio.create_task(
-        dispatch(redis_client, keys, Config(webhook_secret=SECRET), block_ms=200)
-    )
+    alert = _alert()
+
+    async def three() -> bool:
+        return len(rcv.calls) >= 3
+
     try:
-        await group_ready(redis_client, keys)
-        alert = _alert()
-        await delivery.deliver(alert)
-        await asyncio.wait_for(rcv.called.wait(), timeout=20)
-        await asyncio.sleep(0.3)
-        assert not task.done(), task.exception()
+        async with dispatching(redis_client, keys, Config(webhook_secret=SECRET), block_ms=200):
+            await group_ready(redis_client, keys)
+            await delivery.deliver(alert)
+            await until(three, 20)
+            await asyncio.sleep(0.3)  # nothing more
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
         await runner.cleanup()
-    assert [c["id"] for c in rcv.calls] == [alert.id]  # the same URL thrice: posted once
-    assert all(c["valid"] for c in rcv.calls)
+    # the same URL thrice: one copy per subscription, each signed with that subscription's key
+    assert sorted((c["id"], c["sub"]) for c in rcv.calls) == [
+        (alert.id, s) for s in ("newer", "newest", "older")
+    ]
     dead = [json.loads(f[b"record"]) for _, f in await redis_client.xrange(keys.dead_deliveries)]
     assert [(r["kind"], r["target"], r["attempts"]) for r in dead] == [("pager", "pager:newest", 0)]
     assert "no channel 'pager'" in dead[0]["errors"][0]
@@ -355,7 +365,7 @@ async def test_a_malformed_stream_entry_is_dead_lettered_not_crash_looped(
     pending entries first, every restart raised again. Now it is dead-lettered with the reason and
     acknowledged; the alerts around it are delivered."""
     keys = RedisKeys(f"wh{uuid.uuid4().hex[:6]}")
-    rcv = Receiver(fail_first=0)
+    rcv = Receiver(fail_first=0, subs=("all",))
     runner = await _serve(rcv)
     hook = [Target(kind="webhook", fields={"url": f"http://127.0.0.1:{rcv.port}/hook"})]
     await SubscriptionStore(redis_client, keys).add(Subscription(name="all", targets=hook))
