@@ -40,7 +40,7 @@ from services.delivery.channel import Address, Channel, Context, dump
 from services.delivery.config import Config
 from services.delivery.registry import resolve
 from services.delivery.retry import DeliveryResult, dead_record, deliver, redis_dead_letter
-from services.delivery.subscriptions import SubscriptionStore, matches
+from services.delivery.subscriptions import Sealer, SubscriptionStore, matches
 
 __all__ = ["Config", "Deliverer", "Lanes", "Outcome", "Pacer", "dispatch", "story_updates"]
 
@@ -206,7 +206,7 @@ class Deliverer:
         self.backoff = backoff
         self.dead = redis_dead_letter(client, keys.dead_deliveries)
         self.digests = Digests(client, keys)
-        self.store = SubscriptionStore(client, keys)
+        self.store = SubscriptionStore(client, keys, Sealer.of(config.subscription_key))
         self.lanes = Lanes(lane_depth)
 
     def submit(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -77,7 +78,7 @@ class Receiver:
 async def _serve(rcv: Receiver) -> web.AppRunner:
     app = web.Application()
     app.router.add_post("/hook", rcv.handle)
-    runner = web.AppRunner(app)
+    runner = web.AppRunner(app, access_log=None)  # its log line would show the URL
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", rcv.port).start()
     return runner
@@ -395,3 +396,35 @@ async def test_a_malformed_stream_entry_is_dead_lettered_not_crash_looped(
     assert (dead[0]["kind"], dead[0]["entry_id"]) == ("stream", bad.decode())
     assert "invalid alert" in dead[0]["errors"][0] and dead[0]["alert"] == {"alert": "{not json"}
     assert len(dead) == 2 and "invalid alert" in dead[1]["errors"][0]
+
+
+async def test_a_webhook_url_is_never_logged_nor_dead_lettered(
+    redis_client: aioredis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 27: webhook URLs (a receiver's path or query may be its credential) were logged in
+    full, and named the target of outcomes and dead letters."""
+    dead = f"wh-dead-{uuid.uuid4().hex[:6]}"
+    rcv = Receiver(fail_first=100)
+    runner = await _serve(rcv)
+    caplog.set_level(logging.INFO)
+    try:
+        for url in (
+            f"http://127.0.0.1:{rcv.port}/hook?token=hook-cred-1",  # 503s, then a dead letter
+            f"http://127.0.0.1:{free_port()}/hook/hook-cred-2",  # refused
+        ):
+            result = await deliver_webhook(
+                _alert(),
+                url,
+                SECRET,
+                attempts=2,
+                backoff=FAST,
+                dead_letter=redis_dead_letter(redis_client, dead),
+            )
+            assert not result.delivered
+    finally:
+        await runner.cleanup()
+    records = [f[b"record"].decode() for _, f in await redis_client.xrange(dead)]
+    assert len(records) == 2 and "webhook:127.0.0.1#" in records[0]
+    assert "retrying" in caplog.text and "failed" in caplog.text
+    for text in (caplog.text, *records):
+        assert "hook-cred" not in text and "/hook" not in text
