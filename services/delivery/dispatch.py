@@ -425,23 +425,26 @@ async def dispatch(
     acks: set[asyncio.Task[None]] = set()
     flushing: asyncio.Task[Any] | None = None
 
+    async def redis(op: Callable[..., Awaitable[Any]], *args: Any, **kw: Any) -> Any:
+        """A Redis call, retried on connection errors and timeouts only (the one policy)."""
+        async for attempt in RECONNECT.async_retrying(TRANSIENT, what="alert stream"):
+            with attempt:
+                return await op(*args, **kw)
+        return None  # not reached: the loop retries until the call returns
+
     async def ack_when_done(ids: list[str], outcomes: list[asyncio.Future[Outcome]]) -> None:
         done = await asyncio.gather(*outcomes, return_exceptions=True)
         bugs = [d for d in done if isinstance(d, BaseException)]
         if bugs:  # not acknowledged: re-read after a restart, once the bug is fixed
             log.error("delivery of entries %s raised: %r", ids, bugs[0])
             return
-        await client.xack(keys.stream, group, *ids)
+        await redis(client.xack, keys.stream, group, *ids)
 
-    async def read() -> Any:
-        async for attempt in RECONNECT.async_retrying(TRANSIENT, what="alert stream read"):
-            with attempt:
-                return await client.xreadgroup(
-                    group, consumer, {keys.stream: cursor}, count=100, block=block_ms
-                )
-        return None  # not reached: the loop retries until it reads
-
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
+    # no pool limit: each lane holds one connection at a time, so slow targets cannot take the
+    # connections the others need (aiohttp's default is 100 for all)
+    connector = aiohttp.TCPConnector(limit=0)
+    timeout = aiohttp.ClientTimeout(total=10)
+    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
         deliverer = Deliverer(
             client,
             keys,
@@ -454,9 +457,16 @@ async def dispatch(
         )
         try:
             while True:
-                got: Any = await read()
+                got: Any = await redis(
+                    client.xreadgroup,
+                    group,
+                    consumer,
+                    {keys.stream: cursor},
+                    count=100,
+                    block=block_ms,
+                )
                 entries = [e for _, batch in got or [] for e in batch]
-                subs = [s for s in await deliverer.store.list() if s.targets]
+                subs = [s for s in await redis(deliverer.store.list) if s.targets]
                 alerts: list[tuple[str, Alert]] = []
                 skipped: list[str] = []
                 for raw_id, fields in entries:
@@ -472,7 +482,7 @@ async def dispatch(
                         )
                     skipped.append(eid)
                 if skipped:
-                    await client.xack(keys.stream, group, *skipped)
+                    await redis(client.xack, keys.stream, group, *skipped)
                 for ids, update in _updates(alerts):
                     task = asyncio.create_task(
                         ack_when_done(ids, deliverer.submit(subs, update[0], update[1:]))
