@@ -4,7 +4,8 @@ For each story update and each subscription it matches, each target gets it thro
 (`channel.py`; the channels are listed in `registry.py`): paced per target, retried with the one
 retry policy (a receiver's `retry_after` respected, permanent errors not retried), then
 dead-lettered. A channel with a digest (e-mail) holds what is not urgent for the subscription's
-period. The same target named by two subscriptions gets the update once. Dead letters go to
+period. The same target named by two subscriptions gets the update once (a webhook once per
+subscription: each copy is signed with that subscription's key). Dead letters go to
 `RedisKeys.dead_deliveries` with `kind` and a `target` label that never contains a secret.
 
 Each target has its own lane (`Lanes`): its messages go in order, one at a time, and a slow or
