@@ -28,6 +28,11 @@ class Target(BaseModel):
     fields: dict[str, JsonValue] = Field(
         default_factory=dict, description="The channel's fields, e.g. {'url': ...}."
     )
+    sealed: str | None = Field(
+        None,
+        description="The fields encrypted at rest (Fernet; `fields` then empty): chat webhook URLs "
+        "are credentials. Opened by the store that has the key.",
+    )
 
 
 # The shape before targets: one field per channel (a record in Redis may still have it).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -235,12 +236,30 @@ def subscriptions_add(
         raise click.BadParameter("; ".join(errors))
     asyncio.run(_with_store(s, lambda st: st.add(sub)))
     click.echo(f"subscription {name}: channel {RedisKeys(s.redis_prefix).subscription(name)}")
+    if sub.targets and not s.subscription_key:
+        click.echo("NEWSWIRE_SUBSCRIPTION_KEY unset: its targets are stored in plain text")
     if atom:
         token = s.api_token.get_secret_value() if s.api_token else None
         click.echo(f"atom feed: {feed_url(s.public_dashboard, name, token)}")
     described = describe(sub)
     if described:
         click.echo(f"targets: {described} (delivered by `newswire run webhooks`)")
+    if any(t.kind == "webhook" for t in sub.targets):
+        _show_signing_key(s, name)
+
+
+def _show_signing_key(s: Settings, name: str) -> None:
+    """The subscription's webhook signing key, for its receiver: printed here once, never logged
+    (it is derived from NEWSWIRE_WEBHOOK_SECRET and the name, so nothing stores it)."""
+    from services.delivery.webhooks import subscriber_key
+
+    if not s.webhook_secret:
+        click.echo("NEWSWIRE_WEBHOOK_SECRET unset: its webhooks are dead-lettered until it is set")
+        return
+    click.echo(
+        "webhook signing key (Standard Webhooks; give it to the receiver, it is not shown again): "
+        + subscriber_key(s.webhook_secret, name)
+    )
 
 
 def _targets(
@@ -275,13 +294,14 @@ def _targets(
 @subscriptions.command("list")
 @click.option("--json", "as_json", is_flag=True)
 def subscriptions_list(as_json: bool) -> None:
-    from services.delivery.registry import describe
+    from services.delivery.registry import describe, described_targets
 
     s = _settings()
     subs = asyncio.run(_with_store(s, lambda st: st.list()))
     for sub in subs:
-        if as_json:
-            click.echo(sub.model_dump_json())
+        if as_json:  # the targets as `describe` shows them: their fields may be credentials
+            record = sub.model_dump(mode="json", exclude={"targets"})
+            click.echo(json.dumps({**record, "targets": described_targets(sub)}))
         else:
             targets = describe(sub)
             click.echo(
@@ -302,7 +322,6 @@ def subscriptions_test(name: str) -> None:
     from services.delivery.atom import feed_url
     from services.delivery.dispatch import Config, Deliverer, Outcome
     from services.delivery.render import sample_alert
-    from services.delivery.subscriptions import SubscriptionStore
 
     s = _settings()
     keys = RedisKeys(s.redis_prefix)
@@ -310,7 +329,7 @@ def subscriptions_test(name: str) -> None:
     async def go() -> tuple[Any, list[Outcome]]:
         client = make_redis(s)
         try:
-            sub = await SubscriptionStore(client, keys).get(name)
+            sub = await _store(client, s).get(name)
             if sub is None or not sub.targets:
                 return sub, []
             async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
@@ -344,12 +363,19 @@ def subscriptions_remove(name: str) -> None:
     click.echo(f"removed {name}")
 
 
+def _store(client: Any, s: Settings) -> Any:
+    """The subscription store, sealing and opening targets with the configured key."""
+    from services.delivery.subscriptions import Sealer, SubscriptionStore
+
+    key = s.subscription_key.get_secret_value() if s.subscription_key else None
+    return SubscriptionStore(client, RedisKeys(s.redis_prefix), Sealer.of(key))
+
+
 async def _with_store(s: Settings, op: Any) -> Any:
     from services.common.redisconn import make_redis
-    from services.delivery.subscriptions import SubscriptionStore
 
     client = make_redis(s)
     try:
-        return await op(SubscriptionStore(client, RedisKeys(s.redis_prefix)))
+        return await op(_store(client, s))
     finally:
         await client.aclose()

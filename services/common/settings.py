@@ -199,6 +199,11 @@ class Settings(BaseSettings):
         description="Public base URL of the dashboard, for links in messages and feeds; unset: "
         "http://<http_host>:<dashboard_port>.",
     )
+    subscription_key: SecretStr | None = Field(
+        None,
+        description="Encrypts subscription targets at rest (any long random string; several, "
+        "comma-separated: the first seals, any opens); unset: stored in plain text.",
+    )
     telegram_bot_token: SecretStr | None = Field(
         None, description="Telegram bot token of subscriptions without --token-env (never logged)."
     )

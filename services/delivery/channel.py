@@ -24,11 +24,20 @@ from services.delivery.config import Config
 URL = r"^https?://[^\s]+$"
 
 
+def mask_url(url: str) -> str:
+    """A URL as every log line, outcome, dead letter and listing shows it: its host and a short
+    hash telling two apart, never its path, query or user info (where a Slack or Discord webhook,
+    a bot token or a receiver's key live). The one masking function of delivery."""
+    try:
+        host = urlsplit(url).hostname or "?"
+    except ValueError:
+        host = "?"
+    return f"{host}#{hashlib.sha256(url.encode()).hexdigest()[:8]}"
+
+
 def label_of(kind: str, url: str) -> str:
-    """How a target with a secret URL is named in logs and dead letters: platform, host and a
-    short hash, never the URL."""
-    host = urlsplit(url).hostname or "?"
-    return f"{kind}:{host}#{hashlib.sha256(url.encode()).hexdigest()[:8]}"
+    """How a target with a URL is named: its kind and its masked URL."""
+    return f"{kind}:{mask_url(url)}"
 
 
 class Spec(BaseModel):
@@ -46,12 +55,15 @@ class Address:
     """Where one target's messages go. `key`: the destination (a URL; the same key named by two
     subscriptions gets each alert once); `label`: how outcomes, logs and dead letters name it,
     never a secret; `secrets`: scrubbed from every error text; `error`: why nothing can be sent
-    (a missing token): dead-lettered at once, never tried."""
+    (a missing token): dead-lettered at once, never tried; `scope`: set when each subscription's
+    copy differs (a webhook signed with the subscription's key): then it is not deduplicated
+    across subscriptions."""
 
     key: str
     label: str
     secrets: tuple[str, ...] = ()
     error: str | None = None
+    scope: str = ""
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.common.settings import Settings
@@ -41,11 +41,12 @@ class SmtpConfig:
 @dataclass(frozen=True)
 class Config:
     dashboard: str = "http://127.0.0.1:8081"
-    webhook_secret: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
     telegram_api: str = "https://api.telegram.org"
-    telegram_token: str | None = None
+    telegram_token: str | None = field(default=None, repr=False)
     smtp: SmtpConfig | None = None
     max_retry_after_s: float = 60.0
+    subscription_key: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_settings(cls, s: Settings) -> Config:
@@ -58,4 +59,7 @@ class Config:
             ),
             smtp=SmtpConfig.from_settings(s),
             max_retry_after_s=s.chat_max_retry_after_s,
+            subscription_key=(
+                s.subscription_key.get_secret_value() if s.subscription_key else None
+            ),
         )

@@ -27,6 +27,8 @@ def resolve(target: Target, *, strict: bool = False) -> tuple[Channel[Any], Any]
     channel = CHANNELS.get(target.kind)
     if channel is None:
         raise ValueError(f"no channel {target.kind!r} (there are {', '.join(CHANNELS)})")
+    if target.sealed:
+        raise ValueError("sealed: NEWSWIRE_SUBSCRIPTION_KEY unset or not the key that sealed it")
     return channel, channel.validate(target, strict=strict)
 
 
@@ -49,15 +51,19 @@ def check(sub: Subscription) -> list[str]:
 def describe(sub: Subscription) -> str:
     """The targets of a subscription for people, with no secret in it (webhook URLs are
     credentials)."""
-    out = ["atom"] if sub.atom else []
+    return " ".join((["atom"] if sub.atom else []) + described_targets(sub))
+
+
+def described_targets(sub: Subscription) -> list[str]:
+    out = []
     for t in sub.targets:
         try:
             channel, spec = resolve(t)
         except ValueError:
-            out.append(f"{t.kind}:(invalid)")
+            out.append(f"{t.kind}:({'sealed' if t.sealed else 'invalid'})")
             continue
         out.append(channel.describe(spec, sub.name))
-    return " ".join(out)
+    return out
 
 
 def target(text: str) -> Target:

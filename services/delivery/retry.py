@@ -5,8 +5,8 @@ failure the channel calls permanent is not retried; a receiver's `retry_after` (
 header of Slack and Teams, Discord's JSON `retry_after`, Telegram's `parameters.retry_after`) is
 waited instead of the backoff, or the message is dead-lettered when it asks for longer than the
 caller allows. For HTTP: 2xx is success; 408, 429, 5xx and connection errors are transient; any
-other 4xx is permanent. Secrets in a URL (a Slack or Discord webhook path, a Telegram bot token)
-never reach an error message, a log line or a dead letter: targets have a `label` to show
+other 4xx, and a redirect (never followed), is permanent; an error body is read only up to a cap.
+Secrets in a URL (a Slack or Discord webhook path, a Telegram bot token) never reach an error message, a log line or a dead letter: targets have a `label` to show
 instead of the URL and the `secrets` to scrub.
 """
 
@@ -206,21 +206,38 @@ def retry_after(headers: Any, body: bytes, now: float | None = None) -> float | 
     return None
 
 
+ERROR_BODY_CAP = 64 * 1024  # bytes of an error response read (a Retry-After in JSON is small)
+
+
+async def read_capped(resp: aiohttp.ClientResponse, cap: int) -> bytes:
+    """The body up to `cap` bytes, the rest never read (the connection is dropped, not drained):
+    a receiver's 300 MB error page costs nothing. Loops: one `read(n)` returns what is buffered."""
+    out = bytearray()
+    while len(out) < cap:
+        chunk = await resp.content.read(cap - len(out))
+        if not chunk:
+            break
+        out += chunk
+    return bytes(out)
+
+
 async def post(
     http: aiohttp.ClientSession, url: str, body: bytes, headers: Mapping[str, str]
 ) -> int:
-    """One POST: the status when 2xx, else raises `HttpStatus` (with a 429's `retry_after`)."""
-    async with http.post(url, data=body, headers=dict(headers)) as resp:
+    """One POST: the status when 2xx, else raises `HttpStatus` (with a 429's `retry_after`).
+    Redirects are not followed (a 307 would re-POST the signed body wherever it points): a 3xx
+    is a permanent failure. The one place delivery speaks HTTP (the outbound client goes here)."""
+    async with http.post(url, data=body, headers=dict(headers), allow_redirects=False) as resp:
         if 200 <= resp.status < 300:
             return resp.status
-        text = await resp.read()
+        text = await read_capped(resp, ERROR_BODY_CAP) if resp.status == 429 else b""
         asked = retry_after(resp.headers, text) if resp.status == 429 else None
         raise HttpStatus(resp.status, asked)
 
 
 def classify_http(exc: Exception) -> Failure | None:
     if isinstance(exc, HttpStatus):
-        permanent = 400 <= exc.status < 500 and exc.status not in (408, 429)
+        permanent = 300 <= exc.status < 500 and exc.status not in (408, 429)
         return Failure(str(exc), permanent, exc.status, exc.retry_after)
     if isinstance(exc, aiohttp.ClientError | TimeoutError | OSError):
         return Failure(f"{type(exc).__name__}: {exc}".strip())

@@ -6,6 +6,7 @@ flush publishes as one message, so a burst never floods a subscriber.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import time
@@ -13,9 +14,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pydantic import ValidationError
 
-from schemas import SEVERITY_RANK, Alert, Digest, Subscription
+from schemas import SEVERITY_RANK, Alert, Digest, Subscription, Target
 from services.common.topics import RedisKeys
 
 log = logging.getLogger(__name__)
@@ -70,17 +74,76 @@ return items
 """
 
 
+class Sealer:
+    """Target fields encrypted at rest with Fernet (AES-CBC + HMAC): a chat webhook URL is a
+    credential, and a Redis dump or `HGETALL` must not hand it out. Each key (any long random
+    string, `NEWSWIRE_SUBSCRIPTION_KEY`; several comma-separated: the first seals, any opens, for
+    rotation) is stretched with HKDF. A target another key sealed stays sealed: its channel cannot
+    use it, and that target alone is dead-lettered."""
+
+    def __init__(self, keys: str) -> None:
+        secrets = [k.strip() for k in keys.split(",") if k.strip()]
+        if not secrets:
+            raise ValueError("an empty subscription key")
+        self.fernet = MultiFernet([Fernet(self._derive(k)) for k in secrets])
+
+    @staticmethod
+    def _derive(secret: str) -> bytes:
+        info = b"newswire subscription targets v1"
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info)
+        return base64.urlsafe_b64encode(key.derive(secret.encode()))
+
+    @classmethod
+    def of(cls, key: str | None) -> Sealer | None:
+        return cls(key) if key else None
+
+    def seal(self, sub: Subscription) -> Subscription:
+        targets = [
+            t
+            if t.sealed
+            else Target(
+                kind=t.kind, sealed=self.fernet.encrypt(json.dumps(t.fields).encode()).decode()
+            )
+            for t in sub.targets
+        ]
+        return sub.model_copy(update={"targets": targets})
+
+    def open(self, sub: Subscription) -> Subscription:
+        """Sealed targets opened; plain ones (written before the key was set) as they are."""
+        return sub.model_copy(update={"targets": [self._open(t) for t in sub.targets]})
+
+    def _open(self, t: Target) -> Target:
+        if not t.sealed:
+            return t
+        try:
+            fields = json.loads(self.fernet.decrypt(t.sealed.encode()))
+        except (InvalidToken, ValueError):
+            return t
+        return Target(kind=t.kind, fields=fields)
+
+
 class SubscriptionStore:
-    def __init__(self, client: aioredis.Redis, keys: RedisKeys) -> None:
+    """Subscriptions in one Redis hash; with a `sealer`, their targets encrypted at rest (and a
+    store without one, like the dashboard's, reads the filters and leaves the targets sealed)."""
+
+    def __init__(
+        self, client: aioredis.Redis, keys: RedisKeys, sealer: Sealer | None = None
+    ) -> None:
         self.client = client
         self.keys = keys
+        self.sealer = sealer
 
     async def add(self, sub: Subscription) -> None:
-        await self.client.hset(self.keys.subscriptions, sub.name, sub.model_dump_json())
+        stored = self.sealer.seal(sub) if self.sealer else sub
+        await self.client.hset(self.keys.subscriptions, sub.name, stored.model_dump_json())
+
+    def _load(self, raw: str | bytes) -> Subscription:
+        sub = Subscription.model_validate_json(raw)
+        return self.sealer.open(sub) if self.sealer else sub
 
     async def get(self, name: str) -> Subscription | None:
         raw = await self.client.hget(self.keys.subscriptions, name)
-        return None if raw is None else Subscription.model_validate_json(raw)
+        return None if raw is None else self._load(raw)
 
     async def remove(self, name: str) -> bool:
         return bool(await self.client.hdel(self.keys.subscriptions, name))
@@ -92,7 +155,7 @@ class SubscriptionStore:
         out = []
         for name, value in raw.items():
             try:
-                out.append(Subscription.model_validate_json(value))
+                out.append(self._load(value))
             except ValidationError as exc:
                 why = [
                     (e["loc"], e["msg"]) for e in exc.errors()[:2]

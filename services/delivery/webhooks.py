@@ -1,12 +1,21 @@
-"""The signed webhook channel: POST the alert JSON, signed with HMAC-SHA256.
+"""The signed webhook channel: POST the alert JSON, signed per subscription (Standard Webhooks).
 
-The receiver checks `X-Newswire-Signature: sha256=<hex hmac of "<timestamp>.<body>">` with the
-shared secret and rejects old timestamps (replay protection). One POST per alert: a machine gets
-each rule's alert of a story update, a person's channels get one message naming them all.
+Each subscription signs with its own key, derived from the master `webhook_secret` and the
+subscription's name (its id): `subscriptions add` shows it once, as a Standard Webhooks secret
+(`whsec_<base64>`). A receiver holds only its own key, so it cannot forge another subscription's
+messages (issue 27: one key signed every subscriber's). The headers are Standard Webhooks':
+`webhook-id` (the alert id: the same on every retry, what receivers dedupe on), `webhook-timestamp`
+and `webhook-signature: v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`, so the id is signed
+and any Standard Webhooks library verifies it; receivers reject old timestamps (replay). The old
+`X-Newswire-Signature` (one shared key) is gone; `X-Newswire-Alert-Id` still carries the id. One
+POST per alert: a machine gets each rule's alert of a story update, a person's channels get one
+message naming them all.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import time
@@ -37,27 +46,62 @@ from services.delivery.retry import (
     post,
 )
 
-SIGNATURE_HEADER = "X-Newswire-Signature"
-TIMESTAMP_HEADER = "X-Newswire-Timestamp"
-ID_HEADER = "X-Newswire-Alert-Id"
+ID_HEADER = "webhook-id"
+TIMESTAMP_HEADER = "webhook-timestamp"
+SIGNATURE_HEADER = "webhook-signature"
+OLD_ID_HEADER = "X-Newswire-Alert-Id"
+KEY_PREFIX = "whsec_"
 
 
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return f"sha256={mac.hexdigest()}"
+def subscriber_key(master: str, subscription: str) -> str:
+    """The signing key of one subscription: HMAC-SHA256 of the master secret and its name, as a
+    Standard Webhooks secret. One-way: a subscription's key tells nothing of another's."""
+    raw = hmac.new(
+        master.encode(), b"newswire webhook key v1\x00" + subscription.encode(), hashlib.sha256
+    ).digest()
+    return KEY_PREFIX + base64.b64encode(raw).decode()
+
+
+def _key_bytes(key: str) -> bytes:
+    return base64.b64decode(key.removeprefix(KEY_PREFIX), validate=True)
+
+
+def sign(key: str, msg_id: str, timestamp: int, body: bytes) -> str:
+    """The `webhook-signature` value: `v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`."""
+    signed = f"{msg_id}.{timestamp}.".encode() + body
+    mac = hmac.new(_key_bytes(key), signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(mac).decode()
 
 
 def verify(
-    secret: str, timestamp: str, body: bytes, signature: str, now: float, tolerance_s: float = 300
+    key: object,
+    msg_id: object,
+    timestamp: object,
+    body: object,
+    signature: object,
+    now: float,
+    tolerance_s: float = 300,
 ) -> bool:
-    """For receivers: constant-time check of the signature and the timestamp's freshness."""
+    """For receivers: constant-time check of the signature (any of the space-separated ones) and
+    of the timestamp's freshness. Total: any input that is not a valid signature is False, never
+    an exception (a non-ASCII header once raised TypeError)."""
+    if not (
+        isinstance(key, str)
+        and isinstance(msg_id, str)
+        and isinstance(timestamp, str)
+        and isinstance(body, bytes | bytearray)
+        and isinstance(signature, str)
+    ):
+        return False
+    fresh = timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 20
+    if not fresh or abs(now - int(timestamp)) > tolerance_s:
+        return False
     try:
-        ts = int(timestamp)
-    except ValueError:
+        expected = sign(key, msg_id, int(timestamp), bytes(body)).encode()
+    except (binascii.Error, ValueError):  # not a key
         return False
-    if abs(now - ts) > tolerance_s:
-        return False
-    return hmac.compare_digest(sign(secret, ts, body), signature)
+    given = [s.encode("utf-8", "replace") for s in signature.split(" ") if s]
+    return any(hmac.compare_digest(g, expected) for g in given)
 
 
 class WebhookSpec(Spec):
@@ -77,7 +121,8 @@ class Webhook(BaseChannel):
             if ctx.config.webhook_secret
             else "NEWSWIRE_WEBHOOK_SECRET unset: webhooks are signed"
         )
-        return Address(spec.url, spec.url, error=missing)
+        # scope: each subscription's copy is signed with its own key, so none is deduplicated
+        return Address(spec.url, label_of(self.kind, spec.url), (spec.url,), missing, scope=sub)
 
     def render(
         self,
@@ -93,13 +138,15 @@ class Webhook(BaseChannel):
     async def send(
         self, spec: WebhookSpec, address: Address, message: Message, ctx: Context
     ) -> int | None:
-        secret = ctx.config.webhook_secret or ""
+        key = subscriber_key(ctx.config.webhook_secret or "", address.scope)
+        msg_id = message.alerts[0].id
         ts = int(time.time())  # each attempt signs afresh: its timestamp is checked for age
         headers = {
             "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(secret, ts, message.payload),
+            ID_HEADER: msg_id,
             TIMESTAMP_HEADER: str(ts),
-            ID_HEADER: message.alerts[0].id,
+            SIGNATURE_HEADER: sign(key, msg_id, ts, message.payload),
+            OLD_ID_HEADER: msg_id,
         }
         return await post(ctx.http, address.key, message.payload, headers)
 
@@ -115,23 +162,25 @@ async def deliver_webhook(
     target: str,
     secret: str,
     *,
+    subscription: str = "direct",
     session: aiohttp.ClientSession | None = None,
     attempts: int = CHANNEL.attempts,
     backoff: Backoff = DELIVERY,
     timeout_s: float = 10.0,
     dead_letter: DeadLetterSink | None = None,
 ) -> DeliveryResult:
-    """One alert to one webhook outside the dispatcher (with retries, then the dead letter)."""
+    """One alert to one webhook outside the dispatcher (with retries, then the dead letter), signed
+    with `subscription`'s key."""
     own = session is None
     http = session or aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s))
     ctx = Context(Config(webhook_secret=secret), http, {})
     spec = CHANNEL.validate(Target(kind=CHANNEL.kind, fields={"url": target}))
-    (message,) = CHANNEL.render(spec, [alert], "", ctx)
+    (message,) = CHANNEL.render(spec, [alert], subscription, ctx)
     try:
         return await deliver(
             CHANNEL,
             spec,
-            CHANNEL.address(spec, "", ctx),
+            CHANNEL.address(spec, subscription, ctx),
             message,
             ctx,
             attempts=attempts,

@@ -46,6 +46,7 @@ from services.delivery.dispatch import Config, Deliverer, Pacer, dispatch
 from services.delivery.registry import target
 from services.delivery.sink import RedisDelivery
 from services.delivery.subscriptions import SubscriptionStore
+from services.delivery.webhooks import subscriber_key
 from tests.conftest import free_port, settings_env
 from tests.factories import make_alert
 from tests.integration.dispatching import group_ready
@@ -486,6 +487,8 @@ async def test_cli_adds_chat_and_email_targets_and_sends_a_test_message(
             "NEWSWIRE_SMTP_USER": SMTP_USER,
             "NEWSWIRE_SMTP_PASSWORD": SMTP_PASSWORD,
             "NEWSWIRE_SMTP_CA_FILE": str(cert),
+            "NEWSWIRE_SUBSCRIPTION_KEY": "test-subscription-key",
+            "NEWSWIRE_WEBHOOK_SECRET": "test-master",
         }
         runner = CliRunner()
         settings_mod.get_settings.cache_clear()
@@ -506,6 +509,27 @@ async def test_cli_adds_chat_and_email_targets_and_sends_a_test_message(
             )
             assert "email:ops@example.org (digest 15m" in listed.output
             assert "slack-secret" not in listed.output + add.output
+            listed_json = await asyncio.to_thread(
+                runner.invoke, main, ["subscriptions", "list", "--json"], env=env
+            )
+            assert "slack-secret" not in listed_json.output
+            shown = json.loads(listed_json.output)["targets"]
+            assert any(t.startswith("slack:127.0.0.1#") for t in shown), shown
+            client = aioredis.Redis.from_url(s.redis)
+            try:  # at rest: sealed (issue 27: chat webhook URLs were stored in plain text)
+                stored = await client.hget(RedisKeys(s.redis_prefix).subscriptions, "desk")
+            finally:
+                await client.aclose()
+            assert stored and b"slack-secret" not in stored and b"teams-secret" not in stored
+            assert b"desk_alerts" not in stored and b'"sealed"' in stored
+            hook = await asyncio.to_thread(
+                runner.invoke,
+                main,
+                ["subscriptions", "add", "hooked", "--target", "webhook:http://127.0.0.1:9/h"],
+                env=env,
+            )
+            assert subscriber_key("test-master", "hooked") in hook.output
+            assert subscriber_key("test-master", "desk") not in add.output  # no webhook there
             sent = await asyncio.to_thread(
                 runner.invoke, main, ["subscriptions", "test", "desk"], env=env
             )

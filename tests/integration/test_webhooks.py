@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -26,11 +27,12 @@ from services.delivery.webhooks import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     deliver_webhook,
+    subscriber_key,
     verify,
 )
 from tests.conftest import free_port
 from tests.factories import make_alert
-from tests.integration.dispatching import group_ready
+from tests.integration.dispatching import dispatching, group_ready, until
 
 pytestmark = pytest.mark.integration
 SECRET = "test-secret"
@@ -42,7 +44,11 @@ def _alert() -> Alert:
 
 
 class Receiver:
-    def __init__(self, fail_first: int) -> None:
+    """A webhook receiver of the subscriptions `subs`: it holds each one's key (and so knows which
+    subscription a message was signed for)."""
+
+    def __init__(self, fail_first: int, subs: tuple[str, ...] = ("direct",)) -> None:
+        self.keys = {subscriber_key(SECRET, s): s for s in subs}
         self.fail_first = fail_first
         self.calls: list[dict[str, object]] = []
         self.port = free_port()
@@ -51,14 +57,19 @@ class Receiver:
     async def handle(self, request: web.Request) -> web.Response:
         self.called.set()
         body = await request.read()
-        ok = verify(
-            SECRET,
-            request.headers[TIMESTAMP_HEADER],
-            body,
-            request.headers[SIGNATURE_HEADER],
-            now=time.time(),
+        h = request.headers
+        sub = next(
+            (
+                s
+                for k, s in self.keys.items()
+                if verify(
+                    k, h[ID_HEADER], h[TIMESTAMP_HEADER], body, h[SIGNATURE_HEADER], time.time()
+                )
+            ),
+            None,
         )
-        self.calls.append({"valid": ok, "id": request.headers[ID_HEADER], "body": json.loads(body)})
+        ok = sub is not None
+        self.calls.append({"valid": ok, "sub": sub, "id": h[ID_HEADER], "body": json.loads(body)})
         if len(self.calls) <= self.fail_first:
             return web.Response(status=503)
         return web.Response(status=204 if ok else 401)
@@ -67,7 +78,7 @@ class Receiver:
 async def _serve(rcv: Receiver) -> web.AppRunner:
     app = web.Application()
     app.router.add_post("/hook", rcv.handle)
-    runner = web.AppRunner(app)
+    runner = web.AppRunner(app, access_log=None)  # its log line would show the URL
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", rcv.port).start()
     return runner
@@ -156,7 +167,7 @@ async def test_dispatcher_posts_to_matching_subscription_webhooks(
 ) -> None:
     keys = RedisKeys(f"wh{uuid.uuid4().hex[:6]}")
     store = SubscriptionStore(redis_client, keys)
-    rcv = Receiver(fail_first=0)
+    rcv = Receiver(fail_first=0, subs=("ops-high", "ru-only"))
     runner = await _serve(rcv)
     url = f"http://127.0.0.1:{rcv.port}/hook"
     hook = [Target(kind="webhook", fields={"url": url})]
@@ -182,8 +193,8 @@ async def test_dispatcher_posts_to_matching_subscription_webhooks(
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await runner.cleanup()
-    assert [c["id"] for c in rcv.calls] == [high.id]  # a UA alert: not for ru-only
-    assert all(c["valid"] for c in rcv.calls)
+    assert [(c["id"], c["sub"]) for c in rcv.calls] == [(high.id, "ops-high")]  # not ru-only
+    assert rcv.calls[0]["valid"]
     assert (await redis_client.xpending(keys.stream, "webhooks"))["pending"] == 0
 
 
@@ -194,7 +205,7 @@ async def test_a_stored_record_of_another_version_stops_no_alert(
     delivery raise (the dispatcher stopped); now it is read without the field, a record that
     cannot be read at all is skipped, and the others' alerts go out."""
     keys = RedisKeys(f"wh{uuid.uuid4().hex[:6]}")
-    rcv = Receiver(fail_first=0)
+    rcv = Receiver(fail_first=0, subs=("newer", "older", "newest"))
     runner = await _serve(rcv)
     url = f"http://127.0.0.1:{rcv.port}/hook"
     await redis_client.hset(
@@ -215,23 +226,205 @@ async def test_a_stored_record_of_another_version_stops_no_alert(
         },
     )
     delivery = RedisDelivery(redis_client, keys, ttl_s=60, maxlen=1000)
-    task = asyncio.create_task(
-        dispatch(redis_client, keys, Config(webhook_secret=SECRET), block_ms=200)
-    )
+    alert = _alert()
+
+    async def three() -> bool:
+        return len(rcv.calls) >= 3
+
     try:
-        await group_ready(redis_client, keys)
-        alert = _alert()
-        await delivery.deliver(alert)
-        await asyncio.wait_for(rcv.called.wait(), timeout=20)
-        await asyncio.sleep(0.3)
-        assert not task.done(), task.exception()
+        async with dispatching(redis_client, keys, Config(webhook_secret=SECRET), block_ms=200):
+            await group_ready(redis_client, keys)
+            await delivery.deliver(alert)
+            await until(three, 20)
+            await asyncio.sleep(0.3)  # nothing more
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
         await runner.cleanup()
-    assert [c["id"] for c in rcv.calls] == [alert.id]  # the same URL thrice: posted once
-    assert all(c["valid"] for c in rcv.calls)
+    # the same URL thrice: one copy per subscription, each signed with that subscription's key
+    assert sorted((c["id"], c["sub"]) for c in rcv.calls) == [
+        (alert.id, s) for s in ("newer", "newest", "older")
+    ]
     dead = [json.loads(f[b"record"]) for _, f in await redis_client.xrange(keys.dead_deliveries)]
     assert [(r["kind"], r["target"], r["attempts"]) for r in dead] == [("pager", "pager:newest", 0)]
     assert "no channel 'pager'" in dead[0]["errors"][0]
+
+
+async def _serve_app(app: web.Application) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner, f"http://127.0.0.1:{port}"
+
+
+async def test_a_redirect_is_not_followed() -> None:
+    """Issue 27: a 307 re-POSTed the signed body wherever it pointed (an internal host)."""
+    hits: list[str] = []
+
+    async def elsewhere(request: web.Request) -> web.Response:
+        hits.append(request.path)
+        return web.Response(status=204)
+
+    inner = web.Application()
+    inner.router.add_post("/internal", elsewhere)
+    inner_runner, inner_url = await _serve_app(inner)
+
+    async def redirect(request: web.Request) -> web.Response:
+        raise web.HTTPTemporaryRedirect(f"{inner_url}/internal")
+
+    outer = web.Application()
+    outer.router.add_post("/hook", redirect)
+    outer_runner, outer_url = await _serve_app(outer)
+    try:
+        result = await deliver_webhook(
+            _alert(), f"{outer_url}/hook", SECRET, attempts=3, backoff=FAST
+        )
+    finally:
+        await outer_runner.cleanup()
+        await inner_runner.cleanup()
+    assert hits == []
+    assert not result.delivered and result.attempts == 1 and result.status == 307
+
+
+@pytest.mark.parametrize("status", [500, 429])
+async def test_a_huge_error_body_is_read_only_up_to_the_cap(status: int) -> None:
+    """Issue 27: an error response's whole body was read (+606 MB RSS on a 300 MB body)."""
+    size, chunk = 64 * 1024 * 1024, b"x" * (1024 * 1024)
+    sent = [0]
+
+    async def huge(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(status=status, headers={"Content-Length": str(size)})
+        await resp.prepare(request)
+        with contextlib.suppress(ConnectionError):
+            while sent[0] < size:
+                await resp.write(chunk)
+                sent[0] += len(chunk)
+        return resp
+
+    app = web.Application()
+    app.router.add_post("/hook", huge)
+    runner, url = await _serve_app(app)
+    try:
+        result = await deliver_webhook(_alert(), f"{url}/hook", SECRET, attempts=1)
+        await asyncio.sleep(0.2)  # the server notices the dropped connection
+    finally:
+        await runner.cleanup()
+    assert not result.delivered and result.status == status
+    assert sent[0] < size // 4, f"{sent[0]} of {size} bytes sent: the body was read"
+
+
+class Timed:
+    """A receiver that answers after `delay_s`, noting when each alert arrived."""
+
+    def __init__(self, delay_s: float) -> None:
+        self.delay_s = delay_s
+        self.at: dict[str, float] = {}
+
+    async def handle(self, request: web.Request) -> web.Response:
+        await request.read()
+        await asyncio.sleep(self.delay_s)
+        self.at[request.headers[ID_HEADER]] = time.monotonic()
+        return web.Response(status=204)
+
+
+async def test_one_slow_target_delays_only_itself(redis_client: aioredis.Redis) -> None:
+    """Issue 27: one slow target held up every subscription's deliveries (~62 s per alert)."""
+    keys = RedisKeys(f"wh{uuid.uuid4().hex[:6]}")
+    slow, fast = Timed(3.0), Timed(0.0)
+    app = web.Application()
+    app.router.add_post("/slow", slow.handle)
+    app.router.add_post("/fast", fast.handle)
+    runner, url = await _serve_app(app)
+    store = SubscriptionStore(redis_client, keys)
+    for name in ("slow", "fast"):
+        hook = [Target(kind="webhook", fields={"url": f"{url}/{name}"})]
+        await store.add(Subscription(name=name, targets=hook))
+    delivery = RedisDelivery(redis_client, keys, ttl_s=60, maxlen=1000)
+    try:
+        async with dispatching(redis_client, keys, Config(webhook_secret=SECRET), block_ms=100):
+            await group_ready(redis_client, keys)
+            first, second = make_alert(story_id="s1"), make_alert(story_id="s2", article_id="a2")
+            await delivery.deliver(first)
+            await asyncio.sleep(0.3)  # the slow target is busy with the first
+            sent = time.monotonic()
+            await delivery.deliver(second)
+
+            async def arrived() -> bool:
+                return second.id in fast.at
+
+            await until(arrived)
+    finally:
+        await runner.cleanup()
+    assert first.id in fast.at and second.id in fast.at
+    assert fast.at[second.id] - sent < 1.5  # not behind the slow target's 3 s
+    assert second.id not in slow.at  # still waiting its turn on its own lane
+
+
+async def test_a_malformed_stream_entry_is_dead_lettered_not_crash_looped(
+    redis_client: aioredis.Redis,
+) -> None:
+    """Issue 27: one malformed alert-stream entry raised in the dispatcher, and as it re-reads its
+    pending entries first, every restart raised again. Now it is dead-lettered with the reason and
+    acknowledged; the alerts around it are delivered."""
+    keys = RedisKeys(f"wh{uuid.uuid4().hex[:6]}")
+    rcv = Receiver(fail_first=0, subs=("all",))
+    runner = await _serve(rcv)
+    hook = [Target(kind="webhook", fields={"url": f"http://127.0.0.1:{rcv.port}/hook"})]
+    await SubscriptionStore(redis_client, keys).add(Subscription(name="all", targets=hook))
+    await redis_client.xgroup_create(keys.stream, "webhooks", id="0", mkstream=True)
+    bad = await redis_client.xadd(keys.stream, {"alert": "{not json"})
+    good = make_alert()
+    await redis_client.xadd(keys.stream, {"alert": good.model_dump_json()})
+    # read but never acknowledged: what a dispatcher that crashed on it left pending
+    await redis_client.xreadgroup("webhooks", "dispatcher-1", {keys.stream: ">"})
+    later = make_alert(story_id="s9")
+
+    async def all_done() -> bool:
+        pending = (await redis_client.xpending(keys.stream, "webhooks"))["pending"]
+        return len(rcv.calls) == 2 and pending == 0
+
+    try:
+        async with dispatching(redis_client, keys, Config(webhook_secret=SECRET), block_ms=100):
+            await asyncio.wait_for(rcv.called.wait(), timeout=20)
+            await redis_client.xadd(keys.stream, {"alert": json.dumps({"id": "x", "severity": 3})})
+            await redis_client.xadd(keys.stream, {"alert": later.model_dump_json()})
+            await until(all_done)
+    finally:
+        await runner.cleanup()
+    assert [c["id"] for c in rcv.calls] == [good.id, later.id]
+    assert (await redis_client.xpending(keys.stream, "webhooks"))["pending"] == 0
+    dead = [json.loads(f[b"record"]) for _, f in await redis_client.xrange(keys.dead_deliveries)]
+    assert (dead[0]["kind"], dead[0]["entry_id"]) == ("stream", bad.decode())
+    assert "invalid alert" in dead[0]["errors"][0] and dead[0]["alert"] == {"alert": "{not json"}
+    assert len(dead) == 2 and "invalid alert" in dead[1]["errors"][0]
+
+
+async def test_a_webhook_url_is_never_logged_nor_dead_lettered(
+    redis_client: aioredis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 27: webhook URLs (a receiver's path or query may be its credential) were logged in
+    full, and named the target of outcomes and dead letters."""
+    dead = f"wh-dead-{uuid.uuid4().hex[:6]}"
+    rcv = Receiver(fail_first=100)
+    runner = await _serve(rcv)
+    caplog.set_level(logging.INFO)
+    try:
+        for url in (
+            f"http://127.0.0.1:{rcv.port}/hook?token=hook-cred-1",  # 503s, then a dead letter
+            f"http://127.0.0.1:{free_port()}/hook/hook-cred-2",  # refused
+        ):
+            result = await deliver_webhook(
+                _alert(),
+                url,
+                SECRET,
+                attempts=2,
+                backoff=FAST,
+                dead_letter=redis_dead_letter(redis_client, dead),
+            )
+            assert not result.delivered
+    finally:
+        await runner.cleanup()
+    records = [f[b"record"].decode() for _, f in await redis_client.xrange(dead)]
+    assert len(records) == 2 and "webhook:127.0.0.1#" in records[0]
+    assert "retrying" in caplog.text and "failed" in caplog.text
+    for text in (caplog.text, *records):
+        assert "hook-cred" not in text and "/hook" not in text

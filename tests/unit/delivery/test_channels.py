@@ -130,3 +130,38 @@ def test_the_dispatcher_names_no_channel() -> None:
     source = inspect.getsource(dispatch)
     for kind in CHANNELS:
         assert f'"{kind}"' not in source, kind
+
+
+async def test_a_lane_runs_in_order_refuses_beyond_its_depth_and_holds_up_no_other() -> None:
+    import asyncio
+
+    from services.delivery.dispatch import Lanes, Outcome
+
+    gate = asyncio.Event()
+    ran: list[str] = []
+
+    def job(name: str, wait: bool = False) -> Any:
+        async def run() -> Outcome:
+            if wait:
+                await gate.wait()
+            ran.append(name)
+            return Outcome("k", name, True)
+
+        return run
+
+    def refuse(name: str) -> Any:
+        async def run() -> Outcome:
+            return Outcome("k", name, False, errors=["full"])
+
+        return run
+
+    lanes = Lanes(depth=2)
+    slow = [lanes.submit(("slow",), job(f"s{i}", wait=True), refuse(f"s{i}")) for i in range(3)]
+    fast = await lanes.submit(("fast",), job("f"), refuse("f"))
+    assert fast.delivered and ran == ["f"]  # the blocked lane held up nothing
+    third = await slow[2]
+    assert not third.delivered and third.errors == ["full"]  # refused at once, not queued
+    assert lanes.backlog(("slow",)) == 2
+    gate.set()
+    assert [o.target for o in await asyncio.gather(*slow[:2])] == ["s0", "s1"]
+    assert ran == ["f", "s0", "s1"] and lanes.backlog(("slow",)) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 
 import aiohttp
@@ -9,20 +10,64 @@ import pytest
 
 from services.common.retrying import Backoff
 from services.delivery.retry import DeliveryResult, HttpStatus, classify_http, with_retries
-from services.delivery.webhooks import sign, verify
+from services.delivery.webhooks import sign, subscriber_key, verify
 
 FAST = Backoff(base_s=0.02, cap_s=0.04, jitter=0.25)
 
 
+KEY = subscriber_key("s3cret", "desk")
+
+
 def test_signature_round_trip_and_tampering() -> None:
     body = b'{"id":"a1"}'
-    sig = sign("s3cret", 1_700_000_000, body)
-    assert sig.startswith("sha256=") and len(sig) == 7 + 64
-    assert verify("s3cret", "1700000000", body, sig, now=1_700_000_010)
-    assert not verify("s3cret", "1700000000", body + b" ", sig, now=1_700_000_010)
-    assert not verify("other", "1700000000", body, sig, now=1_700_000_010)
-    assert not verify("s3cret", "1700000000", body, sig, now=1_700_009_999)  # too old
-    assert not verify("s3cret", "nan", body, sig, now=1_700_000_010)
+    sig = sign(KEY, "a1", 1_700_000_000, body)
+    assert sig.startswith("v1,") and len(base64.b64decode(sig[3:])) == 32
+    assert verify(KEY, "a1", "1700000000", body, sig, now=1_700_000_010)
+    assert verify(KEY, "a1", "1700000000", body, f"v1,AAAA {sig}", now=1_700_000_010)  # rotation
+    assert not verify(KEY, "a1", "1700000000", body + b" ", sig, now=1_700_000_010)
+    assert not verify(KEY, "a2", "1700000000", body, sig, now=1_700_000_010)  # the id is signed
+    assert not verify(KEY, "a1", "1700000001", body, sig, now=1_700_000_010)
+    assert not verify(KEY, "a1", "1700000000", body, sig, now=1_700_009_999)  # too old
+    assert not verify(KEY, "a1", "nan", body, sig, now=1_700_000_010)
+
+
+def test_each_subscription_has_its_own_key_and_cannot_forge_another() -> None:
+    """Issue 27: one key signed every subscriber's webhooks, so any receiver could forge to any
+    other. A receiver holds its subscription's key only: what it signs fails for the others."""
+    other = subscriber_key("s3cret", "ops")
+    assert subscriber_key("s3cret", "desk") == KEY != other  # derived, stable
+    assert subscriber_key("another-master", "desk") != KEY
+    assert KEY.startswith("whsec_") and len(base64.b64decode(KEY[6:])) == 32
+    forged = sign(KEY, "a1", 1_700_000_000, b"{}")
+    assert not verify(other, "a1", "1700000000", b"{}", forged, now=1_700_000_000)
+    assert not verify("s3cret", "a1", "1700000000", b"{}", forged, now=1_700_000_000)
+
+
+def test_standard_webhooks_reference_vector() -> None:
+    """The example of the Standard Webhooks specification: any of its libraries verifies ours."""
+    key = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    sig = sign(key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, b'{"test": 2432232314}')
+    assert sig == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (KEY, "a1", "1700000000", b"{}", "v1,\u00e9\u00e9"),  # non-ASCII: once a TypeError
+        (KEY, "a1", "1700000000", b"{}", "sha256=\udcff"),  # a lone surrogate
+        (KEY, "a1", "1700000000", b"{}", b"v1,abc"),  # bytes
+        (KEY, "a1", "1700000000", b"{}", None),
+        (KEY, "a1", "\u0661\u0667\u0660\u0660", b"{}", "v1,x"),  # Arabic-Indic digits
+        (KEY, None, "1700000000", b"{}", "v1,x"),
+        (KEY, "a1", "1700000000", "{}", "v1,x"),  # body as text
+        ("whsec_not base64!", "a1", "1700000000", b"{}", "v1,x"),
+        (123, "a1", "1700000000", b"{}", "v1,x"),
+        (KEY, "a1", "9" * 5000, b"{}", "v1,x"),
+        (KEY, "a1", "1700000000", b"{}", ""),
+    ],
+)
+def test_verify_is_total(args: tuple[object, ...]) -> None:
+    assert verify(*args, now=1_700_000_000) is False
 
 
 class Script:
