@@ -59,7 +59,12 @@ def services(stack: Settings) -> Iterator[str]:
     """The four pipeline services and the dashboard as processes; yields the dashboard URL."""
     asyncio.run(ensure_topics(stack))
     port = free_port()
-    env = {**settings_env(stack), "NEWSWIRE_DASHBOARD_PORT": str(port)}
+    env = {
+        **settings_env(stack),
+        "NEWSWIRE_DASHBOARD_PORT": str(port),
+        # the feed test serves its feed on loopback, which the outbound guard refuses unless allowed
+        "NEWSWIRE_OUTBOUND_ALLOW": '["127.0.0.1/32"]',
+    }
     with running_services(
         (*SERVICES, "dashboard"), env=env, log_dir=stack.state_dir / "logs"
     ) as procs:
