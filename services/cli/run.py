@@ -46,11 +46,15 @@ def run(service: str) -> None:
         _run_webhooks(s)
         return
     if service == "dashboard":
-        from services.dashboard.app import AccessLogger
+        from services.dashboard.app import AccessLogger, InsecureDashboard
         from services.dashboard.app import make_app as make_dashboard
 
+        try:
+            dashboard = make_dashboard(s)
+        except InsecureDashboard as exc:
+            raise click.ClickException(str(exc)) from exc
         web.run_app(
-            make_dashboard(s),
+            dashboard,
             access_log_class=AccessLogger,
             host=s.http_host,
             port=s.dashboard_port,
