@@ -2,6 +2,8 @@
 
 Alerts come from the capped Redis stream, not from pub/sub: a fresh page gets the recent history and
 a reconnecting EventSource sends Last-Event-ID, so a reload or a dropped connection loses nothing.
+One reader per process fans the live stream out to the open pages (fanout.py); with a token set,
+every route but the login page, /health and static files needs a session or a bearer token (auth.py).
 """
 
 from __future__ import annotations
