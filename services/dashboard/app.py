@@ -70,6 +70,7 @@ REDIS: web.AppKey[aioredis.Redis] = web.AppKey("redis", aioredis.Redis)
 STATS: web.AppKey[dict[str, Any]] = web.AppKey("stats", dict)
 FANOUT: web.AppKey[Fanout] = web.AppKey("fanout", Fanout)
 SESSION_KEY: web.AppKey[bytes | None] = web.AppKey("session_key", bytes)
+ATTEMPTS: web.AppKey[auth.LoginAttempts] = web.AppKey("attempts", auth.LoginAttempts)
 # who is logged in (None with no token configured), and the session's nonce (its CSRF token's)
 USER: web.RequestKey[str | None] = web.RequestKey("user", str)
 NONCE: web.RequestKey[str | None] = web.RequestKey("nonce", str)
@@ -243,6 +244,8 @@ def _login_page(error: str = "") -> web.Response:
 
 
 async def login_form(request: web.Request) -> web.Response:
+    if request.app[SESSION_KEY] is None:
+        raise web.HTTPSeeOther("/")  # no token configured: nothing to log in to
     return _login_page()
 
 
@@ -254,10 +257,18 @@ async def login(request: web.Request) -> web.Response:
         raise web.HTTPSeeOther("/")  # no token configured: nothing to log in to
     if not auth.same_origin(request.headers.get("Origin"), _origins(request)):
         return web.json_response({"error": "cross-site login refused"}, status=403)
+    address, now = request.remote or "", time.time()
+    if wait := request.app[ATTEMPTS].wait_s(address, now):
+        return web.json_response(
+            {"error": "too many failed logins; wait"},
+            status=429,
+            headers={"Retry-After": str(int(wait) + 1)},
+        )
     form = await request.post()
     presented = form.get("token")
     user = auth.authenticate(_api_token(s), presented if isinstance(presented, str) else None)
     if user is None:
+        request.app[ATTEMPTS].failed(address, now)
         return _login_page("Wrong token.")
     cookie = auth.issue_session(
         key, user, secrets.token_urlsafe(16), time.time(), s.dashboard_session_ttl_s
@@ -475,19 +486,25 @@ async def _stream_end(client: aioredis.Redis, stream: str) -> str:
     return stream_event(*last[0])[0] if last else "0-0"
 
 
-def make_app(settings: Settings) -> web.Application:
-    """The dashboard; refuses (InsecureDashboard) to serve beyond loopback without a token."""
-    token = _api_token(settings)
-    if not token and not auth.is_loopback(settings.http_host):
+def check_bind(settings: Settings) -> None:
+    """Refuse (InsecureDashboard) to serve beyond loopback without a token."""
+    if not _api_token(settings) and not auth.is_loopback(settings.http_host):
         raise InsecureDashboard(
             f"refusing to serve the dashboard on {settings.http_host!r} without a token: set "
             "NEWSWIRE_API_TOKEN (the login and bearer token), or bind to 127.0.0.1"
         )
+
+
+def make_app(settings: Settings) -> web.Application:
+    """The dashboard; refuses (InsecureDashboard) to serve beyond loopback without a token."""
+    check_bind(settings)
+    token = _api_token(settings)
     app = web.Application(middlewares=[guard])
     app[SETTINGS] = settings
     app[STATS] = {"totals": {}, "per_s": {}, "lag": {}, "at": None}
     secret = settings.dashboard_session_secret
     app[SESSION_KEY] = auth.session_key(secret.get_secret_value() if secret else None, token)
+    app[ATTEMPTS] = auth.LoginAttempts()
     app[FANOUT] = Fanout(settings.dashboard_sse_max_clients, settings.dashboard_sse_queue)
     app.router.add_get("/", index)
     app.router.add_get("/login", login_form)

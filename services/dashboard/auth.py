@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import ipaddress
+from collections import OrderedDict
 from urllib.parse import urlsplit
 
 SESSION_COOKIE = "newswire_session"
@@ -98,3 +99,26 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+class LoginAttempts:
+    """Failed logins per client address in a sliding window: past `limit`, the address waits
+    (guessing the token costs a window per `limit` tries). At most `keep` addresses are held,
+    the oldest forgotten first, so a flood of addresses cannot grow memory."""
+
+    def __init__(self, limit: int = 10, window_s: float = 60.0, keep: int = 10_000) -> None:
+        self.limit, self.window_s, self.keep = limit, window_s, keep
+        self.failures: OrderedDict[str, list[float]] = OrderedDict()
+
+    def wait_s(self, address: str, now: float) -> float:
+        """Seconds until this address may try again (0: now)."""
+        recent = [t for t in self.failures.get(address, []) if t > now - self.window_s]
+        if len(recent) < self.limit:
+            return 0.0
+        return recent[-self.limit] + self.window_s - now
+
+    def failed(self, address: str, now: float) -> None:
+        times = [t for t in self.failures.pop(address, []) if t > now - self.window_s]
+        self.failures[address] = [*times[-self.limit :], now]
+        while len(self.failures) > self.keep:
+            self.failures.popitem(last=False)

@@ -226,6 +226,11 @@ async def test_every_read_route_needs_a_session_or_the_bearer_token(serve: Serve
             assert r.status == 303 and r.headers["Location"] == "/login"
         async with http.get(base + "/api/stats") as r:
             assert r.status == 401  # the cookie is gone
+        for _ in range(9):  # ten wrong tokens a minute from one address, then it waits
+            async with http.post(login, data={"token": "nope"}) as r:
+                assert r.status == 401
+        async with http.post(login, data={"token": TOKEN}, allow_redirects=False) as r:
+            assert r.status == 429 and int(r.headers["Retry-After"]) > 0
     tampered = {"newswire_session": cookie.value.replace(".", ".x", 1)}
     async with (
         aiohttp.ClientSession(timeout=timeout, cookies=tampered) as http,

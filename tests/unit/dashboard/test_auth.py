@@ -84,3 +84,28 @@ def test_no_token_refuses_a_public_address_and_stays_open_on_loopback() -> None:
         make_app(Settings(http_host="0.0.0.0"))
     make_app(Settings(http_host="127.0.0.1"))
     make_app(Settings(http_host="0.0.0.0", api_token="s3cret"))  # type: ignore[arg-type]
+
+
+def test_failed_logins_wait_past_the_limit_and_memory_stays_bounded() -> None:
+    attempts = auth.LoginAttempts(limit=3, window_s=60, keep=2)
+    for t in (0.0, 1.0, 2.0):
+        assert attempts.wait_s("a", t) == 0
+        attempts.failed("a", t)
+    assert attempts.wait_s("a", 3.0) == 57.0  # the oldest of the last 3 leaves the window at 60
+    assert attempts.wait_s("b", 3.0) == 0  # another address is not held up
+    assert attempts.wait_s("a", 60.5) == 0
+    attempts.failed("b", 4.0)
+    attempts.failed("c", 5.0)
+    assert list(attempts.failures) == ["b", "c"]  # "a" forgotten first
+
+
+def test_run_dashboard_refuses_at_once_with_the_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`newswire run dashboard` on 0.0.0.0 without a token: exit 1 with the reason, before it
+    waits for Kafka (port 1: nothing there, so a wait would time the test out)."""
+    from click.testing import CliRunner
+
+    from services.cli import run as run_cli
+
+    monkeypatch.setattr(run_cli, "_settings", lambda: Settings(http_host="0.0.0.0", kafka_port=1))
+    result = CliRunner().invoke(run_cli.run, ["dashboard"])
+    assert result.exit_code == 1 and "NEWSWIRE_API_TOKEN" in result.output
