@@ -29,6 +29,13 @@ def run(service: str) -> None:
     from services.common.kafka import wait_for_topics
 
     nlog.set_service(service)
+    if service == "dashboard":  # before waiting for Kafka: a refusal is at once
+        from services.dashboard.app import InsecureDashboard, check_bind
+
+        try:
+            check_bind(s)
+        except InsecureDashboard as exc:
+            raise click.ClickException(str(exc)) from exc
     asyncio.run(wait_for_topics(s))
     if service == "ingest":
         from services.ingest.feeds.poller import feeds_context

@@ -280,6 +280,39 @@ class Settings(BaseSettings):
             ipaddress.ip_network(net, strict=False)  # ValueError names the bad entry
         return value
 
+    # ---- the dashboard's ways in (issue 27) ----------------------------------------------
+    dashboard_session_secret: SecretStr | None = Field(
+        None,
+        description="Key that signs dashboard session cookies; unset: derived from api_token "
+        "(rotating the token ends every session).",
+    )
+    dashboard_session_ttl_s: int = Field(
+        12 * 3600, ge=60, description="Lifetime of a dashboard login session."
+    )
+    dashboard_cookie_secure: bool | None = Field(
+        None,
+        description="Mark the session cookie Secure; unset: when dashboard_url or the request "
+        "is https.",
+    )
+    dashboard_sse_max_clients: int = Field(
+        500, ge=1, description="Most concurrent SSE clients of one dashboard process; more get 503."
+    )
+    dashboard_sse_queue: int = Field(
+        1000,
+        ge=1,
+        description="Alerts queued for one SSE client; a client that falls further behind is "
+        "dropped (it reconnects and resumes from its Last-Event-ID).",
+    )
+    dashboard_catchup_max: int = Field(
+        500,
+        ge=1,
+        description="Most alerts one SSE response replays after a Last-Event-ID; the rest come "
+        "page by page on the reconnects.",
+    )
+    dashboard_sse_keepalive_s: float = Field(
+        15.0, gt=0, description="Comment line sent on an idle SSE stream this often."
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,

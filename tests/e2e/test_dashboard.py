@@ -20,14 +20,18 @@ import aiohttp
 import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
+from pydantic import SecretStr
 
 from services.common.kafka import ensure_topics
 from services.common.settings import PROJECT_ROOT, Settings
 from services.common.topics import RedisKeys
 from services.common.topology import SERVICES
+from services.dashboard.app import make_app
+from services.delivery.sink import RedisDelivery
 from services.devstack.supervise import check_alive, running_services
 from tests.conftest import free_port, settings_env
 from tests.e2e.cdp import chromium, chromium_path
+from tests.factories import make_alert
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 FEED_ITEM = """<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>
@@ -206,4 +210,80 @@ async def test_feed_added_on_the_command_line_is_polled_by_ingest_into_an_alert(
         assert (await asyncio.to_thread(run, "remove", url)).returncode == 0
         assert url not in (await asyncio.to_thread(run, "list")).stdout
     finally:
+        await runner.cleanup()
+
+
+HOSTILE = (
+    '<img src=x onerror="window.pwned=1">[click](https://evil.example) '
+    "\u202egnp.exe\u200b \u2066isolated\u2069 {marker}"
+)
+
+
+async def test_login_then_hostile_titles_shown_as_inert_text_then_logout(
+    stack: Settings, tmp_path: Path
+) -> None:
+    """Issue 27: with a token the page asks for it (a login form, then a session cookie), an
+    alert title's HTML and Markdown stay text, its bidi and zero-width controls are dropped from
+    display, and logging out leads back to the form."""
+    if CHROMIUM is None:
+        pytest.skip("Chromium is not installed (Debian package `chromium`)")
+    await ensure_topics(stack)
+    s = stack.model_copy(
+        update={
+            "redis_prefix": f"{stack.redis_prefix}-login{uuid.uuid4().hex[:6]}",
+            "api_token": SecretStr("e2e-token"),
+        }
+    )
+    runner = web.AppRunner(make_app(s))
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    base = f"http://127.0.0.1:{port}"
+    marker = uuid.uuid4().hex[:8]
+    client = aioredis.Redis.from_url(s.redis)
+    try:
+        async with chromium(CHROMIUM, tmp_path / "profile") as page:
+            await page.call("Page.enable")
+            await page.call("Page.navigate", url=base + "/")
+            assert await page.wait_for("location.pathname === '/login'"), "not sent to login"
+            assert await page.wait_for("!!document.getElementById('token')")
+            await page.eval("document.getElementById('token').value = 'wrong'")
+            await page.eval("document.getElementById('login-button').click()")
+            assert await page.wait_for("!!document.getElementById('error')?.textContent")
+            await page.eval("document.getElementById('token').value = 'e2e-token'")
+            await page.eval("document.getElementById('login-button').click()")
+            assert await page.wait_for("document.body.dataset.ready === '1'"), "no SSE after login"
+            assert await page.eval("document.cookie") == ""  # HttpOnly: no script reads it
+            assert await page.wait_for("!document.getElementById('logout').hidden")
+
+            title = HOSTILE.format(marker=marker)
+            delivery = RedisDelivery(client, RedisKeys(s.redis_prefix), ttl_s=60, maxlen=100)
+            await delivery.deliver(make_alert(title=title))
+            card = (
+                "[...document.querySelectorAll('#alerts li')]"
+                f".find(li => li.textContent.includes('{marker}'))"
+            )
+            assert await page.wait_for(f"!!{card}", timeout=30), "the alert did not appear"
+            shown = await page.eval(f"{card}.querySelector('.title').textContent")
+            assert shown == (
+                '<img src=x onerror="window.pwned=1">[click](https://evil.example) '
+                f"gnp.exe isolated {marker}"
+            )
+            assert await page.eval(f"{card}.querySelectorAll('img, a').length") == 0
+            await page.eval(f"{card}.click()")
+            assert await page.wait_for("!document.getElementById('detail').hidden")
+            assert (
+                await page.eval("document.querySelectorAll('#detail img, #detail h2 a').length")
+                == 0
+            )
+            heading = await page.eval("document.querySelector('#detail h2').textContent")
+            assert "\u202e" not in heading and "gnp.exe isolated" in heading
+            assert await page.eval("window.pwned === undefined")
+
+            await page.eval("document.getElementById('logout').click()")
+            assert await page.wait_for("location.pathname === '/login'"), "logout did not land"
+            await page.call("Page.navigate", url=base + "/")
+            assert await page.wait_for("location.pathname === '/login'"), "session survived"
+    finally:
+        await client.aclose()
         await runner.cleanup()

@@ -6,8 +6,21 @@ const state = { alerts: new Map(), stories: new Map(), centroids: {}, selected: 
 const rank = (s) => SEVERITIES.indexOf(s);
 const $ = (id) => document.getElementById(id);
 
+// Invisible controls that reorder or hide text (bidi embeddings, overrides and isolates, marks,
+// zero-width space, word joiner, BOM, C0/C1 controls but tab and newline): dropped from display,
+// so a title cannot pose as another. ZWJ/ZWNJ stay: scripts and emoji need them to join.
+const CONTROLS = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u061C\u200B\u200E\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
+
+// Text as HTML: markup and Markdown stay literal text, controls are neutralised.
 function esc(text) {
-  return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+  return String(text ?? "").replace(CONTROLS, "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+}
+
+// Every API call: an expired session (401) goes back to the login page.
+async function api(url, options) {
+  const r = await fetch(url, { credentials: "same-origin", ...options });
+  if (r.status === 401) location.assign("/login");
+  return r;
 }
 
 // ---- filters -------------------------------------------------------------------------------
@@ -57,7 +70,7 @@ function drawCard(st) {
   const when = (last.times && (last.times.alerted || last.times.ingested)) || "";
   li.innerHTML =
     `<span class="badge ${esc(best.severity)}">${esc(best.severity)}</span> ` +
-    `<span class="title">${esc(last.title)}</span>` +
+    `<span class="title" dir="auto">${esc(last.title)}</span>` +
     `<div class="rules">${rules.map((r) => `<span class="rule">${esc(r)}</span>`).join(" ")}</div>` +
     `<div class="meta"><span class="articles">${articles} article${articles === 1 ? "" : "s"}</span> · ` +
     `<span class="history">${steps.map(esc).join(" → ")}</span> · ${esc(placeOf(best))} · ` +
@@ -89,7 +102,7 @@ async function refreshStories() {
   const ids = [...state.stories.keys()].slice(-200);
   if (!ids.length) return;
   try {
-    const r = await fetch(`/api/stories?${ids.map((i) => `id=${encodeURIComponent(i)}`).join("&")}`);
+    const r = await api(`/api/stories?${ids.map((i) => `id=${encodeURIComponent(i)}`).join("&")}`);
     if (!r.ok) return;
     const got = await r.json();
     for (const [id, info] of Object.entries(got)) {
@@ -135,7 +148,7 @@ async function showDetail(id) {
   const box = $("detail");
   box.hidden = false;
   box.innerHTML =
-    `<h2><span class="badge ${esc(a.severity)}">${esc(a.severity)}</span> ${esc(a.title)}</h2>` +
+    `<h2><span class="badge ${esc(a.severity)}">${esc(a.severity)}</span> <span dir="auto">${esc(a.title)}</span></h2>` +
     `<div class="meta">rule <b>${esc(a.rule_id)}</b> — ${esc(a.rule_description)} · score ${esc(a.score)} · ` +
     `place ${esc(placeOf(a))} · mentioned ${esc((a.countries_mentioned || a.countries || []).join(", ") || "–")}` +
     (/^https?:\/\//i.test(a.url || "") ? ` · <a href="${esc(a.url)}" target="_blank" rel="noopener noreferrer">source</a>` : "") + `</div>` +
@@ -144,7 +157,7 @@ async function showDetail(id) {
     `<div class="body" id="detail-body">loading the article…</div>`;
   let html;
   try {
-    const r = await fetch(`/api/articles/${encodeURIComponent(a.article_id)}`);
+    const r = await api(`/api/articles/${encodeURIComponent(a.article_id)}`);
     if (!r.ok) throw new Error(String(r.status));
     const art = await r.json();
     const ranges = [...termRanges(art.body, terms), ...termRanges(art.body, a.entities || [], "entity")];
@@ -236,7 +249,7 @@ function drawDots() {
 // ---- throughput and lag ----------------------------------------------------------------------
 async function refreshStats() {
   try {
-    const s = await (await fetch("/api/stats")).json();
+    const s = await (await api("/api/stats")).json();
     $("stats").tBodies[0].innerHTML = Object.entries(s.totals || {}).map(([k, v]) =>
       `<tr><td>${esc(k)}</td><td class="num">${v}</td><td class="num">${((s.per_s || {})[k] ?? 0).toFixed(1)}</td></tr>`).join("");
     $("lag").tBodies[0].innerHTML = Object.entries(s.lag || {}).map(([k, v]) =>
@@ -249,12 +262,35 @@ function connect() {
   const es = new EventSource("/events");  // reconnects itself, sending Last-Event-ID
   es.addEventListener("alert", (ev) => { try { addAlert(JSON.parse(ev.data)); } catch (err) { console.warn(err); } });
   es.addEventListener("ready", () => { $("conn").textContent = "live"; $("conn").className = "conn on"; document.body.dataset.ready = "1"; });
-  es.onerror = () => { $("conn").textContent = "reconnecting…"; $("conn").className = "conn off"; };
+  es.addEventListener("page", () => { $("conn").textContent = "catching up…"; });  // the reconnect brings the next page
+  es.onerror = () => {
+    $("conn").textContent = "reconnecting…"; $("conn").className = "conn off";
+    // refused (401: session over, 503: too many streams): the browser gives up; ask and retry
+    if (es.readyState === EventSource.CLOSED) {
+      api("/api/session").finally(() => setTimeout(connect, 5000));
+    }
+  };
+}
+
+// the logout button, shown when a login is configured; its POST carries the session's CSRF token
+async function setupSession() {
+  const r = await api("/api/session");
+  if (!r.ok) return;
+  const me = await r.json();
+  if (!me.login) return;
+  const button = $("logout");
+  button.hidden = false;
+  button.title = `logged in as ${me.user}`;
+  button.addEventListener("click", async () => {
+    await api("/logout", { method: "POST", headers: { "X-CSRF-Token": me.csrf } });
+    location.assign("/login");
+  });
 }
 
 document.querySelectorAll("#filters input").forEach((i) => i.addEventListener("input", render));
-fetch("/api/countries").then((r) => r.json()).then((c) => { state.centroids = c; drawDots(); });
+api("/api/countries").then((r) => r.json()).then((c) => { state.centroids = c; drawDots(); });
 drawLand();
+setupSession();
 connect();
 refreshStats();
 setInterval(refreshStats, 2000);
