@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 
 import pytest
 from click.testing import CliRunner
 
-from services.cli import stack as stack_cli
 from services.cli import main as cli
+from services.cli import stack as stack_cli
 from services.common.settings import Settings, get_settings
 from services.devstack.stack import StackError, wait_ready
 
@@ -17,7 +18,7 @@ URL = f"redis://:{PASSWORD}@127.0.0.1:1/0"
 
 
 @pytest.fixture
-def external(monkeypatch: pytest.MonkeyPatch) -> None:
+def external(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("REDIS_URL", URL)
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1")
     get_settings.cache_clear()
