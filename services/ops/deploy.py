@@ -1,11 +1,21 @@
-"""Kubernetes files derived from the repository's data: the config ConfigMaps and Strimzi KafkaTopics.
+"""Deployment files derived from the repository: the config ConfigMaps and Strimzi KafkaTopics, and
+the deployments' secrets files.
 
-`newswire deploy render` writes them; a test fails when they drift from the data files or topic specs,
-so the cluster runs the same rules, taxonomy, gazetteer and topic settings as the code.
+`newswire deploy render` writes the derived files; a test fails when they drift from the data files or
+topic specs, so the cluster runs the same rules, taxonomy, gazetteer and topic settings as the code.
+`newswire deploy secrets TARGET` writes random secrets (never printed) where compose and kustomize read
+them, and `newswire deploy check TARGET` refuses empty values and placeholders such as `change-me`.
 """
 
 from __future__ import annotations
 
+import base64
+import os
+import secrets
+import shutil
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -82,3 +92,127 @@ def write() -> list[Path]:
     TOPICS_FILE.parent.mkdir(parents=True, exist_ok=True)
     TOPICS_FILE.write_text(render_topics(), encoding="utf-8")
     return [CONFIG_FILE, TOPICS_FILE]
+
+
+# ---- secrets ---------------------------------------------------------------------------------
+PLACEHOLDERS = frozenset({"", "change-me", "changeme", "change_me", "password", "secret", "todo"})
+
+
+@dataclass(frozen=True)
+class SecretsFile:
+    """Where a deployment reads its secrets, which it generates, and which the operator must give."""
+
+    path: Path
+    generated: tuple[str, ...]
+    given: tuple[str, ...] = ()
+    derived: Mapping[str, str] = field(default_factory=dict)  # KEY -> template over the others
+
+
+SECRETS: dict[str, SecretsFile] = {
+    # compose reads .env beside docker-compose.yml
+    "compose": SecretsFile(
+        PROJECT_ROOT / ".env", ("REDIS_PASSWORD", "NEWSWIRE_API_TOKEN", "GRAFANA_ADMIN_PASSWORD")
+    ),
+    # the overlays' secretGenerator reads secrets.env; kustomize fails while it is missing
+    "dev": SecretsFile(
+        K8S / "overlays" / "dev" / "secrets.env",
+        ("REDIS_PASSWORD", "NEWSWIRE_API_TOKEN"),
+        derived={"REDIS_URL": "redis://:{REDIS_PASSWORD}@newswire-redis:6379/0"},
+    ),
+    "prod": SecretsFile(
+        K8S / "overlays" / "prod" / "secrets.env", ("NEWSWIRE_API_TOKEN",), given=("REDIS_URL",)
+    ),
+}
+
+
+def secrets_file(target: str, root: Path = PROJECT_ROOT) -> tuple[SecretsFile, Path]:
+    """The target's spec and its file under `root` (another copy of the repository in tests)."""
+    try:
+        spec = SECRETS[target]
+    except KeyError:
+        raise ValueError(f"unknown target {target!r}; targets: {', '.join(SECRETS)}") from None
+    return spec, root / spec.path.relative_to(PROJECT_ROOT)
+
+
+def parse_env(text: str) -> dict[str, str]:
+    """KEY=VALUE lines (the subset compose and kustomize agree on); comments and blanks skipped."""
+    out = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, _, value = line.partition("=")
+            out[key.strip()] = value.strip()
+    return out
+
+
+def is_placeholder(value: str) -> bool:
+    return value.strip().lower() in PLACEHOLDERS
+
+
+def secret_problems(spec: SecretsFile, values: Mapping[str, str], where: str) -> list[str]:
+    """One clear line per missing, empty or placeholder secret; none when the file is usable."""
+    problems = []
+    for key in (*spec.generated, *spec.given, *spec.derived):
+        value = values.get(key)
+        if value is None:
+            problems.append(f"{where}: {key} is not set")
+        elif is_placeholder(value):
+            problems.append(f"{where}: {key} is empty or the placeholder {value!r}")
+    for key, template in spec.derived.items():
+        made_of = all(k in values for k in spec.generated)
+        if key in values and made_of and values[key] != template.format(**values):
+            problems.append(f"{where}: {key} does not carry the other secrets it is made of")
+    return problems
+
+
+def write_secrets(target: str, root: Path = PROJECT_ROOT) -> tuple[Path, list[str]]:
+    """Fill the target's secrets file: keep good values, generate missing or placeholder ones
+    (`secrets.token_urlsafe`, so they fit in URLs), derive the rest. Mode 0600; returns the names
+    it generated, never the values."""
+    spec, path = secrets_file(target, root)
+    values = parse_env(path.read_text(encoding="utf-8")) if path.exists() else {}
+    made = [k for k in spec.generated if is_placeholder(values.get(k, ""))]
+    values |= {k: secrets.token_urlsafe(32) for k in made}
+    values |= {k: tpl.format(**values) for k, tpl in spec.derived.items()}
+    body = "".join(f"{k}={v}\n" for k, v in values.items())
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(body)
+    path.chmod(0o600)
+    return path, made
+
+
+def kustomize(overlay: Path) -> list[dict[str, Any]]:
+    """The overlay rendered by kubectl's built-in kustomize; its error when it does not render."""
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        raise RuntimeError("kubectl (with its built-in kustomize) is not installed")
+    proc = subprocess.run(
+        [kubectl, "kustomize", str(overlay)], capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr.strip())
+    return [d for d in yaml.safe_load_all(proc.stdout) if d]
+
+
+def check(target: str, root: Path = PROJECT_ROOT) -> list[str]:
+    """Problems that must stop a deployment: a missing secrets file, a missing, empty or placeholder
+    secret, and (Kubernetes) a rendered Secret still holding a placeholder."""
+    spec, path = secrets_file(target, root)
+    if not path.exists():
+        return [f"{path} is missing: run `newswire deploy secrets {target}`"]
+    problems = secret_problems(spec, parse_env(path.read_text(encoding="utf-8")), str(path))
+    if target == "compose" or problems:
+        return problems
+    for doc in kustomize(path.parent):
+        if doc["kind"] != "Secret":
+            continue
+        data = {k: base64.b64decode(v).decode() for k, v in (doc.get("data") or {}).items()}
+        data |= doc.get("stringData") or {}
+        name = doc["metadata"]["name"]
+        problems += [
+            f"Secret {name}: {k} is empty or the placeholder {v!r}"
+            for k, v in data.items()
+            if is_placeholder(v)
+        ]
+    return problems

@@ -8,9 +8,10 @@ offline, so their structure and their references to our names are checked here.
 from __future__ import annotations
 
 import shutil
-import subprocess
+import tempfile
 from collections.abc import Iterator
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
@@ -29,19 +30,30 @@ OVERLAYS = ["dev", "prod"]
 CRDS = {"ScaledObject", "Kafka", "KafkaNodePool", "KafkaTopic"}
 
 
+PROD_REDIS_URL = "rediss://:given-by-the-operator@redis.example:6380/0"
+
+
+@cache
+def k8s_root() -> Path:
+    """A copy of the repository's deploy/k8s with secrets written the way an operator does it
+    (`newswire deploy secrets OVERLAY`), so no real secrets file is read or written."""
+    root = Path(tempfile.mkdtemp(prefix="newswire-k8s-"))
+    shutil.copytree(
+        deploy.K8S, root / "deploy" / "k8s", ignore=shutil.ignore_patterns("secrets.env")
+    )
+    (root / "deploy" / "k8s" / "overlays" / "prod" / "secrets.env").write_text(
+        f"REDIS_URL={PROD_REDIS_URL}\n"
+    )
+    for overlay in OVERLAYS:
+        deploy.write_secrets(overlay, root)
+    return root
+
+
 @cache
 def rendered(overlay: str) -> tuple[dict[str, Any], ...]:
-    kubectl = shutil.which("kubectl")
-    if kubectl is None:
+    if shutil.which("kubectl") is None:
         pytest.skip("kubectl (with its built-in kustomize) is not installed")
-    proc = subprocess.run(
-        [kubectl, "kustomize", str(deploy.K8S / "overlays" / overlay)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return tuple(d for d in yaml.safe_load_all(proc.stdout) if d)
+    return tuple(deploy.kustomize(k8s_root() / "deploy" / "k8s" / "overlays" / overlay))
 
 
 def of_kind(docs: tuple[dict[str, Any], ...], kind: str) -> dict[str, dict[str, Any]]:
