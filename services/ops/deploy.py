@@ -23,10 +23,12 @@ import yaml
 
 from services.common.kafka_admin import topic_specs
 from services.common.settings import PROJECT_ROOT, Settings
+from services.common.topology import EXTRA_SERVICES, SERVICES, stage
 
 K8S = PROJECT_ROOT / "deploy" / "k8s"
 CONFIG_FILE = K8S / "base" / "config.generated.yaml"
 TOPICS_FILE = K8S / "strimzi" / "topics.generated.yaml"
+POLICIES_FILE = K8S / "base" / "networkpolicies.generated.yaml"
 GAZETTEER_DIR = PROJECT_ROOT / "services" / "enrichment" / "data"
 # A ConfigMap holds at most 1 MiB; larger reference tables stay in the image.
 GAZETTEER_FILE_LIMIT = 256 * 1024
@@ -87,11 +89,133 @@ def render_topics() -> str:
     return HEADER + yaml.safe_dump_all(docs, sort_keys=False)
 
 
+# ---- network policies ------------------------------------------------------------------------
+# Who the pods talk to. Kafka: the Strimzi cluster's broker pods (labelled so by Strimzi; a dev Kafka
+# carries the same labels). Redis: pods named newswire-redis. The ingress controller and Prometheus
+# run in the namespaces named here (adjust them in an overlay when yours differ).
+INGRESS_NAMESPACE = "ingress-nginx"
+MONITORING_NAMESPACE = "monitoring"
+KAFKA_PODS = {"strimzi.io/cluster": "newswire", "strimzi.io/kind": "Kafka"}
+KAFKA_PORTS = (9092, 9093)
+REDIS_PODS = {"app.kubernetes.io/name": "newswire-redis"}
+REDIS_PORT = 6379
+HTTP_PORTS = {"ingest": 8080, "dashboard": 8081}  # reached through the ingress controller
+# Outbound webhooks and chat go to the internet, never to the cluster, the node, a cloud metadata
+# service or any private, loopback, link-local or CGNAT range.
+INTERNET_EXCEPT_V4 = (
+    "0.0.0.0/8",
+    "10.0.0.0/8",
+    "100.64.0.0/10",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "224.0.0.0/4",
+    "240.0.0.0/4",
+)
+INTERNET_EXCEPT_V6 = ("::1/128", "fc00::/7", "fe80::/10", "ff00::/8", "::ffff:0:0/96")
+WEBHOOK_PORTS = (443, 80)
+# Which processes use Kafka and Redis; the pipeline stages use both.
+KAFKA_CLIENTS = (*SERVICES, "dashboard", "topics")
+REDIS_CLIENTS = (*SERVICES, *EXTRA_SERVICES)
+
+
+def _pod(name: str) -> dict[str, Any]:
+    return {"matchLabels": {"app.kubernetes.io/name": f"newswire-{name}"}}
+
+
+def _ports(*ports: int, protocol: str = "TCP") -> list[dict[str, Any]]:
+    return [{"protocol": protocol, "port": p} for p in ports]
+
+
+def _in_namespace(namespace: str, pods: dict[str, Any] | None = None) -> dict[str, Any]:
+    peer: dict[str, Any] = {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}
+    }
+    if pods is not None:
+        peer["podSelector"] = {"matchLabels": pods}
+    return peer
+
+
+def _policy(name: str, selector: dict[str, Any], **rules: list[dict[str, Any]]) -> dict[str, Any]:
+    types = [t for t in ("Ingress", "Egress") if t.lower() in rules]
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name},
+        "spec": {"podSelector": selector, "policyTypes": types, **rules},
+    }
+
+
+def _service_policy(name: str) -> dict[str, Any]:
+    """What one process may reach and who may reach it."""
+    egress, ingress = [], []
+    if name in KAFKA_CLIENTS:
+        egress.append(
+            {"to": [{"podSelector": {"matchLabels": KAFKA_PODS}}], "ports": _ports(*KAFKA_PORTS)}
+        )
+    if name in REDIS_CLIENTS:
+        egress.append(
+            {"to": [{"podSelector": {"matchLabels": REDIS_PODS}}], "ports": _ports(REDIS_PORT)}
+        )
+    if name == "webhooks":
+        egress += [
+            {
+                "to": [{"ipBlock": {"cidr": cidr, "except": list(exc)}}],
+                "ports": _ports(*WEBHOOK_PORTS),
+            }
+            for cidr, exc in (("0.0.0.0/0", INTERNET_EXCEPT_V4), ("::/0", INTERNET_EXCEPT_V6))
+        ]
+    if name in HTTP_PORTS:
+        ingress.append(
+            {"from": [_in_namespace(INGRESS_NAMESPACE)], "ports": _ports(HTTP_PORTS[name])}
+        )
+    if name in SERVICES:  # /metrics on the health port (ingest: its HTTP port)
+        port = stage(name).metrics_port or HTTP_PORTS[name]
+        prometheus = _in_namespace(MONITORING_NAMESPACE, {"app.kubernetes.io/name": "prometheus"})
+        ingress.append({"from": [prometheus], "ports": _ports(port)})
+    rules = {"egress": egress, **({"ingress": ingress} if ingress else {})}
+    return _policy(f"newswire-{name}", _pod(name), **rules)
+
+
+def render_network_policies() -> str:
+    """Default deny for every pod of the namespace, then one allow per process, derived from the
+    topology (health ports) and the peers above."""
+    dns = _in_namespace("kube-system", {"k8s-app": "kube-dns"})
+    redis_clients = {
+        "podSelector": {
+            "matchExpressions": [
+                {
+                    "key": "app.kubernetes.io/name",
+                    "operator": "In",
+                    "values": [f"newswire-{n}" for n in REDIS_CLIENTS],
+                }
+            ]
+        }
+    }
+    docs = [
+        _policy("newswire-default-deny", {}, ingress=[], egress=[]),
+        _policy(
+            "newswire-dns",
+            {},
+            egress=[{"to": [dns], "ports": [*_ports(53, protocol="UDP"), *_ports(53)]}],
+        ),
+        *(_service_policy(n) for n in (*SERVICES, *EXTRA_SERVICES, "topics")),
+        _policy(
+            "newswire-redis",
+            {"matchLabels": REDIS_PODS},
+            ingress=[{"from": [redis_clients], "ports": _ports(REDIS_PORT)}],
+        ),
+    ]
+    return HEADER + yaml.safe_dump_all(docs, sort_keys=False)
+
+
 def write() -> list[Path]:
     CONFIG_FILE.write_text(render_config(), encoding="utf-8")
     TOPICS_FILE.parent.mkdir(parents=True, exist_ok=True)
     TOPICS_FILE.write_text(render_topics(), encoding="utf-8")
-    return [CONFIG_FILE, TOPICS_FILE]
+    POLICIES_FILE.write_text(render_network_policies(), encoding="utf-8")
+    return [CONFIG_FILE, TOPICS_FILE, POLICIES_FILE]
 
 
 # ---- secrets ---------------------------------------------------------------------------------
