@@ -23,12 +23,15 @@ import yaml
 
 from services.common.kafka_admin import topic_specs
 from services.common.settings import PROJECT_ROOT, Settings
-from services.common.topology import EXTRA_SERVICES, SERVICES, stage
+from services.common.topics import Topics
+from services.common.topology import EXTRA_SERVICES, SERVICES, STAGES, WORKERS, group_id, stage
 
 K8S = PROJECT_ROOT / "deploy" / "k8s"
 CONFIG_FILE = K8S / "base" / "config.generated.yaml"
 TOPICS_FILE = K8S / "strimzi" / "topics.generated.yaml"
 POLICIES_FILE = K8S / "base" / "networkpolicies.generated.yaml"
+USERS_FILE = K8S / "strimzi" / "users.generated.yaml"
+KAFKA_AUTH_FILE = K8S / "overlays" / "prod" / "kafka-auth.generated.yaml"
 GAZETTEER_DIR = PROJECT_ROOT / "services" / "enrichment" / "data"
 # A ConfigMap holds at most 1 MiB; larger reference tables stay in the image.
 GAZETTEER_FILE_LIMIT = 256 * 1024
@@ -210,12 +213,130 @@ def render_network_policies() -> str:
     return HEADER + yaml.safe_dump_all(docs, sort_keys=False)
 
 
+# ---- Kafka users (Strimzi) ----------------------------------------------------------------------
+KAFKA_CLUSTER = "newswire"
+CLUSTER_CA_SECRET = f"{KAFKA_CLUSTER}-cluster-ca-cert"  # Strimzi's cluster CA certificate
+KAFKA_CA_DIR = "/etc/newswire/kafka-ca"
+KEDA_USER = "newswire-keda"  # KEDA reads the consumer groups' lag to scale the workers
+
+
+def kafka_acls() -> dict[str, list[tuple[str, str, str]]]:
+    """User -> (resource type, name, operation), from the topology: a stage reads what it consumes
+    in its own consumer group and writes what it produces; a consuming stage also writes dead
+    letters (services/common/worker.py's Stage). KEDA only describes the workers' groups and inputs."""
+    s = production_settings()
+    topics = Topics.from_settings(s)
+    acls: dict[str, list[tuple[str, str, str]]] = {}
+    for spec in STAGES:
+        rows = []
+        for attr in spec.consumes:
+            rows += [("topic", getattr(topics, attr), op) for op in ("Read", "Describe")]
+        writes = [*spec.produces, *(["deadletter"] if spec.consumes else [])]
+        for attr in writes:
+            rows += [("topic", getattr(topics, attr), op) for op in ("Write", "Describe")]
+        if spec.consumes:
+            rows += [("group", group_id(s, spec.name), op) for op in ("Read", "Describe")]
+        acls[f"newswire-{spec.name}"] = rows
+    keda = []
+    for name in WORKERS:
+        keda += [("topic", getattr(topics, a), "Describe") for a in stage(name).consumes]
+        keda.append(("group", group_id(s, name), "Describe"))
+    acls[KEDA_USER] = keda
+    return acls
+
+
+def render_users() -> str:
+    """One SCRAM-SHA-512 KafkaUser per service with its ACLs; Strimzi's user operator writes each
+    user's password into a Secret of the user's name."""
+    docs = []
+    for user, rows in kafka_acls().items():
+        grouped: dict[tuple[str, str], list[str]] = {}
+        for kind, name, op in rows:
+            grouped.setdefault((kind, name), []).append(op)
+        docs.append(
+            {
+                "apiVersion": "kafka.strimzi.io/v1beta2",
+                "kind": "KafkaUser",
+                "metadata": {"name": user, "labels": {"strimzi.io/cluster": KAFKA_CLUSTER}},
+                "spec": {
+                    "authentication": {"type": "scram-sha-512"},
+                    "authorization": {
+                        "type": "simple",
+                        "acls": [
+                            {
+                                "resource": {"type": kind, "name": name, "patternType": "literal"},
+                                "operations": ops,
+                                "host": "*",
+                            }
+                            for (kind, name), ops in grouped.items()
+                        ],
+                    },
+                },
+            }
+        )
+    return HEADER + yaml.safe_dump_all(docs, sort_keys=False)
+
+
+def render_kafka_auth() -> str:
+    """The prod overlay's patches: each service logs in as its own KafkaUser (password from the
+    user's Secret) and trusts the cluster CA; the shared SASL_SSL settings are in env.yaml."""
+    docs = []
+    for name in SERVICES:
+        user = f"newswire-{name}"
+        docs.append(
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {"name": user},
+                "spec": {
+                    "template": {
+                        "spec": {
+                            "containers": [
+                                {
+                                    "name": name,
+                                    "env": [
+                                        {"name": "NEWSWIRE_KAFKA_SASL_USERNAME", "value": user},
+                                        {
+                                            "name": "NEWSWIRE_KAFKA_SASL_PASSWORD",
+                                            "valueFrom": {
+                                                "secretKeyRef": {"name": user, "key": "password"}
+                                            },
+                                        },
+                                    ],
+                                    "volumeMounts": [
+                                        {
+                                            "name": "kafka-ca",
+                                            "mountPath": KAFKA_CA_DIR,
+                                            "readOnly": True,
+                                        }
+                                    ],
+                                }
+                            ],
+                            "volumes": [
+                                {
+                                    "name": "kafka-ca",
+                                    "secret": {
+                                        "secretName": CLUSTER_CA_SECRET,
+                                        "items": [{"key": "ca.crt", "path": "ca.crt"}],
+                                    },
+                                }
+                            ],
+                        }
+                    }
+                },
+            }
+        )
+    return HEADER + yaml.safe_dump_all(docs, sort_keys=False)
+
+
 def write() -> list[Path]:
     CONFIG_FILE.write_text(render_config(), encoding="utf-8")
     TOPICS_FILE.parent.mkdir(parents=True, exist_ok=True)
     TOPICS_FILE.write_text(render_topics(), encoding="utf-8")
     POLICIES_FILE.write_text(render_network_policies(), encoding="utf-8")
-    return [CONFIG_FILE, TOPICS_FILE, POLICIES_FILE]
+    USERS_FILE.write_text(render_users(), encoding="utf-8")
+    KAFKA_AUTH_FILE.write_text(render_kafka_auth(), encoding="utf-8")
+    return [CONFIG_FILE, TOPICS_FILE, POLICIES_FILE, USERS_FILE, KAFKA_AUTH_FILE]
 
 
 # ---- secrets ---------------------------------------------------------------------------------

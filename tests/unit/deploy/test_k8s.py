@@ -27,7 +27,14 @@ from services.ops import deploy
 
 K8S_VERSION = "1.33.0"
 OVERLAYS = ["dev", "prod"]
-CRDS = {"ScaledObject", "Kafka", "KafkaNodePool", "KafkaTopic"}
+CRDS = {
+    "ScaledObject",
+    "TriggerAuthentication",
+    "Kafka",
+    "KafkaNodePool",
+    "KafkaTopic",
+    "KafkaUser",
+}
 
 
 PROD_REDIS_URL = "rediss://:given-by-the-operator@redis.example:6380/0"
@@ -110,7 +117,7 @@ def test_every_service_has_probes_resources_and_runs_unprivileged(overlay: str) 
         assert c["securityContext"]["allowPrivilegeEscalation"] is False
         service = name.removeprefix("newswire-")
         assert c["args"] == ["run", service]
-        env = {e["name"]: e["value"] for e in c.get("env", [])}
+        env = {e["name"]: e.get("value") for e in c.get("env", [])}
         if service in WORKERS:  # the port the process binds is the port the probes hit
             assert int(env["NEWSWIRE_METRICS_PORT"]) == ports["metrics"] == DEFAULT_PORTS[service]
     assert seen == {f"newswire-{s}" for s in SERVICES}

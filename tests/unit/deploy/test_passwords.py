@@ -100,7 +100,7 @@ def test_dev_redis_requires_the_secret_password_and_the_clients_url_carries_it()
     for var in ("REDIS_PASSWORD", "REDISCLI_AUTH"):
         assert refs[var] == {"name": secret["metadata"]["name"], "key": "REDIS_PASSWORD"}
     prod = of_kind(rendered("prod"), "Secret")
-    (prod_secret,) = prod.values()
+    (prod_secret,) = (s for n, s in prod.items() if n.startswith("newswire-secrets-"))
     assert base64.b64decode(prod_secret["data"]["REDIS_URL"]).decode() == PROD_REDIS_URL
 
 
