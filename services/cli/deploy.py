@@ -32,7 +32,11 @@ def deploy_secrets(target: str) -> None:
 
     path, made = write_secrets(target)
     click.echo(f"{path}: generated {', '.join(made) or 'nothing (all set)'}")
-    for problem in check(target):
+    try:
+        problems = check(target)
+    except RuntimeError as exc:  # kubectl missing or the overlay does not render
+        problems = [str(exc)]
+    for problem in problems:
         click.echo(f"still to do: {problem}", err=True)
 
 
