@@ -1,11 +1,21 @@
-"""Kubernetes files derived from the repository's data: the config ConfigMaps and Strimzi KafkaTopics.
+"""Deployment files derived from the repository: the config ConfigMaps and Strimzi KafkaTopics, and
+the deployments' secrets files.
 
-`newswire deploy render` writes them; a test fails when they drift from the data files or topic specs,
-so the cluster runs the same rules, taxonomy, gazetteer and topic settings as the code.
+`newswire deploy render` writes the derived files; a test fails when they drift from the data files or
+topic specs, so the cluster runs the same rules, taxonomy, gazetteer and topic settings as the code.
+`newswire deploy secrets TARGET` writes random secrets (never printed) where compose and kustomize read
+them, and `newswire deploy check TARGET` refuses empty values and placeholders such as `change-me`.
 """
 
 from __future__ import annotations
 
+import base64
+import os
+import secrets
+import shutil
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +23,15 @@ import yaml
 
 from services.common.kafka_admin import topic_specs
 from services.common.settings import PROJECT_ROOT, Settings
+from services.common.topics import Topics
+from services.common.topology import EXTRA_SERVICES, SERVICES, STAGES, WORKERS, group_id, stage
 
 K8S = PROJECT_ROOT / "deploy" / "k8s"
 CONFIG_FILE = K8S / "base" / "config.generated.yaml"
 TOPICS_FILE = K8S / "strimzi" / "topics.generated.yaml"
+POLICIES_FILE = K8S / "base" / "networkpolicies.generated.yaml"
+USERS_FILE = K8S / "strimzi" / "users.generated.yaml"
+KAFKA_AUTH_FILE = K8S / "overlays" / "prod" / "kafka-auth.generated.yaml"
 GAZETTEER_DIR = PROJECT_ROOT / "services" / "enrichment" / "data"
 # A ConfigMap holds at most 1 MiB; larger reference tables stay in the image.
 GAZETTEER_FILE_LIMIT = 256 * 1024
@@ -77,8 +92,372 @@ def render_topics() -> str:
     return HEADER + yaml.safe_dump_all(docs, sort_keys=False)
 
 
+# ---- network policies ------------------------------------------------------------------------
+# Who the pods talk to. Kafka: the Strimzi cluster's broker pods (labelled so by Strimzi; a dev Kafka
+# carries the same labels). Redis: pods named newswire-redis. The ingress controller and Prometheus
+# run in the namespaces named here (adjust them in an overlay when yours differ).
+INGRESS_NAMESPACE = "ingress-nginx"
+MONITORING_NAMESPACE = "monitoring"
+KAFKA_PODS = {"strimzi.io/cluster": "newswire", "strimzi.io/kind": "Kafka"}
+KAFKA_PORTS = (9092, 9093)
+REDIS_PODS = {"app.kubernetes.io/name": "newswire-redis"}
+REDIS_PORT = 6379
+HTTP_PORTS = {"ingest": 8080, "dashboard": 8081}  # reached through the ingress controller
+# Outbound webhooks and chat go to the internet, never to the cluster, the node, a cloud metadata
+# service or any private, loopback, link-local or CGNAT range.
+INTERNET_EXCEPT_V4 = (
+    "0.0.0.0/8",
+    "10.0.0.0/8",
+    "100.64.0.0/10",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "224.0.0.0/4",
+    "240.0.0.0/4",
+)
+INTERNET_EXCEPT_V6 = ("::1/128", "fc00::/7", "fe80::/10", "ff00::/8", "::ffff:0:0/96")
+WEBHOOK_PORTS = (443, 80)
+# Which processes use Kafka and Redis; the pipeline stages use both.
+KAFKA_CLIENTS = (*SERVICES, "dashboard", "topics")
+REDIS_CLIENTS = (*SERVICES, *EXTRA_SERVICES)
+
+
+def _pod(name: str) -> dict[str, Any]:
+    return {"matchLabels": {"app.kubernetes.io/name": f"newswire-{name}"}}
+
+
+def _ports(*ports: int, protocol: str = "TCP") -> list[dict[str, Any]]:
+    return [{"protocol": protocol, "port": p} for p in ports]
+
+
+def _in_namespace(namespace: str, pods: dict[str, Any] | None = None) -> dict[str, Any]:
+    peer: dict[str, Any] = {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}
+    }
+    if pods is not None:
+        peer["podSelector"] = {"matchLabels": pods}
+    return peer
+
+
+def _policy(name: str, selector: dict[str, Any], **rules: list[dict[str, Any]]) -> dict[str, Any]:
+    types = [t for t in ("Ingress", "Egress") if t.lower() in rules]
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name},
+        "spec": {"podSelector": selector, "policyTypes": types, **rules},
+    }
+
+
+def _service_policy(name: str) -> dict[str, Any]:
+    """What one process may reach and who may reach it."""
+    egress, ingress = [], []
+    if name in KAFKA_CLIENTS:
+        egress.append(
+            {"to": [{"podSelector": {"matchLabels": KAFKA_PODS}}], "ports": _ports(*KAFKA_PORTS)}
+        )
+    if name in REDIS_CLIENTS:
+        egress.append(
+            {"to": [{"podSelector": {"matchLabels": REDIS_PODS}}], "ports": _ports(REDIS_PORT)}
+        )
+    if name == "webhooks":
+        egress += [
+            {
+                "to": [{"ipBlock": {"cidr": cidr, "except": list(exc)}}],
+                "ports": _ports(*WEBHOOK_PORTS),
+            }
+            for cidr, exc in (("0.0.0.0/0", INTERNET_EXCEPT_V4), ("::/0", INTERNET_EXCEPT_V6))
+        ]
+    if name in HTTP_PORTS:
+        ingress.append(
+            {"from": [_in_namespace(INGRESS_NAMESPACE)], "ports": _ports(HTTP_PORTS[name])}
+        )
+    if name in SERVICES:  # /metrics on the health port (ingest: its HTTP port)
+        port = stage(name).metrics_port or HTTP_PORTS[name]
+        prometheus = _in_namespace(MONITORING_NAMESPACE, {"app.kubernetes.io/name": "prometheus"})
+        ingress.append({"from": [prometheus], "ports": _ports(port)})
+    rules = {"egress": egress, **({"ingress": ingress} if ingress else {})}
+    return _policy(f"newswire-{name}", _pod(name), **rules)
+
+
+def render_network_policies() -> str:
+    """Default deny for every pod of the namespace, then one allow per process, derived from the
+    topology (health ports) and the peers above."""
+    dns = _in_namespace("kube-system", {"k8s-app": "kube-dns"})
+    redis_clients = {
+        "podSelector": {
+            "matchExpressions": [
+                {
+                    "key": "app.kubernetes.io/name",
+                    "operator": "In",
+                    "values": [f"newswire-{n}" for n in REDIS_CLIENTS],
+                }
+            ]
+        }
+    }
+    docs = [
+        _policy("newswire-default-deny", {}, ingress=[], egress=[]),
+        _policy(
+            "newswire-dns",
+            {},
+            egress=[{"to": [dns], "ports": [*_ports(53, protocol="UDP"), *_ports(53)]}],
+        ),
+        *(_service_policy(n) for n in (*SERVICES, *EXTRA_SERVICES, "topics")),
+        _policy(
+            "newswire-redis",
+            {"matchLabels": REDIS_PODS},
+            ingress=[{"from": [redis_clients], "ports": _ports(REDIS_PORT)}],
+        ),
+    ]
+    return HEADER + yaml.safe_dump_all(docs, sort_keys=False)
+
+
+# ---- Kafka users (Strimzi) ----------------------------------------------------------------------
+KAFKA_CLUSTER = "newswire"
+CLUSTER_CA_SECRET = f"{KAFKA_CLUSTER}-cluster-ca-cert"  # Strimzi's cluster CA certificate
+KAFKA_CA_DIR = "/etc/newswire/kafka-ca"
+KEDA_USER = "newswire-keda"  # KEDA reads the consumer groups' lag to scale the workers
+
+
+def kafka_acls() -> dict[str, list[tuple[str, str, str]]]:
+    """User -> (resource type, name, operation), from the topology: a stage reads what it consumes
+    in its own consumer group and writes what it produces; a consuming stage also writes dead
+    letters (services/common/worker.py's Stage). KEDA only describes the workers' groups and inputs."""
+    s = production_settings()
+    topics = Topics.from_settings(s)
+    acls: dict[str, list[tuple[str, str, str]]] = {}
+    for spec in STAGES:
+        rows = []
+        for attr in spec.consumes:
+            rows += [("topic", getattr(topics, attr), op) for op in ("Read", "Describe")]
+        writes = [*spec.produces, *(["deadletter"] if spec.consumes else [])]
+        for attr in writes:
+            rows += [("topic", getattr(topics, attr), op) for op in ("Write", "Describe")]
+        if spec.consumes:
+            rows += [("group", group_id(s, spec.name), op) for op in ("Read", "Describe")]
+        acls[f"newswire-{spec.name}"] = rows
+    keda = []
+    for name in WORKERS:
+        keda += [("topic", getattr(topics, a), "Describe") for a in stage(name).consumes]
+        keda.append(("group", group_id(s, name), "Describe"))
+    acls[KEDA_USER] = keda
+    return acls
+
+
+def render_users() -> str:
+    """One SCRAM-SHA-512 KafkaUser per service with its ACLs; Strimzi's user operator writes each
+    user's password into a Secret of the user's name."""
+    docs = []
+    for user, rows in kafka_acls().items():
+        grouped: dict[tuple[str, str], list[str]] = {}
+        for kind, name, op in rows:
+            grouped.setdefault((kind, name), []).append(op)
+        docs.append(
+            {
+                "apiVersion": "kafka.strimzi.io/v1beta2",
+                "kind": "KafkaUser",
+                "metadata": {"name": user, "labels": {"strimzi.io/cluster": KAFKA_CLUSTER}},
+                "spec": {
+                    "authentication": {"type": "scram-sha-512"},
+                    "authorization": {
+                        "type": "simple",
+                        "acls": [
+                            {
+                                "resource": {"type": kind, "name": name, "patternType": "literal"},
+                                "operations": ops,
+                                "host": "*",
+                            }
+                            for (kind, name), ops in grouped.items()
+                        ],
+                    },
+                },
+            }
+        )
+    return HEADER + yaml.safe_dump_all(docs, sort_keys=False)
+
+
+def render_kafka_auth() -> str:
+    """The prod overlay's patches: each service logs in as its own KafkaUser (password from the
+    user's Secret) and trusts the cluster CA; the shared SASL_SSL settings are in env.yaml."""
+    docs = []
+    for name in SERVICES:
+        user = f"newswire-{name}"
+        docs.append(
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {"name": user},
+                "spec": {
+                    "template": {
+                        "spec": {
+                            "containers": [
+                                {
+                                    "name": name,
+                                    "env": [
+                                        {"name": "NEWSWIRE_KAFKA_SASL_USERNAME", "value": user},
+                                        {
+                                            "name": "NEWSWIRE_KAFKA_SASL_PASSWORD",
+                                            "valueFrom": {
+                                                "secretKeyRef": {"name": user, "key": "password"}
+                                            },
+                                        },
+                                    ],
+                                    "volumeMounts": [
+                                        {
+                                            "name": "kafka-ca",
+                                            "mountPath": KAFKA_CA_DIR,
+                                            "readOnly": True,
+                                        }
+                                    ],
+                                }
+                            ],
+                            "volumes": [
+                                {
+                                    "name": "kafka-ca",
+                                    "secret": {
+                                        "secretName": CLUSTER_CA_SECRET,
+                                        "items": [{"key": "ca.crt", "path": "ca.crt"}],
+                                    },
+                                }
+                            ],
+                        }
+                    }
+                },
+            }
+        )
+    return HEADER + yaml.safe_dump_all(docs, sort_keys=False)
+
+
 def write() -> list[Path]:
     CONFIG_FILE.write_text(render_config(), encoding="utf-8")
     TOPICS_FILE.parent.mkdir(parents=True, exist_ok=True)
     TOPICS_FILE.write_text(render_topics(), encoding="utf-8")
-    return [CONFIG_FILE, TOPICS_FILE]
+    POLICIES_FILE.write_text(render_network_policies(), encoding="utf-8")
+    USERS_FILE.write_text(render_users(), encoding="utf-8")
+    KAFKA_AUTH_FILE.write_text(render_kafka_auth(), encoding="utf-8")
+    return [CONFIG_FILE, TOPICS_FILE, POLICIES_FILE, USERS_FILE, KAFKA_AUTH_FILE]
+
+
+# ---- secrets ---------------------------------------------------------------------------------
+PLACEHOLDERS = frozenset({"", "change-me", "changeme", "change_me", "password", "secret", "todo"})
+
+
+@dataclass(frozen=True)
+class SecretsFile:
+    """Where a deployment reads its secrets, which it generates, and which the operator must give."""
+
+    path: Path
+    generated: tuple[str, ...]
+    given: tuple[str, ...] = ()
+    derived: Mapping[str, str] = field(default_factory=dict)  # KEY -> template over the others
+
+
+SECRETS: dict[str, SecretsFile] = {
+    # compose reads .env beside docker-compose.yml
+    "compose": SecretsFile(
+        PROJECT_ROOT / ".env", ("REDIS_PASSWORD", "NEWSWIRE_API_TOKEN", "GRAFANA_ADMIN_PASSWORD")
+    ),
+    # the overlays' secretGenerator reads secrets.env; kustomize fails while it is missing
+    "dev": SecretsFile(
+        K8S / "overlays" / "dev" / "secrets.env",
+        ("REDIS_PASSWORD", "NEWSWIRE_API_TOKEN"),
+        derived={"REDIS_URL": "redis://:{REDIS_PASSWORD}@newswire-redis:6379/0"},
+    ),
+    "prod": SecretsFile(
+        K8S / "overlays" / "prod" / "secrets.env", ("NEWSWIRE_API_TOKEN",), given=("REDIS_URL",)
+    ),
+}
+
+
+def secrets_file(target: str, root: Path = PROJECT_ROOT) -> tuple[SecretsFile, Path]:
+    """The target's spec and its file under `root` (another copy of the repository in tests)."""
+    try:
+        spec = SECRETS[target]
+    except KeyError:
+        raise ValueError(f"unknown target {target!r}; targets: {', '.join(SECRETS)}") from None
+    return spec, root / spec.path.relative_to(PROJECT_ROOT)
+
+
+def parse_env(text: str) -> dict[str, str]:
+    """KEY=VALUE lines (the subset compose and kustomize agree on); comments and blanks skipped."""
+    out = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, _, value = line.partition("=")
+            out[key.strip()] = value.strip()
+    return out
+
+
+def is_placeholder(value: str) -> bool:
+    return value.strip().lower() in PLACEHOLDERS
+
+
+def secret_problems(spec: SecretsFile, values: Mapping[str, str], where: str) -> list[str]:
+    """One clear line per missing, empty or placeholder secret; none when the file is usable."""
+    problems = []
+    for key in (*spec.generated, *spec.given, *spec.derived):
+        value = values.get(key)
+        if value is None:
+            problems.append(f"{where}: {key} is not set")
+        elif is_placeholder(value):
+            problems.append(f"{where}: {key} is empty or the placeholder {value!r}")
+    for key, template in spec.derived.items():
+        made_of = all(k in values for k in spec.generated)
+        if key in values and made_of and values[key] != template.format(**values):
+            problems.append(f"{where}: {key} does not carry the other secrets it is made of")
+    return problems
+
+
+def write_secrets(target: str, root: Path = PROJECT_ROOT) -> tuple[Path, list[str]]:
+    """Fill the target's secrets file: keep good values, generate missing or placeholder ones
+    (`secrets.token_urlsafe`, so they fit in URLs), derive the rest. Mode 0600; returns the names
+    it generated, never the values."""
+    spec, path = secrets_file(target, root)
+    values = parse_env(path.read_text(encoding="utf-8")) if path.exists() else {}
+    made = [k for k in spec.generated if is_placeholder(values.get(k, ""))]
+    values |= {k: secrets.token_urlsafe(32) for k in made}
+    values |= {k: tpl.format(**values) for k, tpl in spec.derived.items()}
+    body = "".join(f"{k}={v}\n" for k, v in values.items())
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(body)
+    path.chmod(0o600)
+    return path, made
+
+
+def kustomize(overlay: Path) -> list[dict[str, Any]]:
+    """The overlay rendered by kubectl's built-in kustomize; its error when it does not render."""
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        raise RuntimeError("kubectl (with its built-in kustomize) is not installed")
+    proc = subprocess.run(
+        [kubectl, "kustomize", str(overlay)], capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr.strip())
+    return [d for d in yaml.safe_load_all(proc.stdout) if d]
+
+
+def check(target: str, root: Path = PROJECT_ROOT) -> list[str]:
+    """Problems that must stop a deployment: a missing secrets file, a missing, empty or placeholder
+    secret, and (Kubernetes) a rendered Secret still holding a placeholder."""
+    spec, path = secrets_file(target, root)
+    if not path.exists():
+        return [f"{path} is missing: run `newswire deploy secrets {target}`"]
+    problems = secret_problems(spec, parse_env(path.read_text(encoding="utf-8")), str(path))
+    if target == "compose" or problems:
+        return problems
+    for doc in kustomize(path.parent):
+        if doc["kind"] != "Secret":
+            continue
+        data = {k: base64.b64decode(v).decode() for k, v in (doc.get("data") or {}).items()}
+        data |= doc.get("stringData") or {}
+        name = doc["metadata"]["name"]
+        problems += [
+            f"Secret {name}: {k} is empty or the placeholder {v!r}"
+            for k, v in data.items()
+            if is_placeholder(v)
+        ]
+    return problems

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import tempfile
 
 import pytest
 import yaml
@@ -13,6 +15,28 @@ from services.common.settings import PROJECT_ROOT
 from services.common.topology import SERVICES
 
 COMPOSE = PROJECT_ROOT / "docker-compose.yml"
+# What `newswire deploy secrets compose` writes into .env (compose refuses to start without them).
+SECRETS = {
+    "REDIS_PASSWORD": "redis-pw-for-test",
+    "NEWSWIRE_API_TOKEN": "api-token-for-test",
+    "GRAFANA_ADMIN_PASSWORD": "grafana-pw-for-test",
+}
+
+
+def compose_config(
+    *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`compose config` with only `env` in the environment and no .env file read."""
+    cli = _compose_cli()
+    if cli is None:
+        pytest.skip("no docker compose client on this machine (validated structurally above)")
+    with tempfile.NamedTemporaryFile(suffix=".env") as empty:
+        return subprocess.run(
+            [*cli, "--env-file", empty.name, "-f", str(COMPOSE), *args, "config"],
+            capture_output=True,
+            text=True,
+            env={"PATH": os.environ["PATH"], **(SECRETS if env is None else env)},
+        )
 
 
 def _kafka_version() -> str:
@@ -51,12 +75,7 @@ def _compose_cli() -> list[str] | None:
 
 
 def test_docker_compose_config_validates() -> None:
-    cli = _compose_cli()
-    if cli is None:
-        pytest.skip("no docker compose client on this machine (validated structurally above)")
-    proc = subprocess.run(
-        [*cli, "-f", str(COMPOSE), "config", "-q"], capture_output=True, text=True
-    )
+    proc = compose_config()
     assert proc.returncode == 0, proc.stderr
 
 
@@ -97,14 +116,7 @@ def test_prometheus_scrapes_every_service_where_it_serves_metrics() -> None:
 
 
 def test_docker_compose_config_validates_with_every_profile() -> None:
-    cli = _compose_cli()
-    if cli is None:
-        pytest.skip("no docker compose client on this machine (validated structurally above)")
-    proc = subprocess.run(
-        [*cli, "-f", str(COMPOSE), "--profile", "dashboard", "--profile", "monitoring", "config"],
-        capture_output=True,
-        text=True,
-    )
+    proc = compose_config("--profile", "dashboard", "--profile", "monitoring")
     assert proc.returncode == 0, proc.stderr
     services = yaml.safe_load(proc.stdout)["services"]
     assert {"dashboard", "prometheus", "grafana", *SERVICES} <= set(services)
