@@ -63,7 +63,7 @@ def health() -> None:
     s = _settings()
 
     async def check() -> dict[str, bool]:
-        return {"kafka": await kafka_ready(s.bootstrap), "redis": await redis_ready(s)}
+        return {"kafka": await kafka_ready(s), "redis": await redis_ready(s)}
 
     result = asyncio.run(check())
     click.echo(" ".join(f"{k}={'ok' if v else 'DOWN'}" for k, v in result.items()))

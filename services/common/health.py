@@ -53,7 +53,7 @@ class Readiness:
         async with self._lock:
             if time.monotonic() - self._at > self.ttl_s or not self._result:
                 kafka, redis = await asyncio.gather(
-                    kafka_ready(self.settings.bootstrap), redis_ready(self.settings)
+                    kafka_ready(self.settings), redis_ready(self.settings)
                 )
                 self._result = {"kafka": kafka, "redis": redis}
                 self._at = time.monotonic()

@@ -5,14 +5,23 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from typing import Any
 
 from services.common.settings import Settings
 
 
-async def kafka_ready(bootstrap: str) -> bool:
+def kafka_probe_kwargs(settings: Settings) -> dict[str, Any]:
+    """The probe's admin client options: the shared bootstrap and security options (TLS, SASL),
+    so a broker that requires a login (prod's SCRAM listener) is probed as the workers reach it."""
+    from services.common.kafka import client_kwargs
+
+    return {**client_kwargs(settings), "request_timeout_ms": 3000}
+
+
+async def kafka_ready(settings: Settings) -> bool:
     from aiokafka.admin import AIOKafkaAdminClient
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+    admin = AIOKafkaAdminClient(**kafka_probe_kwargs(settings))
     quiet = logging.getLogger("aiokafka")
     level = quiet.level
     quiet.setLevel(logging.CRITICAL)  # connection refused is expected while the broker starts

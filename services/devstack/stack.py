@@ -334,7 +334,7 @@ async def wait_ready(settings: Settings, wait_s: float = 120.0) -> None:
     while pending:
         if "redis" in pending and await redis_ready(settings):
             pending.pop("redis")
-        if "kafka" in pending and await kafka_ready(settings.bootstrap):
+        if "kafka" in pending and await kafka_ready(settings):
             pending.pop("kafka")
         if not pending:
             return

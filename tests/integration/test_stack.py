@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 
 
 async def test_stack_answers_metadata_and_ping(stack: Settings) -> None:
-    assert await kafka_ready(stack.bootstrap)
+    assert await kafka_ready(stack)
     assert await redis_ready(stack)
 
 
