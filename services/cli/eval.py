@@ -105,16 +105,16 @@ def _per_article(chain: object, corpora: Path, misses: bool) -> None:
     for source in sorted({s for s, _ in rep.rates}):
         cells = [rep.rates.get((source, h)) for h in HALVES]
         click.echo(f"  {source:14} " + " | ".join(f"{c.line() if c else '-':18}" for c in cells))
-        for c in cells if misses else ():
-            for ex in c.examples if c else ():
-                click.echo(f"      e.g. {ex}")
+        tune = cells[0]
+        for ex in tune.examples if misses and tune else ():  # never the report half's
+            click.echo(f"      e.g. {ex}")
     for h in HALVES:
         world = rep.rates.get(("ag-world", h))
         if world:
             click.echo(f"  ag-world {h} alerts by severity: {severity_line(world)}")
     for h, p in sorted(rep.precision.items(), key=lambda kv: HALVES.index(kv[0])):
         click.echo(f"  ag-world {h} labelled alerts: {p.line()}")
-        for w in p.wrong if misses else ():
+        for w in p.wrong if misses and h == "tune" else ():
             click.echo(f"      wrong: {w}")
     for axis, (n, right, wrong) in sorted(rep.axes.items()):
         click.echo(

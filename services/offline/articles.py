@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import html
+import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterator
@@ -62,10 +63,25 @@ def bbc_items(root: Path) -> Iterator[Item]:
     path = root / "conflibert-bbc-news" / "dev.tsv"
     with path.open(encoding="utf-8", newline="") as f:
         for i, line in enumerate(f):
-            text = line.rstrip("\r\n").split("\t")[0].strip()
+            text = _sentence_case(line.rstrip("\r\n").split("\t")[0].strip())
             if text:
                 head = " ".join(text.split()[:8])
                 yield Item("bbc", f"bbc{i}", from_mapping({"title": head, "body": text}))
+
+
+_AFTER_STOP = re.compile(r"(^|[.!?]\s+)([a-z])")
+
+
+def _sentence_case(text: str) -> str:
+    """The corpus is lower-cased: a capital after each full stop gives the sentence splitter its
+    boundaries back (else a whole article is one sentence, and one cue in it judges all)."""
+    return _AFTER_STOP.sub(lambda m: m.group(1) + m.group(2).upper(), text)
+
+
+def _unwrap(body: str) -> str:
+    """Reuters bodies are wrapped at 70 columns, paragraphs indented: lines joined, paragraphs
+    kept (a line break ends a sentence for the splitter)."""
+    return re.sub(r"\n(?! )", " ", body).replace("\n    ", "\n")
 
 
 def reuters_items(root: Path) -> Iterator[Item]:
@@ -79,7 +95,7 @@ def reuters_items(root: Path) -> Iterator[Item]:
             body = (doc.findtext("TEXT/BODY") or "").strip()
             if not title or not body:
                 continue
-            obj = {"title": title.capitalize(), "body": body}
+            obj = {"title": title.capitalize(), "body": _unwrap(body)}
             stamp = (doc.findtext("DATE") or "").strip().split(".")[0]
             if stamp:
                 obj["published_at"] = _reuters_date(stamp)
@@ -164,8 +180,8 @@ def items(root: Path) -> Iterator[Item]:
 
 
 def _silenced_by(tagged: TaggedArticle) -> set[str]:
-    """The frame axes that set aside a candidate event of this article (none in older records)."""
-    return {a for e in getattr(tagged, "suppressed_events", []) for a in getattr(e, "failed", ())}
+    """The frame axes that set aside a candidate event of this article."""
+    return {a for e in tagged.suppressed_events if e.frame is not None for a in e.frame.failed}
 
 
 def per_article(chain: Chain, root: Path, limit: int = 100_000) -> ArticleReport:
