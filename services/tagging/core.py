@@ -32,6 +32,7 @@ from services.text.frame import (
     FrameCues,
     FrameResult,
     GenreCall,
+    Memo,
     article_genre,
     frame_of,
     load_frame,
@@ -166,7 +167,7 @@ def tag(article: EnrichedArticle, taxonomy: Taxonomy | None = None) -> TaggedArt
     if tax.classifier is not None:
         more, more_held = _classified(tax, ctx, text, places, events, suppressed, framing)
         events = sorted(events + more, key=lambda ev: ev.trigger.start)
-        held = sorted(held + more_held, key=lambda ev: ev.trigger.start)
+        held = _once_per_sentence(held + more_held)
     events = with_locations(events, article, text, sentences)
     weights = {e.id: e.weight for e in tax.events}
     # a casualty count in a sentence whose only events were set aside (a storm, a verdict about
@@ -187,13 +188,34 @@ def tag(article: EnrichedArticle, taxonomy: Taxonomy | None = None) -> TaggedArt
         events=events,
         escalation_score=score,
         score_components=components,
-        severity=severity_for(score, tax),
+        severity=_severity(severity_for(score, tax), events, components, casualties),
         casualties=casualties,
         suppressed=sorted(suppressed.values(), key=lambda s: s.start),
         suppressed_events=held,
         genre=genre.genre,
         fingerprint=fingerprint_of(article),
     )
+
+
+MASS_CASUALTIES = 20
+
+
+def _severity(
+    by_score: Severity,
+    events: Sequence[EventMention],
+    components: Sequence[ScoreComponent],
+    casualties: int | None,
+) -> Severity:
+    """ "critical" is kept for mass casualties, nuclear threats and strategic weapons: a score
+    that adds up past the bound from smaller parts (a state actor, a border, three kinds of
+    event) is high."""
+    if by_score != "critical":
+        return by_score
+    nuclear = any(e.type == "nuclear-threat" for e in events)
+    strategic = any(c.name == "weapon" and c.detail.startswith("strategic") for c in components)
+    if nuclear or strategic or (casualties or 0) >= MASS_CASUALTIES:
+        return by_score
+    return "high"
 
 
 class _Framing:
@@ -204,6 +226,7 @@ class _Framing:
         self, cues: FrameCues, genre: GenreCall, ref_year: int | None, published: date | None
     ) -> None:
         self.cues, self.genre, self.ref_year, self.published = cues, genre, ref_year, published
+        self.memo: Memo = {}
 
 
 def _trap_frame(trap: Trap) -> EventFrame:
@@ -358,7 +381,7 @@ def _events(
                     frame=framed.frame,
                 )
             )
-    return _distinct(found), _distinct(held)
+    return _distinct(found), _once_per_sentence(_distinct(held))
 
 
 def _frame(
@@ -374,6 +397,15 @@ def _published(article: EnrichedArticle) -> date | None:
     """The article's own publication date (not a processing time: see traps.reference_year)."""
     stamp = article.times.published or article.times.ingested
     return stamp.date() if stamp is not None else None
+
+
+def _once_per_sentence(held: list[EventMention]) -> list[EventMention]:
+    """A set-aside event once per (type, sentence): three triggers of one bombing in one sentence
+    are one candidate to explain."""
+    first: dict[tuple[str, str], EventMention] = {}
+    for ev in held:
+        first.setdefault((ev.type, ev.sentence), ev)
+    return sorted(first.values(), key=lambda ev: ev.trigger.start)
 
 
 def _distinct(found: list[EventMention]) -> list[EventMention]:

@@ -70,6 +70,7 @@ class AssertedSpec(_Spec):
 
 
 class CurrentSpec(_Spec):
+    background: _Cues
     justice: list[str]
     history: list[str]
     year_window: int = Field(4, ge=0, le=20)
@@ -229,6 +230,8 @@ class FrameCues:
     planned_window: int
     stopped: Phrases
     fact_check: Phrases
+    background: Phrases
+    background_window: int
     justice: Phrases
     history: Phrases
     year_window: int
@@ -260,6 +263,8 @@ def load_frame(path: Path = DATA / "frame.yaml") -> FrameCues:
         planned_window=a.planned.window,
         stopped=Phrases.of(a.stopped),
         fact_check=Phrases.of(a.fact_check),
+        background=Phrases.of(c.background.cues),
+        background_window=c.background.window,
         justice=Phrases.of(c.justice),
         history=Phrases.of(c.history),
         year_window=c.year_window,
@@ -292,13 +297,13 @@ class GenreCall:
 
 def article_genre(text: str, sentences: Sentences, cues: FrameCues) -> GenreCall:
     """The genre from the headline (the first sentence) and, for the genres whose `lead` is set,
-    the sentence after it; a headline naming an armed actor or weapon is news, unless it is a
-    fact check or a trial."""
+    the sentence after it; a headline naming an armed actor, a weapon or harm done ("killed") is
+    news, unless it is a fact check or a trial."""
     if not sentences:
         return GenreCall("news")
     head = sentences[0]
     lead = sentences[1] if len(sentences) > 1 else None
-    armed = cues.armed.search(head.text) is not None
+    armed = cues.armed.search(head.text) is not None or cues.actors.search(head.text) is not None
     for genre, with_lead, phrases in cues.genres:
         if armed and genre not in ("fact-check", "justice"):
             continue
@@ -326,6 +331,9 @@ def _at(sent: Sentence, m: re.Match[str], lo: int = 0) -> int:
     return sent.start + lo + m.start()
 
 
+Memo = dict[tuple[int, str], "re.Match[str] | None"]
+
+
 @dataclass(frozen=True)
 class FrameResult:
     frame: EventFrame
@@ -344,9 +352,19 @@ def frame_of(
     ref_year: int | None,
     language: str = "en",
     published: date | None = None,
+    memo: Memo | None = None,
 ) -> FrameResult:
     """The four axes of the candidate at [start, end) in `sent`; `trap` is what traps.trap_for
-    said of it (the axis it fails, with its cue)."""
+    said of it (the axis it fails, with its cue). `memo` keeps the sentence-wide searches of an
+    article (several candidates share a sentence)."""
+    seen: Memo = memo if memo is not None else {}
+
+    def look(name: str) -> re.Match[str] | None:
+        key = (sent.start, name)
+        if key not in seen:
+            seen[key] = getattr(cues, name).search(sent.text)
+        return seen[key]
+
     checks: dict[FrameAxis, FrameCheck] = {}
     if trap is not None:
         reason, cue = trap
@@ -355,8 +373,8 @@ def frame_of(
             reason, cue, at if at >= 0 else None, f"trap: {reason} cue in the sentence"
         )
     lo, hi = start - sent.start, end - sent.start
-    armed = cues.armed.search(sent.text)
-    actor = cues.actors.search(sent.text)
+    armed = look("armed")
+    actor = look("actors")
     retype: str | None = None
     # asserted: planned or plotted before it, stopped after it, a fact check in the sentence
     if "asserted" not in checks:
@@ -372,13 +390,19 @@ def frame_of(
             checks["asserted"] = _check(
                 "planned", m.group(0), _at(sent, m, hi), "foiled: it did not happen"
             )
-        elif (m := cues.fact_check.search(sent.text)) is not None or genre.genre == "fact-check":
+        elif (m := look("fact_check")) is not None or genre.genre == "fact-check":
             cue = m.group(0) if m is not None else genre.cue
             pos = _at(sent, m) if m is not None else genre.start
             checks["asserted"] = _check("fact-check", cue, pos, "a claim checked, not an event")
     # current: a trial or verdict, a past or remembered event, an old year next to the trigger
     if "current" not in checks:
-        if (m := cues.justice.search(sent.text)) is not None:
+        near = " ".join(tokens(sent.text[:lo])[-cues.background_window :])
+        if (b := cues.background.search(near)) is not None:
+            at = text.rfind(b.group(0), sent.start, start)
+            checks["current"] = _check(
+                "historical", b.group(0), at if at >= 0 else None, "the background of another story"
+            )
+        elif (m := look("justice")) is not None:
             checks["current"] = _check(
                 "justice", m.group(0), _at(sent, m), "a trial, verdict or charge over it"
             )
@@ -386,7 +410,7 @@ def frame_of(
             checks["current"] = _check(
                 "justice", genre.cue, genre.start, "the article is a court report"
             )
-        elif (m := cues.history.search(sent.text)) is not None:
+        elif (m := look("history")) is not None:
             checks["current"] = _check(
                 "historical", m.group(0), _at(sent, m), "remembered or long past"
             )
@@ -403,38 +427,38 @@ def frame_of(
     # literal: a film, novel or game; a review or sport article without an armed actor;
     # a market report's wording
     if "literal" not in checks:
-        if (m := cues.fiction.search(sent.text)) is not None:
+        if (m := look("fiction")) is not None:
             checks["literal"] = _check("fiction", m.group(0), _at(sent, m), "a story, not news")
         elif genre.genre == "review":
             checks["literal"] = _check("fiction", genre.cue, genre.start, "a review article")
         elif (
             actor is None
             and event_type not in cues.computing_exempt
-            and (m := cues.computing.search(sent.text)) is not None
+            and (m := look("computing")) is not None
         ):
             checks["literal"] = _check(
                 "metaphor", m.group(0), _at(sent, m), "computing wording, not a weapon"
             )
         elif genre.genre == "sport" and actor is None:
             checks["literal"] = _check("sport", genre.cue, genre.start, "a sport article")
-        elif genre.genre == "business" and (m := cues.markets.search(sent.text)) is not None:
+        elif genre.genre == "business" and (m := look("markets")) is not None:
             checks["literal"] = _check(
                 "metaphor", m.group(0), _at(sent, m), "a market report's wording"
             )
     # hostile: nature or an accident did it; a weapons test is its own type
     if "hostile" not in checks:
-        if armed is None and (m := cues.disaster.search(sent.text)) is not None:
+        if armed is None and (m := look("disaster")) is not None:
             checks["hostile"] = _check("disaster", m.group(0), _at(sent, m), "nature did it")
         elif armed is None and genre.genre == "weather":
             checks["hostile"] = _check("disaster", genre.cue, genre.start, "a weather report")
-        elif (m := cues.accident.search(sent.text)) is not None and (
+        elif (m := look("accident")) is not None and (
             armed is None or _accident_stronger(m, armed)
         ):
             checks["hostile"] = _check("accident", m.group(0), _at(sent, m), "an accident")
         elif (
             event_type in cues.retype
-            and (m := cues.test.search(sent.text)) is not None
-            and cues.test_unless.search(sent.text) is None
+            and (m := look("test")) is not None
+            and look("test_unless") is None
         ):
             retype = cues.test_event
             checks["hostile"] = FrameCheck(

@@ -195,3 +195,37 @@ def test_dates_near_the_trigger_are_read_against_the_publication_date(
 ) -> None:
     t = tagged_from("Kharkiv", body, published=published)
     assert (_alerts(t) > 0) is alerts, [(e.type, e.frame) for e in t.suppressed_events]
+
+
+def test_an_event_named_as_the_background_of_another_story_is_not_current() -> None:
+    for body in (
+        "The president made his first trip abroad since the rocket attack on his convoy.",
+        "Markets steadied in the wake of the bombing of the pipeline.",
+    ):
+        t = tagged_from("Trip", body, published=NOW)
+        assert _alerts(t) == 0, body
+        assert _held(t).get("current") == "historical", (body, _held(t))
+
+
+def test_a_headline_about_someone_killed_is_news_whatever_their_trade() -> None:
+    t = tagged_from(
+        "Film director killed in Amsterdam",
+        "Gunmen shot the director dead outside his home on Tuesday.",
+        published=NOW,
+    )
+    assert t.genre == "news" and _alerts(t) > 0
+
+
+def test_critical_is_kept_for_mass_casualties_and_nuclear_threats() -> None:
+    from schemas import ScoreComponent
+    from services.tagging.core import _severity
+
+    small = [ScoreComponent(name="event", points=4.0, detail="bombing: «car bomb»")]
+    assert _severity("critical", [], small, 4) == "high"
+    assert _severity("critical", [], small, 25) == "critical"
+    strategic = [*small, ScoreComponent(name="weapon", points=3.5, detail="strategic: «ICBM»")]
+    assert _severity("critical", [], strategic, None) == "critical"
+    nuclear = tagged_from("Doctrine", "Moscow threatened a nuclear strike on Kyiv.", published=NOW)
+    assert any(e.type == "nuclear-threat" for e in nuclear.events)
+    assert _severity("critical", nuclear.events, small, None) == "critical"
+    assert _severity("medium", [], small, None) == "medium"
