@@ -36,6 +36,7 @@ from services.text.frame import (
     article_genre,
     frame_of,
     load_frame,
+    native_frame,
     old_date,
     old_year,
 )
@@ -252,8 +253,13 @@ def _dated_frame(
     article: EnrichedArticle,
     cues: FrameCues,
 ) -> EventFrame:
-    """The temporal anchoring that needs no English: a numeric year or a date (per-language month
-    names and 'N units ago', data/frame.yaml) near the trigger, against the publication date."""
+    """The frame axes of a native-language event beyond its lexicon's traps: its language's
+    justice, fiction, disaster and accident cues (data/frame.yaml `native:`), and the temporal
+    anchoring that needs no English: a numeric year or a date (per-language month names and
+    'N units ago') near the trigger, against the publication date."""
+    own = native_frame(cues, article.language, sent)
+    if own:
+        frame = frame.model_copy(update={str(k): v for k, v in own.items()})
     ref = reference_year(article.times)
     y = old_year(sent, start - sent.start, end - sent.start, cues.year_window, ref)
     d = old_date(cues, text, sent, start, end, article.language, _published(article))
@@ -335,7 +341,7 @@ def _tag_native(article: EnrichedArticle, tax: Taxonomy) -> TaggedArticle:
         severity=severity,
         casualties=found.casualties,
         suppressed=sorted(suppressed, key=lambda x: x.start),
-        suppressed_events=held,
+        suppressed_events=_once_per_sentence(held),
         fingerprint=fingerprint_of(article),
     )
 

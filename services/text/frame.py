@@ -138,9 +138,20 @@ class DatesSpec(_Spec):
     languages: dict[str, LanguageDates] = Field(min_length=1)
 
 
+class NativeSpec(_Spec):
+    """One native-lexicon language's frame cues (the traps of its lexicon do the rest)."""
+
+    justice: list[str] = Field(min_length=1)
+    fiction: list[str] = Field(min_length=1)
+    disaster: list[str] = Field(min_length=1)
+    accident: list[str] = Field(min_length=1)
+    armed: list[str] = Field(min_length=1)
+
+
 class FrameFile(_Spec):
     """services/text/data/frame.yaml"""
 
+    native: dict[str, NativeSpec] = Field(default_factory=dict)
     dates: DatesSpec
     asserted: AssertedSpec
     current: CurrentSpec
@@ -224,6 +235,64 @@ def _int(s: str | None) -> int | None:
     return int(s) if s else None
 
 
+class CueSet:
+    """Cue words found in a sentence: phrases on word boundaries, or plain substrings for a
+    script written without spaces (Chinese)."""
+
+    def __init__(self, cues: list[str], substrings: bool) -> None:
+        self.words = tuple(cues)
+        self.phrases = None if substrings else Phrases.of(cues)
+
+    def find(self, text: str) -> tuple[str, int] | None:
+        if self.phrases is not None:
+            m = self.phrases.search(text)
+            return (m.group(0), m.start()) if m is not None else None
+        hits = [(i, w) for w in self.words if (i := text.find(w)) >= 0]
+        return (min(hits)[1], min(hits)[0]) if hits else None
+
+
+_NO_SPACES = frozenset({"zh", "ja"})
+
+
+@dataclass(frozen=True)
+class NativeCues:
+    justice: CueSet
+    fiction: CueSet
+    disaster: CueSet
+    accident: CueSet
+    armed: CueSet
+
+    @classmethod
+    def of(cls, lang: str, n: NativeSpec) -> NativeCues:
+        sub = lang in _NO_SPACES
+        return cls(
+            *(
+                CueSet(getattr(n, k), sub)
+                for k in ("justice", "fiction", "disaster", "accident", "armed")
+            )
+        )
+
+
+def native_frame(cues: FrameCues, language: str, sent: Sentence) -> dict[FrameAxis, FrameCheck]:
+    """The axes a native-language sentence fails on its own cues: a trial or verdict (current),
+    a film, novel or game (literal), nature or an accident with no armed actor (hostile)."""
+    n = cues.native.get(language)
+    if n is None:
+        return {}
+    out: dict[FrameAxis, FrameCheck] = {}
+    stext = sent.text
+    if (j := n.justice.find(stext)) is not None:
+        out["current"] = _check("justice", j[0], sent.start + j[1], "a trial, verdict or charge")
+    if (f := n.fiction.find(stext)) is not None:
+        out["literal"] = _check("fiction", f[0], sent.start + f[1], "a story, not news")
+    if n.armed.find(stext) is None:
+        if (d := n.disaster.find(stext)) is not None:
+            out["hostile"] = _check("disaster", d[0], sent.start + d[1], "nature did it")
+        elif (a := n.accident.find(stext)) is not None:
+            out["hostile"] = _check("accident", a[0], sent.start + a[1], "an accident")
+    return out
+
+
 @dataclass(frozen=True)
 class FrameCues:
     planned: Phrases
@@ -250,6 +319,7 @@ class FrameCues:
     any_genre: Phrases
     markets: Phrases
     dates: dict[str, DatePatterns]
+    native: dict[str, NativeCues]
     recent_days: int
     near: int
 
@@ -284,6 +354,7 @@ def load_frame(path: Path = DATA / "frame.yaml") -> FrameCues:
         any_genre=Phrases.of([c for s in spec.genre.values() for c in s.cues]),
         markets=Phrases.of(spec.markets),
         dates={lang: DatePatterns.of(d) for lang, d in spec.dates.languages.items()},
+        native={lang: NativeCues.of(lang, n) for lang, n in spec.native.items()},
         recent_days=spec.dates.recent_days,
         near=spec.dates.near,
     )

@@ -78,3 +78,58 @@ def test_other_languages_anchor_their_events_in_time(lang: str, body: str, curre
     if not current:
         assert t.suppressed_events and t.severity == "low"
         assert all(e.frame and e.frame.failed == ["current"] for e in t.suppressed_events)
+
+
+COURT = [
+    (
+        "fr",
+        "Le tribunal a condamné deux hommes pour l'attentat à la voiture piégée qui a tué neuf personnes.",
+    ),
+    (
+        "es",
+        "El tribunal condenó a dos hombres por el atentado con coche bomba que mató a nueve personas.",
+    ),
+    ("pt", "O tribunal condenou dois homens pelo atentado com carro-bomba que matou nove pessoas."),
+    (
+        "ru",
+        "Суд вынес приговор двум мужчинам за взрыв, в результате которого погибли девять человек.",
+    ),
+    ("uk", "Суд виніс вирок двом чоловікам за вибух, внаслідок якого загинули дев'ять людей."),
+    (
+        "tr",
+        "Mahkeme, dokuz kişinin öldüğü bombalı saldırı nedeniyle iki kişiye hapis cezası verdi.",
+    ),
+    ("ar", "أصدرت المحكمة حكما بالسجن على رجلين بسبب تفجير سيارة مفخخة أسفر عن مقتل تسعة أشخاص."),
+    ("he", "בית המשפט גזר את דינם של שני גברים בגין פיגוע מכונית תופת שבו נהרגו תשעה בני אדם."),
+    ("fa", "دادگاه دو مرد را به دلیل بمب‌گذاری خودرو که ۹ نفر را کشت محکوم کرد."),
+    ("zh", "法院判决两名男子参与了造成九人死亡的汽车炸弹袭击。"),
+]
+
+
+@pytest.mark.parametrize(("lang", "body"), COURT)
+def test_a_verdict_about_a_bombing_is_justice_in_every_language(lang: str, body: str) -> None:
+    raw = from_mapping({"title": "—", "body": body, "language": lang, "published_at": NOW})
+    t = Chain(rules=()).tagged(raw)
+    assert not t.events and t.severity == "low"
+    assert t.suppressed_events
+    assert all(e.frame and e.frame.current.label == "justice" for e in t.suppressed_events)
+    assert len({(e.type, e.sentence) for e in t.suppressed_events}) == len(t.suppressed_events)
+
+
+def test_a_storm_that_strikes_is_nature_not_an_attack() -> None:
+    body = "La tempête a frappé la côte bretonne et tué trois personnes."
+    raw = from_mapping({"title": "—", "body": body, "language": "fr", "published_at": NOW})
+    t = Chain(rules=()).tagged(raw)
+    assert not t.events
+    assert [e.frame.hostile.label for e in t.suppressed_events if e.frame] == ["disaster"]
+
+
+def test_native_frame_cues_need_every_list(tmp_path: Path) -> None:
+    text = (DATA / "frame.yaml").read_text(encoding="utf-8")
+    start = text.index("  de:\n    justice:")
+    line = text[:start].count("\n") + 2
+    bad = text.replace("  de:\n    justice: [", "  de:\n    justic: [", 1)
+    path = tmp_path / "frame.yaml"
+    path.write_text(bad, encoding="utf-8")
+    with pytest.raises(DataFileError, match=rf"frame.yaml:{line}: native.de.justic"):
+        load_frame(path)
