@@ -30,6 +30,7 @@ def eval_command(
     real violent sentences and false alerts on cooperation, sport, business and tech news."""
     from services.offline.chain import Chain
     from services.offline.quality import (
+        by_axis,
         by_event_type,
         confusion,
         english_files,
@@ -59,6 +60,7 @@ def eval_command(
             "confusion (labelled -> found): "
             + ", ".join(f"{a}->{b} {n}" for (a, b), n in mixed.most_common())
         )
+    every = list(in_english)
     for split in () if english else ("dev", "test"):
         judged_all = []
         for path in i18n_files(split):
@@ -71,6 +73,13 @@ def eval_command(
                 click.echo(f"    {line}")
         if judged_all:
             click.echo(f"all languages, {split}: {score(judged_all).line()}")
+        every += judged_all
+    for name, sets in (("English fixtures", in_english), ("all fixtures", every)):
+        for axis, (n, right, wrong) in by_axis(sets).items():
+            click.echo(
+                f"frame axis {axis} ({name}): set aside {n} candidate events; articles left "
+                f"without an alert: {right} labelled no-alert (right), {wrong} escalations (wrong)"
+            )
     if no_real:
         return
     if not corpora.exists():
