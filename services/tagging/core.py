@@ -373,7 +373,7 @@ def _events(
             actor, target = _actor_target(places, sent, m.start(), m.end(), text)
             # a generic trigger ("struck") with a weapon in its sentence is that weapon's event type
             kind = next((by_id[r] for r, p in e.refine if p.search(sent.text)), e)
-            framed = _frame(framing, text, sent, m.start(), m.end(), trap, kind.id)
+            framed = _frame(framing, text, sent, m.start(), m.end(), trap, kind.id, e.modal)
             kind = by_id[framed.retype] if framed.retype else kind
             (found if framed.frame.ok else held).append(
                 EventMention(
@@ -391,11 +391,30 @@ def _events(
 
 
 def _frame(
-    framing: _Framing, text: str, sent: Sentence, start: int, end: int, trap: Trap, kind: str
+    framing: _Framing,
+    text: str,
+    sent: Sentence,
+    start: int,
+    end: int,
+    trap: Trap,
+    kind: str,
+    modal: bool = False,
 ) -> FrameResult:
     f = framing
     return frame_of(
-        f.cues, text, sent, start, end, trap, kind, f.genre, f.ref_year, "en", f.published
+        f.cues,
+        text,
+        sent,
+        start,
+        end,
+        trap,
+        kind,
+        f.genre,
+        f.ref_year,
+        "en",
+        f.published,
+        f.memo,
+        modal,
     )
 
 

@@ -432,9 +432,12 @@ def frame_of(
     language: str = "en",
     published: date | None = None,
     memo: Memo | None = None,
+    modal: bool = False,
 ) -> FrameResult:
     """The four axes of the candidate at [start, end) in `sent`; `trap` is what traps.trap_for
-    said of it (the axis it fails, with its cue). `memo` keeps the sentence-wide searches of an
+    said of it (the axis it fails, with its cue). A `modal` event type (a nuclear threat, an
+    exercise or alert) is a threat or a plan by nature: planning words do not unassert it, as
+    the hypothetical trap does not. `memo` keeps the sentence-wide searches of an
     article (several candidates share a sentence)."""
     seen: Memo = memo if memo is not None else {}
 
@@ -456,7 +459,7 @@ def frame_of(
     actor = look("actors")
     retype: str | None = None
     # asserted: planned or plotted before it, stopped after it, a fact check in the sentence
-    if "asserted" not in checks:
+    if "asserted" not in checks and not modal:
         clause = _CLAUSE.split(sent.text[:lo])[-1]
         words = tokens(clause)[-cues.planned_window :]
         window = " ".join(words)

@@ -229,3 +229,13 @@ def test_critical_is_kept_for_mass_casualties_and_nuclear_threats() -> None:
     assert any(e.type == "nuclear-threat" for e in nuclear.events)
     assert _severity("critical", nuclear.events, small, None) == "critical"
     assert _severity("medium", [], small, None) == "medium"
+
+
+def test_a_threat_is_the_event_of_a_modal_type_not_a_plan_that_unasserts_it() -> None:
+    t = tagged_from(
+        "Warning",
+        "The Kremlin warned it was ready to use tactical nuclear weapons against any intervention.",
+        published=NOW,
+    )
+    assert "nuclear-threat" in {e.type for e in t.events}
+    assert _alerts(t) > 0
