@@ -13,6 +13,19 @@ Severity = Literal["low", "medium", "high", "critical"]
 SEVERITIES: tuple[Severity, ...] = get_args(Severity)  # the one severity scale, in rising order
 SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
 TrapReason = Literal["negated", "hypothetical", "historical", "metaphor", "peaceful"]
+FrameAxis = Literal["asserted", "current", "literal", "hostile"]
+FRAME_AXES: tuple[FrameAxis, ...] = get_args(FrameAxis)
+Genre = Literal[
+    "news",
+    "review",
+    "sport",
+    "business",
+    "weather",
+    "justice",
+    "commemoration",
+    "opinion",
+    "fact-check",
+]
 
 
 class Evidence(BaseModel):
@@ -69,6 +82,47 @@ class EventLocation(BaseModel):
     )
 
 
+class FrameCheck(BaseModel):
+    """One axis of an event's frame: its label and the evidence that decided it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ok: bool = Field(description="Whether the event passes this axis (counts for alerts).")
+    label: str = Field(
+        description="What the axis found: asserted | negated | hypothetical | planned | "
+        "fact-check; current | historical | justice; literal | metaphor | fiction | sport; "
+        "hostile | peaceful | disaster | accident | test."
+    )
+    cue: str = Field("", description="The word or phrase that decided it (empty: none found).")
+    start: int | None = Field(None, ge=0, description="Where the cue stands in the text.")
+    reason: str = Field("", description="Why, in a few words.")
+
+
+class EventFrame(BaseModel):
+    """How the text frames an event: said to happen (asserted), now (current), for real
+    (literal) and by an armed actor or weapon (hostile). An event alerts only when all four pass."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    asserted: FrameCheck
+    current: FrameCheck
+    literal: FrameCheck
+    hostile: FrameCheck
+
+    @property
+    def failed(self) -> list[FrameAxis]:
+        return [a for a in FRAME_AXES if not getattr(self, a).ok]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    @property
+    def trap_free(self) -> bool:
+        """Failed on other evidence than a sentence trap (which the score already left out)."""
+        return any(getattr(self, a).reason != "trap" for a in self.failed)
+
+
 class EventMention(BaseModel):
     """One event the text reports, with who did it to whom when the sentence says so."""
 
@@ -92,6 +146,9 @@ class EventMention(BaseModel):
     )
     location: EventLocation | None = Field(
         None, description="Where the event happened, when the text says or implies it."
+    )
+    frame: EventFrame | None = Field(
+        None, description="Asserted, current, literal, hostile: each with its evidence."
     )
 
 
@@ -127,6 +184,12 @@ class TaggedArticle(Event):
     severity: Severity = "low"
     casualties: int | None = Field(None, description="Largest casualty count stated, if any.")
     suppressed: list[Suppressed] = Field(default_factory=list)
+    suppressed_events: list[EventMention] = Field(
+        default_factory=list,
+        description="Candidate events whose frame failed (see `frame`): kept to explain, never "
+        "counted by alert rules or the score.",
+    )
+    genre: Genre = Field("news", description="The article's genre, decided once per article.")
     fingerprint: str = Field(
         "",
         description=(

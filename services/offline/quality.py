@@ -50,6 +50,7 @@ class Judged:
     types: frozenset[str]  # event types of the article when it alerted
     language: str = "en"
     primary: str = "none"  # the event type its score stands on (the strongest), when it alerted
+    held: tuple[str, ...] = ()  # the frame axes that set aside one of its candidate events
 
 
 @dataclass
@@ -108,9 +109,28 @@ def judge_file(chain: Chain, path: Path) -> list[Judged]:
                 types,
                 tagged.article.language,
                 primary_type(tagged) if got != "none" else "none",
+                held_axes(tagged),
             )
         )
     return out
+
+
+def held_axes(tagged: TaggedArticle) -> tuple[str, ...]:
+    """Each frame axis that failed on a set-aside candidate, once per candidate."""
+    return tuple(a for e in tagged.suppressed_events if e.frame is not None for a in e.frame.failed)
+
+
+def by_axis(judged: Iterable[Judged]) -> dict[str, tuple[int, int, int]]:
+    """Per frame axis: candidate events it set aside, and the articles without an alert it set
+    one aside in, labelled no-alert (right) or an escalation (wrong)."""
+    out: dict[str, list[int]] = {}
+    for j in judged:
+        for a in j.held:
+            out.setdefault(a, [0, 0, 0])[0] += 1
+        if j.got == "none":
+            for a in set(j.held):
+                out[a][1 if j.expected == "none" else 2] += 1
+    return {a: (n, r, w) for a, (n, r, w) in sorted(out.items())}
 
 
 def _article_fields(obj: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from datetime import date
 from typing import cast
 
 from schemas import (
@@ -24,8 +25,21 @@ from schemas import (
     Topic,
 )
 from schemas.base import utcnow
-from schemas.tagged import TrapReason
+from schemas.tagged import EventFrame, FrameCheck, TrapReason
 from services.text.classifier import default_model
+from services.text.frame import (
+    TRAP_AXIS,
+    FrameCues,
+    FrameResult,
+    GenreCall,
+    Memo,
+    article_genre,
+    frame_of,
+    load_frame,
+    native_frame,
+    old_date,
+    old_year,
+)
 from services.text.i18n import assess
 from services.text.lexicon import LANGUAGES as NATIVE_LANGUAGES
 from services.text.location import with_locations
@@ -47,6 +61,8 @@ _BY_INSIDE = re.compile(r"\b(?:by|from)\s+(?:the\s+)?$", re.I)
 _NUMBER = re.compile(r"^\d[\d,]*$")
 
 Kept = Callable[..., bool]  # tag()'s test of one match against the traps
+Trap = tuple[TrapReason, str] | None
+TrapOf = Callable[..., Trap]  # tag()'s trap (if any) of one match, recorded in `suppressed`
 
 
 # ---- extraction ---------------------------------------------------------------------------
@@ -119,16 +135,22 @@ def tag(article: EnrichedArticle, taxonomy: Taxonomy | None = None) -> TaggedArt
     ctx = Context.of(text, sentences_of(article, text), reference_year(article.times), tax.traps)
     sentences = ctx.sentences
     suppressed: dict[tuple[int, int], Suppressed] = {}
+    cues = load_frame()
+    genre = article_genre(text, sentences, cues)
+
+    def trap_of(m: re.Match[str], modal: bool = False) -> Trap:
+        trap = trap_for(ctx, m.start(), m.end(), modal)
+        if trap is not None:
+            suppressed.setdefault(
+                (m.start(), m.end()),
+                Suppressed(
+                    term=m.group(0), start=m.start(), end=m.end(), reason=trap[0], cue=trap[1]
+                ),
+            )
+        return trap
 
     def kept(m: re.Match[str], modal: bool = False) -> bool:
-        trap = trap_for(ctx, m.start(), m.end(), modal)
-        if trap is None:
-            return True
-        suppressed.setdefault(
-            (m.start(), m.end()),
-            Suppressed(term=m.group(0), start=m.start(), end=m.end(), reason=trap[0], cue=trap[1]),
-        )
-        return False
+        return trap_of(m, modal) is None
 
     topics = []
     for t in tax.topics:
@@ -141,15 +163,23 @@ def tag(article: EnrichedArticle, taxonomy: Taxonomy | None = None) -> TaggedArt
             topics.append(Topic(id=t.id, label=t.label, evidence=ev))
 
     places = _places(article)
-    events = _events(tax, ctx, text, places, kept)
+    framing = _Framing(cues, genre, ctx.ref_year, _published(article))
+    events, held = _events(tax, ctx, text, places, trap_of, framing)
     if tax.classifier is not None:
-        events = sorted(
-            events + _classified(tax, ctx, text, places, events, suppressed),
-            key=lambda ev: ev.trigger.start,
-        )
+        more, more_held = _classified(tax, ctx, text, places, events, suppressed, framing)
+        events = sorted(events + more, key=lambda ev: ev.trigger.start)
+        held = _once_per_sentence(held + more_held)
     events = with_locations(events, article, text, sentences)
     weights = {e.id: e.weight for e in tax.events}
-    casualties = _max_casualties(tax, text, sentences, kept, article)
+    # a casualty count in a sentence whose only events were set aside (a storm, a verdict about
+    # an old bombing) is not a casualty of anything that alerts
+    off = {ev.sentence for ev in held} - {ev.sentence for ev in events}
+
+    def counted(m: re.Match[str], modal: bool = False) -> bool:
+        sent = sentence_at(sentences, m.start())
+        return kept(m, modal) and (sent is None or sent.text not in off)
+
+    casualties = _max_casualties(tax, text, sentences, counted, article)
     components = _score(tax, text, sentences, events, weights, kept, casualties)
     score = round(max(0.0, min(10.0, sum(c.points for c in components))), 2)
     times = StageTimes(**{**article.times.model_dump(), "tagged": utcnow()})
@@ -159,11 +189,93 @@ def tag(article: EnrichedArticle, taxonomy: Taxonomy | None = None) -> TaggedArt
         events=events,
         escalation_score=score,
         score_components=components,
-        severity=severity_for(score, tax),
+        severity=_severity(severity_for(score, tax), events, components, casualties),
         casualties=casualties,
         suppressed=sorted(suppressed.values(), key=lambda s: s.start),
+        suppressed_events=held,
+        genre=genre.genre,
         fingerprint=fingerprint_of(article),
     )
+
+
+MASS_CASUALTIES = 20
+
+
+def _severity(
+    by_score: Severity,
+    events: Sequence[EventMention],
+    components: Sequence[ScoreComponent],
+    casualties: int | None,
+) -> Severity:
+    """ "critical" is kept for mass casualties, nuclear threats and strategic weapons: a score
+    that adds up past the bound from smaller parts (a state actor, a border, three kinds of
+    event) is high."""
+    if by_score != "critical":
+        return by_score
+    nuclear = any(e.type == "nuclear-threat" for e in events)
+    strategic = any(c.name == "weapon" and c.detail.startswith("strategic") for c in components)
+    if nuclear or strategic or (casualties or 0) >= MASS_CASUALTIES:
+        return by_score
+    return "high"
+
+
+class _Framing:
+    """What every candidate's frame needs besides its own sentence: the cues, the article's
+    genre, its publication year and date."""
+
+    def __init__(
+        self, cues: FrameCues, genre: GenreCall, ref_year: int | None, published: date | None
+    ) -> None:
+        self.cues, self.genre, self.ref_year, self.published = cues, genre, ref_year, published
+        self.memo: Memo = {}
+
+
+def _trap_frame(trap: Trap) -> EventFrame:
+    """The frame of an event judged by the traps alone (the native lexicons): the trap's axis
+    fails with its cue, the others pass."""
+    failed = {TRAP_AXIS[trap[0]]: trap} if trap is not None else {}
+    return EventFrame(
+        **{
+            axis: FrameCheck(ok=False, label=failed[axis][0], cue=failed[axis][1], reason="trap")
+            if axis in failed
+            else FrameCheck(ok=True, label=axis)
+            for axis in ("asserted", "current", "literal", "hostile")
+        }
+    )
+
+
+def _dated_frame(
+    frame: EventFrame,
+    text: str,
+    sent: Sentence,
+    start: int,
+    end: int,
+    article: EnrichedArticle,
+    cues: FrameCues,
+) -> EventFrame:
+    """The frame axes of a native-language event beyond its lexicon's traps: its language's
+    justice, fiction, disaster and accident cues (data/frame.yaml `native:`), and the temporal
+    anchoring that needs no English: a numeric year or a date (per-language month names and
+    'N units ago') near the trigger, against the publication date."""
+    own = native_frame(cues, article.language, sent)
+    if own:
+        frame = frame.model_copy(update={str(k): v for k, v in own.items()})
+    ref = reference_year(article.times)
+    y = old_year(sent, start - sent.start, end - sent.start, cues.year_window, ref)
+    d = old_date(cues, text, sent, start, end, article.language, _published(article))
+    if y is not None:
+        check = FrameCheck(
+            ok=False,
+            label="historical",
+            cue=y.group(0),
+            start=sent.start + y.start(),
+            reason="a past year next to it",
+        )
+    elif d is not None:
+        check = FrameCheck(ok=False, label="historical", cue=d[0], start=d[1], reason=d[2])
+    else:
+        return frame
+    return frame.model_copy(update={"current": check})
 
 
 def _tag_native(article: EnrichedArticle, tax: Taxonomy) -> TaggedArticle:
@@ -171,18 +283,26 @@ def _tag_native(article: EnrichedArticle, tax: Taxonomy) -> TaggedArticle:
     the same event types, traps, score parts and severity bounds as English, from the native
     triggers; evidence sentences stay in the article's language."""
     text = article_text(article)
+    cues = load_frame()
     found = assess(text, article.language, reference_year(article.times))
     by_id = {e.id: e for e in tax.events}
     places = _places(article)
     sentences = Sentences(sentences_of(article, text))
-    events = []
-    for h in found.events:
+    events: list[EventMention] = []
+    held: list[EventMention] = []
+    for h in found.hits:
+        if h.event not in by_id:
+            continue
         kind = by_id[h.event]
         sent = sentence_at(sentences, h.start)
         actor, target = (
             _actor_target(places, sent, h.start, h.end, text) if sent is not None else (None, None)
         )
-        events.append(
+        trap = (cast(TrapReason, h.suppressed), h.cue or "") if h.suppressed else None
+        frame = _trap_frame(trap)
+        if trap is None and sent is not None:
+            frame = _dated_frame(frame, text, sent, h.start, h.end, article, cues)
+        (held if not frame.ok else events).append(
             EventMention(
                 type=kind.id,
                 label=kind.label,
@@ -191,9 +311,16 @@ def _tag_native(article: EnrichedArticle, tax: Taxonomy) -> TaggedArticle:
                 sentence=h.sentence,
                 actor=actor,
                 target=target,
+                frame=frame,
             )
         )
     events = with_locations(events, article, text, sentences)
+    score, severity, parts = found.score, cast(Severity, found.severity), found.parts
+    if not any(by_id[e.type].weight > 0 for e in events) and any(
+        by_id[e.type].weight > 0 and e.frame is not None and e.frame.trap_free for e in held
+    ):
+        # every violent event the lexicon found is set aside by its date: nothing to score
+        score, severity, parts = 0.0, "low", [("event", 0.0, "frame: dated before publication")]
     suppressed = [
         Suppressed(
             term=h.text,
@@ -209,11 +336,12 @@ def _tag_native(article: EnrichedArticle, tax: Taxonomy) -> TaggedArticle:
     return TaggedArticle(
         article=article.model_copy(update={"times": times}),
         events=events,
-        escalation_score=found.score,
-        score_components=[ScoreComponent(name=n, points=p, detail=d) for n, p, d in found.parts],
-        severity=cast(Severity, found.severity),
+        escalation_score=score,
+        score_components=[ScoreComponent(name=n, points=p, detail=d) for n, p, d in parts],
+        severity=severity,
         casualties=found.casualties,
         suppressed=sorted(suppressed, key=lambda x: x.start),
+        suppressed_events=_once_per_sentence(held),
         fingerprint=fingerprint_of(article),
     )
 
@@ -223,13 +351,17 @@ def _events(
     ctx: Context,
     text: str,
     places: list[tuple[int, int, str]],
-    kept: Kept,
-) -> list[EventMention]:
+    trap_of: TrapOf,
+    framing: _Framing,
+) -> tuple[list[EventMention], list[EventMention]]:
+    """The rule detector's candidates, each with its frame: (those that pass, those it set aside)."""
     found: list[EventMention] = []
+    held: list[EventMention] = []
     by_id = {e.id: e for e in tax.events}
     for e in tax.events:
         for m in sentence_matches(e.pattern, text, ctx.sentences):
-            if not kept(m, e.modal) or _overlaps(e.exclude, text, m):
+            trap = trap_of(m, e.modal)
+            if _overlaps(e.exclude, text, m):
                 continue
             sent = sentence_at(ctx.sentences, m.start())
             if sent is None:
@@ -241,7 +373,9 @@ def _events(
             actor, target = _actor_target(places, sent, m.start(), m.end(), text)
             # a generic trigger ("struck") with a weapon in its sentence is that weapon's event type
             kind = next((by_id[r] for r, p in e.refine if p.search(sent.text)), e)
-            found.append(
+            framed = _frame(framing, text, sent, m.start(), m.end(), trap, kind.id, e.modal)
+            kind = by_id[framed.retype] if framed.retype else kind
+            (found if framed.frame.ok else held).append(
                 EventMention(
                     type=kind.id,
                     label=kind.label,
@@ -250,9 +384,58 @@ def _events(
                     sentence=sent.text,
                     actor=actor,
                     target=target,
+                    frame=framed.frame,
                 )
             )
-    # the generic "attack" only counts where no specific violent event explains the sentence
+    return _distinct(found), _once_per_sentence(_distinct(held))
+
+
+def _frame(
+    framing: _Framing,
+    text: str,
+    sent: Sentence,
+    start: int,
+    end: int,
+    trap: Trap,
+    kind: str,
+    modal: bool = False,
+) -> FrameResult:
+    f = framing
+    return frame_of(
+        f.cues,
+        text,
+        sent,
+        start,
+        end,
+        trap,
+        kind,
+        f.genre,
+        f.ref_year,
+        "en",
+        f.published,
+        f.memo,
+        modal,
+    )
+
+
+def _published(article: EnrichedArticle) -> date | None:
+    """The article's own publication date (not a processing time: see traps.reference_year)."""
+    stamp = article.times.published or article.times.ingested
+    return stamp.date() if stamp is not None else None
+
+
+def _once_per_sentence(held: list[EventMention]) -> list[EventMention]:
+    """A set-aside event once per (type, sentence): three triggers of one bombing in one sentence
+    are one candidate to explain."""
+    first: dict[tuple[str, str], EventMention] = {}
+    for ev in held:
+        first.setdefault((ev.type, ev.sentence), ev)
+    return sorted(first.values(), key=lambda ev: ev.trigger.start)
+
+
+def _distinct(found: list[EventMention]) -> list[EventMention]:
+    """One event per (type, trigger); the generic "attack" only where no specific violent event
+    explains the sentence."""
     specific = {ev.sentence for ev in found if ev.type != "attack"}
     found = [ev for ev in found if ev.type != "attack" or ev.sentence not in specific]
     unique = {(ev.type, ev.trigger.start): ev for ev in found}
@@ -269,7 +452,8 @@ def _classified(
     places: list[tuple[int, int, str]],
     found: list[EventMention],
     suppressed: dict[tuple[int, int], Suppressed],
-) -> list[EventMention]:
+    framing: _Framing,
+) -> tuple[list[EventMention], list[EventMention]]:
     """The second detector: a sentence no trigger explained, that the learned classifier scores
     at or above the taxonomy's `classifier.min_probability`, is an event of the classifier's type
     (refined by the sentence's weapon). The traps judge it as they judge a trigger: the sentence's
@@ -280,7 +464,8 @@ def _classified(
     by_id = {e.id: e for e in tax.events}
     base = by_id[spec.event]
     explained = {ev.sentence for ev in found}
-    out = []
+    out: list[EventMention] = []
+    held: list[EventMention] = []
     for sent in ctx.sentences:
         if sent.text in explained or len(sent.text) < 25:
             continue
@@ -303,10 +488,11 @@ def _classified(
                 (start, end),
                 Suppressed(term=text[start:end], start=start, end=end, reason=trap[0], cue=trap[1]),
             )
-            continue
         kind = next((by_id[r] for r, pat in base.refine if pat.search(sent.text)), base)
+        framed = _frame(framing, text, sent, start, end, trap, kind.id)
+        kind = by_id[framed.retype] if framed.retype else kind
         actor, target = _actor_target(places, sent, start, end, text)
-        out.append(
+        (out if framed.frame.ok else held).append(
             EventMention(
                 type=kind.id,
                 label=kind.label,
@@ -318,9 +504,10 @@ def _classified(
                 detector="classifier",
                 probability=round(pred.probability, 3),
                 weights=[TermWeight(term=t, weight=w) for t, w in pred.terms],
+                frame=framed.frame,
             )
         )
-    return out
+    return out, held
 
 
 def _strongest(sent: Sentence, terms: Sequence[tuple[str, float]]) -> tuple[int, int]:

@@ -53,3 +53,14 @@ def test_eval_over_the_fixtures_prints_every_set_and_language() -> None:
     for lang in ("ru", "uk", "ar", "fa", "he", "tr", "zh", "fr", "es", "de", "pt"):
         assert f"{lang} test (" in out.output
     assert "per event type" in out.output
+
+
+def test_per_axis_counts_candidates_and_judges_the_articles_left_silent() -> None:
+    from services.offline.quality import by_axis
+
+    judged = [
+        Judged("a", "none", "trap", "none", frozenset(), "en", "none", ("current", "current")),
+        Judged("b", "high", "airstrike", "none", frozenset(), "en", "none", ("literal",)),
+        Judged("c", "high", "airstrike", "high", frozenset(), "en", "airstrike", ("current",)),
+    ]
+    assert by_axis(judged) == {"current": (3, 1, 0), "literal": (1, 0, 1)}

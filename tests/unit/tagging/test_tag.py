@@ -177,8 +177,21 @@ def test_old_year_is_historical_only_relative_to_the_article() -> None:
 
 
 def test_may_the_month_is_not_a_hypothetical() -> None:
-    t = tagged_from("Raid", "On 3 May Russian airstrikes hit Kharkiv.", published=NOW)
+    t = tagged_from(
+        "Raid", "On 3 May Russian airstrikes hit Kharkiv.", published="2026-05-04T08:00:00Z"
+    )
     assert violent(t) == ["airstrike"]
+
+
+def test_a_date_weeks_before_publication_is_history_kept_as_suppressed() -> None:
+    t = tagged_from(
+        "Raid", "On 3 May Russian airstrikes hit Kharkiv.", published="2026-07-20T08:00:00Z"
+    )
+    assert violent(t) == []
+    held = [e for e in t.suppressed_events if e.type == "airstrike"]
+    assert held and held[0].frame is not None
+    assert held[0].frame.failed == ["current"]
+    assert held[0].frame.current.cue == "3 May"
 
 
 def test_fingerprint_is_set_and_stable() -> None:
