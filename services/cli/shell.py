@@ -41,5 +41,5 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
     except (KafkaError, RedisError, OSError) as exc:
         s = get_settings()
         raise click.ClickException(
-            f"{type(exc).__name__}: {exc} (Kafka {s.bootstrap}, Redis {s.redis})"
+            f"{type(exc).__name__}: {exc} (Kafka {s.bootstrap}, Redis {s.redis_shown})"
         ) from exc
