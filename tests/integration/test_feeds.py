@@ -29,6 +29,7 @@ from services.ingest.feeds.poller import FeedPoller
 from services.ingest.feeds.store import FeedStore, feed_key
 from services.ingest.publisher import Publisher
 from tests.conftest import free_port, read_topic
+from tests.loopwatch import loop_holds
 
 pytestmark = pytest.mark.integration
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "feeds"
@@ -270,25 +271,14 @@ async def test_parsing_a_big_feed_does_not_block_the_event_loop(env: dict[str, A
     async def whole(request: web.Request) -> web.Response:
         return web.Response(body=doc, content_type="application/rss+xml")
 
-    gaps: list[float] = []
-
-    async def ticker() -> None:
-        loop = asyncio.get_running_loop()
-        last = loop.time()
-        while True:
-            await asyncio.sleep(0.01)
-            now = loop.time()
-            gaps.append(now - last)
-            last = now
-
+    loop = asyncio.get_running_loop()
     async with _served({"/heavy.xml": whole}) as base:
         cfg = _cfg(f"{base}/heavy.xml")
         await env["store"].add(cfg)
-        tick = asyncio.create_task(ticker())
-        started = asyncio.get_running_loop().time()
-        result = await FeedPoller(env["store"], env["publisher"], env["http"]).poll(cfg)
-        took = asyncio.get_running_loop().time() - started
-        tick.cancel()
+        async with loop_holds(loop.time, 0.01) as gaps:
+            started = loop.time()
+            result = await FeedPoller(env["store"], env["publisher"], env["http"]).poll(cfg)
+            took = loop.time() - started
     assert result.new == 60
     assert max(gaps) < 0.3, f"event loop stalled {max(gaps):.2f}s during a {took:.2f}s poll"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import time
 from collections.abc import AsyncIterator
@@ -18,6 +17,7 @@ from services.common.topics import Topics
 from services.ingest.http import make_app
 from services.ingest.publisher import Publisher
 from tests.conftest import read_topic
+from tests.loopwatch import loop_holds
 
 pytestmark = pytest.mark.integration
 
@@ -192,27 +192,15 @@ async def test_publishing_a_large_batch_does_not_hold_the_event_loop(stack: Sett
         RawArticle(title=f"Batch article {i}", body=body, url=f"https://example.com/big/{i}")
         for i in range(4000)
     ]
-    holds: list[float] = []
-
-    async def ticker() -> None:
-        last = time.thread_time()
-        while True:
-            await asyncio.sleep(0.005)
-            now = time.thread_time()
-            holds.append(now - last)
-            last = now
-
     publisher = Publisher(stack)
     await publisher.start()
     try:
-        tick = asyncio.create_task(ticker())
-        await asyncio.sleep(0.02)
-        gc.disable()
-        try:
-            ids = await publisher.publish(articles)
-        finally:
-            gc.enable()
-            tick.cancel()
+        async with loop_holds(time.thread_time, 0.005) as holds:
+            gc.disable()
+            try:
+                ids = await publisher.publish(articles)
+            finally:
+                gc.enable()
     finally:
         await publisher.stop()
     assert len(ids) == 4000
