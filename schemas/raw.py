@@ -45,9 +45,15 @@ class RawArticle(Event):
     language: str | None = Field(
         None, max_length=MAX_LANGUAGE, description="Declared language, if the source gives one."
     )
+    client: str | None = Field(
+        None,
+        max_length=MAX_SOURCE,
+        description="Authenticated ingest client that sent it (HTTP); None for replays and feeds. "
+        "Set by ingest, never by the client.",
+    )
     times: StageTimes = Field(default_factory=StageTimes)
 
-    @field_validator("title", "source", mode="before")
+    @field_validator("title", "source", "client", mode="before")
     @classmethod
     def _visible(cls, value: Any) -> Any:
         return strip_invisible(value) if isinstance(value, str) else value

@@ -253,7 +253,7 @@ def bench(
         else:
             with bench_stack(base, tag, reuse_stack) as s:
                 console.print(
-                    f"stack: Kafka {s.bootstrap}, Redis {s.redis}, topics {s.topic_prefix}.*"
+                    f"stack: Kafka {s.bootstrap}, Redis {s.redis_shown}, topics {s.topic_prefix}.*"
                 )
                 result = _with_bar(
                     bar,

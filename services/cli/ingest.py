@@ -12,6 +12,8 @@ from typing import Any
 import click
 
 from services.cli.shell import _settings
+from services.common.redact import mask_url
+from services.ingest.feeds.health import feed_key, feed_name
 
 
 @click.command()
@@ -147,15 +149,15 @@ def feeds_add(url: str, interval: float, stale_after: float) -> None:
     )
 
     added = _with_feed_store(lambda store: store.add(cfg))
-    click.echo(("added " if added else "updated ") + url)
+    click.echo(("added " if added else "updated ") + feed_name(url))
 
 
 @feeds.command("remove")
 @click.argument("url")
 def feeds_remove(url: str) -> None:
     if not _with_feed_store(lambda store: store.remove(url)):
-        raise click.ClickException(f"no such feed: {url}")
-    click.echo(f"removed {url}")
+        raise click.ClickException(f"no such feed: {feed_name(url)}")
+    click.echo(f"removed {feed_name(url)}")
 
 
 def _feed_rows() -> list[dict[str, Any]]:
@@ -173,7 +175,7 @@ def _feed_rows() -> list[dict[str, Any]]:
 @feeds.command("list")
 def feeds_list() -> None:
     for row in _feed_rows():
-        click.echo(f"{row['url']}  every {row['interval_s']:.0f}s  {row['status']}")
+        click.echo(f"{row['id']}  {row['url']}  every {row['interval_s']:.0f}s  {row['status']}")
 
 
 @feeds.command("status")
@@ -182,16 +184,16 @@ def feeds_list() -> None:
 def feeds_status(url: str | None, as_json: bool) -> None:
     """Health of every feed (or one): last success, last error, items per day, failures."""
 
-    rows = [r for r in _feed_rows() if url is None or r["url"] == url]
+    rows = [r for r in _feed_rows() if url is None or r["id"] in (url, feed_key(url))]
     if url is not None and not rows:
-        raise click.ClickException(f"no such feed: {url}")
+        raise click.ClickException(f"no such feed: {mask_url(url)}")
     for row in rows:
         if as_json:
             click.echo(json.dumps(row))
             continue
-        click.echo(f"{row['url']}: {row['status']}")
+        click.echo(f"{row['id']} {row['url']}: {row['status']}")
         for k, v in row.items():
-            if k not in ("url", "status"):
+            if k not in ("id", "url", "status"):
                 click.echo(f"    {k:21} {v}")
     if any(r["status"] in ("failing", "stale") for r in rows):
         sys.exit(2)

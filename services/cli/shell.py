@@ -12,7 +12,6 @@ from aiokafka.errors import KafkaError
 from redis.exceptions import RedisError
 
 from schemas import SEVERITIES
-from services.common.redisconn import safe_url
 from services.common.settings import Settings, get_settings
 
 __all__ = ["SEVERITIES", "_run", "_settings", "_stop_on_signals"]
@@ -42,5 +41,5 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
     except (KafkaError, RedisError, OSError) as exc:
         s = get_settings()
         raise click.ClickException(
-            f"{type(exc).__name__}: {exc} (Kafka {s.bootstrap}, Redis {safe_url(s.redis)})"
+            f"{type(exc).__name__}: {exc} (Kafka {s.bootstrap}, Redis {s.redis_shown})"
         ) from exc

@@ -8,7 +8,6 @@ import sys
 import click
 
 from services.cli.shell import _settings
-from services.common.redisconn import safe_url
 from services.common.settings import Settings
 from services.devstack.stack import LocalStack, StackError, wait_ready
 
@@ -23,7 +22,7 @@ def stack_up() -> None:
     s = _settings()
     if s.external:
         asyncio.run(wait_ready(s))
-        click.echo(f"using external Kafka {s.bootstrap} and Redis {safe_url(s.redis)}")
+        click.echo(f"using external Kafka {s.bootstrap} and Redis {s.redis_shown}")
         return
     try:
         started = LocalStack(s).up()
@@ -32,7 +31,7 @@ def stack_up() -> None:
         raise click.ClickException(str(exc)) from exc
     click.echo(
         f"stack up (started: {', '.join(started) or 'nothing, already running'}); "
-        f"Kafka {s.bootstrap}, Redis {safe_url(s.redis)}"
+        f"Kafka {s.bootstrap}, Redis {s.redis_shown}"
     )
 
 

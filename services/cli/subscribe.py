@@ -258,7 +258,7 @@ def _show_signing_key(s: Settings, name: str) -> None:
         return
     click.echo(
         "webhook signing key (Standard Webhooks; give it to the receiver, it is not shown again): "
-        + subscriber_key(s.webhook_secret, name)
+        + subscriber_key(s.webhook_secret.get_secret_value(), name)
     )
 
 

@@ -33,6 +33,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from services.common.redact import mask_url
 from services.common.settings import Settings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -266,12 +267,14 @@ class Outbound:
                 hops += 1
                 if hops > self.settings.outbound_max_redirects:
                     raise TooManyRedirects(
-                        f"more than {self.settings.outbound_max_redirects} redirects from {url}"
+                        f"more than {self.settings.outbound_max_redirects} redirects from {mask_url(str(url))}"
                     )
                 try:
                     following = target.join(URL(location))
                 except ValueError as exc:
-                    raise OutboundError(f"unusable redirect Location {location[:200]!r}") from exc
+                    raise OutboundError(
+                        f"unusable redirect Location {mask_url(location)[:200]!r}"
+                    ) from exc
                 check_target(following, self.allow)
                 if following.origin() != target.origin():
                     for name in CREDENTIAL_HEADERS:

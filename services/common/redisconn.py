@@ -1,13 +1,12 @@
 """Redis clients: blocking pool (waits for a free connection instead of failing), retries, health checks.
 
 AUTH / ACL users go in the URL (`redis://user:password@host:6379/0`), TLS with `rediss://` (and
-`redis_ssl_ca_certs` for a private CA). The URL is never logged: `safe_url` strips the password.
+`redis_ssl_ca_certs` for a private CA). The URL is never logged: `safe_url` (the one `mask_url`) masks the password.
 """
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
@@ -15,11 +14,13 @@ from redis.backoff import AbstractBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from services.common.redact import mask_url
 from services.common.retrying import COMMAND, Backoff
 from services.common.settings import Settings
 
 TRANSIENT = (RedisConnectionError, RedisTimeoutError, OSError)
 COMMAND_RETRIES = 3  # a command whose connection dropped is retried in place this often
+safe_url = mask_url  # the name callers of this module know
 
 
 class PolicyBackoff(AbstractBackoff):
@@ -31,17 +32,6 @@ class PolicyBackoff(AbstractBackoff):
 
     def compute(self, failures: int) -> float:
         return self.policy.delay(failures)
-
-
-def safe_url(url: str) -> str:
-    """The URL without its password, for logs and error messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    user = f"{parts.username}:***@" if parts.username else "***@"
-    return urlunsplit((parts.scheme, f"{user}{host}{port}", parts.path, parts.query, ""))
 
 
 def client_options(settings: Settings) -> dict[str, Any]:

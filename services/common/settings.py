@@ -9,13 +9,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from services.common.redact import mask_url
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Public corpora for benchmarks and evaluation (never in the repo): ../shared/corpora beside the clone.
@@ -24,6 +26,26 @@ CORPORA = Path(os.environ.get("NEWSWIRE_CORPORA", str(PROJECT_ROOT.parent / "sha
 
 def _config_file() -> Path:
     return Path(os.environ.get("NEWSWIRE_CONFIG", "newswire.toml"))
+
+
+class ApiClient(BaseModel):
+    """One ingest client: its token, and the `source` values it may put on an article."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200, description="Recorded on its articles.")
+    token: SecretStr = Field(description="Its bearer token (never shown).")
+    sources: list[str] = Field(
+        default_factory=list,
+        description="Sources it may claim (glob patterns, `*` any); its own name always.",
+    )
+
+    @field_validator("token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("a client token needs at least 16 characters")
+        return value
 
 
 class Settings(BaseSettings):
@@ -38,10 +60,11 @@ class Settings(BaseSettings):
         ),
         description="External Kafka; when unset the local stack's broker is used.",
     )
-    redis_url: str | None = Field(
+    redis_url: SecretStr | None = Field(
         None,
         validation_alias=AliasChoices("REDIS_URL", "NEWSWIRE_REDIS_URL"),
-        description="External Redis; when unset the local stack's redis-server is used.",
+        description="External Redis; when unset the local stack's redis-server is used. A "
+        "secret: it may carry the password (`settings.redis` gives the usable URL).",
     )
     state_dir: Path = Field(PROJECT_ROOT / ".newswire", description="Local stack data and logs.")
     kafka_port: int = Field(9092, description="Local Kafka broker port.")
@@ -104,8 +127,8 @@ class Settings(BaseSettings):
     )
     http_host: str = Field("127.0.0.1", description="Ingest HTTP bind address.")
     http_port: int = Field(8080, description="Ingest HTTP port.")
-    webhook_secret: str | None = Field(
-        None, description="Key of the HMAC-SHA256 signature of subscription webhooks."
+    webhook_secret: SecretStr | None = Field(
+        None, description="Key of the HMAC-SHA256 signature of subscription webhooks (never shown)."
     )
     dashboard_port: int = Field(8081, description="Dashboard HTTP port (`newswire run dashboard`).")
     max_batch: int = Field(1000, ge=1, description="Most articles in one POST /articles.")
@@ -273,6 +296,26 @@ class Settings(BaseSettings):
         1000, ge=1, description="Articles a token may send at once; also the largest batch."
     )
 
+    # ---- clients bound to the sources they may claim (issue 27, inputs 2) ----------------
+    api_clients: list[ApiClient] = Field(
+        default_factory=list,
+        description="Ingest clients, each with its own token and the sources it may claim (JSON "
+        'list: [{"name": "wire-a", "token": "...", "sources": ["Wire A"]}]); NEWSWIRE_API_TOKEN '
+        "is one more client, `api_token_client`, that may claim any source.",
+    )
+    api_token_client: str = Field(
+        "default", min_length=1, max_length=200, description="Client name of NEWSWIRE_API_TOKEN."
+    )
+
+    @field_validator("api_clients")
+    @classmethod
+    def _distinct_clients(cls, value: list[ApiClient]) -> list[ApiClient]:
+        names = [c.name for c in value]
+        tokens = [c.token.get_secret_value() for c in value]
+        if len(set(names)) != len(names) or len(set(tokens)) != len(tokens):
+            raise ValueError("api_clients: every client needs its own name and its own token")
+        return value
+
     @field_validator("outbound_allow", "trusted_proxies")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
@@ -338,7 +381,15 @@ class Settings(BaseSettings):
 
     @property
     def redis(self) -> str:
-        return self.redis_url or f"redis://127.0.0.1:{self.redis_port}/0"
+        """The usable URL, password included: for clients only, never for a message (mask_url)."""
+        if self.redis_url is not None:
+            return self.redis_url.get_secret_value()
+        return f"redis://127.0.0.1:{self.redis_port}/0"
+
+    @property
+    def redis_shown(self) -> str:
+        """The Redis URL for messages: password masked."""
+        return mask_url(self.redis)
 
     @property
     def public_dashboard(self) -> str:

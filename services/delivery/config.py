@@ -52,7 +52,7 @@ class Config:
     def from_settings(cls, s: Settings) -> Config:
         return cls(
             dashboard=s.public_dashboard,
-            webhook_secret=s.webhook_secret,
+            webhook_secret=s.webhook_secret.get_secret_value() if s.webhook_secret else None,
             telegram_api=s.telegram_api_url,
             telegram_token=(
                 s.telegram_bot_token.get_secret_value() if s.telegram_bot_token else None

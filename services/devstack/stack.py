@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from services.common.probes import kafka_ready, redis_ready
-from services.common.redisconn import safe_url
 from services.common.settings import PROJECT_ROOT, Settings
 
 KAFKA_DEPLOY = PROJECT_ROOT / "deploy" / "kafka"
@@ -330,7 +329,7 @@ def private_stack(base: Settings, state: Path, **names: Any) -> Iterator[Setting
 async def wait_ready(settings: Settings, wait_s: float = 120.0) -> None:
     """Until Kafka answers a metadata request and Redis answers PING, or a clear wait_s."""
     deadline = time.monotonic() + wait_s
-    pending = {"kafka": settings.bootstrap, "redis": safe_url(settings.redis)}
+    pending = {"kafka": settings.bootstrap, "redis": settings.redis_shown}
     while pending:
         if "redis" in pending and await redis_ready(settings):
             pending.pop("redis")

@@ -49,7 +49,7 @@ def settings_env(s: Settings) -> dict[str, str]:
     if s.kafka_bootstrap_servers:
         env["KAFKA_BOOTSTRAP_SERVERS"] = s.kafka_bootstrap_servers
     if s.redis_url:
-        env["REDIS_URL"] = s.redis_url
+        env["REDIS_URL"] = s.redis
     return env
 
 

@@ -9,7 +9,6 @@ name the field — never a half-accepted batch.
 
 from __future__ import annotations
 
-import hmac
 import ipaddress
 import json
 import logging
@@ -25,6 +24,7 @@ from schemas import RawArticle
 from services.common import metrics
 from services.common.health import attach_to_aiohttp
 from services.common.settings import Settings
+from services.ingest.clients import ANONYMOUS, Client, authenticate, claim, clients_of
 from services.ingest.parse import ArticleError, Check, checker, from_mapping
 from services.ingest.publisher import Publisher
 
@@ -36,6 +36,7 @@ CHECK: web.AppKey[Check] = web.AppKey("check")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PUBLIC_PATHS = frozenset({"/health", "/livez", "/readyz"})  # probes; the rest needs the token
 ARTICLE_LIMITER: web.AppKey[RateLimiter | None] = web.AppKey("article_limiter")
+CLIENT: web.RequestKey[Client] = web.RequestKey("client", Client)
 TRUSTED: web.AppKey[list[IPNetwork]] = web.AppKey("trusted_proxies")
 
 
@@ -53,11 +54,12 @@ def _is_loopback(host: str) -> bool:
 
 
 def check_exposure(settings: Settings) -> None:
-    """Refuses a non-loopback bind address without NEWSWIRE_API_TOKEN."""
-    if settings.api_token is None and not _is_loopback(settings.http_host):
+    """Refuses a non-loopback bind address without a token (NEWSWIRE_API_TOKEN or _API_CLIENTS)."""
+    if not clients_of(settings) and not _is_loopback(settings.http_host):
         raise InsecureBind(
             f"ingest would listen on {settings.http_host} without a token: set "
-            "NEWSWIRE_API_TOKEN (clients send it as a bearer token) or bind to 127.0.0.1"
+            "NEWSWIRE_API_TOKEN or NEWSWIRE_API_CLIENTS (clients send theirs as a bearer token) "
+            "or bind to 127.0.0.1"
         )
 
 
@@ -121,7 +123,7 @@ def _too_many(wait: float, what: str) -> web.Response:
 
 
 def _security_middleware(settings: Settings) -> Any:
-    token = settings.api_token.get_secret_value().encode() if settings.api_token else None
+    tokens = clients_of(settings)
     limiter = (
         RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
         if settings.rate_limit_per_s > 0
@@ -137,16 +139,19 @@ def _security_middleware(settings: Settings) -> Any:
             wait = limiter.retry_after(client_address(request, trusted), time.monotonic())
             if wait > 0:
                 return _too_many(wait, "requests per client")
-        if token is not None:
+        request[CLIENT] = ANONYMOUS
+        if tokens:
             given = request.headers.get("Authorization", "")
             scheme, _, value = given.partition(" ")
-            if scheme.lower() != "bearer" or not hmac.compare_digest(value.encode(), token):
+            client = authenticate(tokens, value.encode()) if scheme.lower() == "bearer" else None
+            if client is None:
                 metrics.rejected("ingest", 401)
                 return web.json_response(
                     {"error": "missing or wrong bearer token: send Authorization: Bearer TOKEN"},
                     status=401,
                     headers={"WWW-Authenticate": 'Bearer realm="newswire"'},
                 )
+            request[CLIENT] = client
         return await handler(request)
 
     return security
@@ -178,14 +183,18 @@ def _charge_articles(request: web.Request, count: int) -> web.Response | None:
     limiter = request.app[ARTICLE_LIMITER]
     if limiter is None:
         return None
-    settings = request.app[SETTINGS]
     if count > limiter.burst:
         return _error(
             413,
             f"{count} articles in one request; at most {int(limiter.burst)} under the rate "
             "limit (NEWSWIRE_RATE_LIMIT_ARTICLES_BURST)",
         )
-    key = "token" if settings.api_token else client_address(request, request.app[TRUSTED])
+    client = request[CLIENT]
+    key = (
+        f"client:{client.name}"
+        if client is not ANONYMOUS
+        else client_address(request, request.app[TRUSTED])
+    )
     wait = limiter.retry_after(key, time.monotonic(), cost=count)
     return _too_many(wait, "articles per token") if wait > 0 else None
 
@@ -222,27 +231,32 @@ class Batch:
         return [a for _, a in self.good]
 
 
-def validate_items(items: list[Any], check: Check) -> Batch:
+def validate_items(items: list[Any], check: Check, client: Client = ANONYMOUS) -> Batch:
+    """Every item through the one gate, then bound to `client` (its sources, its name)."""
     good: list[tuple[int, RawArticle]] = []
     bad: list[dict[str, Any]] = []
     for i, obj in enumerate(items):
         try:
-            good.append((i, check(from_mapping(obj, source="http"))))
+            good.append((i, claim(check(from_mapping(obj, source=client.name)), client)))
         except ArticleError as exc:
             bad.append({"index": i, "status": "rejected", "error": str(exc)})
     return Batch(good, bad)
 
 
 def parse_body(
-    raw: bytes, settings: Settings, partial: bool = False, check: Check | None = None
+    raw: bytes,
+    settings: Settings,
+    partial: bool = False,
+    check: Check | None = None,
+    client: Client = ANONYMOUS,
 ) -> Batch | web.Response:
     """The articles of a body, or the 4xx that says what is wrong. All or nothing unless
     `partial`: then the valid items pass and the invalid ones come back in `bad` (but a body
-    with no valid item is still refused)."""
+    with no valid item is still refused). `client` sent it: its sources bound what it may claim."""
     items = _decode(raw, settings)
     if isinstance(items, web.Response):
         return items
-    batch = validate_items(items, check or checker(settings))
+    batch = validate_items(items, check or checker(settings), client)
     if batch.bad and (not partial or not batch.good):
         what = "nothing was accepted" if not partial else "no valid article"
         return _error(422, f"invalid article(s); {what}", items=batch.bad)
@@ -260,7 +274,7 @@ async def post_articles(request: web.Request) -> web.Response:
     except web.HTTPRequestEntityTooLarge:
         return _error(413, f"body larger than {settings.max_body_bytes} bytes")
     partial = request.query.get("partial", "").lower() in ("1", "true", "yes")
-    batch = parse_body(raw, settings, partial, request.app[CHECK])
+    batch = parse_body(raw, settings, partial, request.app[CHECK], request[CLIENT])
     if isinstance(batch, web.Response):
         return batch
     if (limited := _charge_articles(request, len(batch.good))) is not None:

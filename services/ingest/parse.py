@@ -36,7 +36,8 @@ def describe(exc: ValidationError) -> str:
 def from_mapping(obj: Any, source: str | None = None) -> RawArticle:
     if not isinstance(obj, dict):
         raise ArticleError(f"expected a JSON object with title and body, got {type(obj).__name__}")
-    data = {k: v for k, v in obj.items() if k not in ("id", "times", "schema_version")}
+    # Derived or stamped by ingest, never taken from the input (a spoofed `client` is dropped).
+    data = {k: v for k, v in obj.items() if k not in ("id", "times", "schema_version", "client")}
     published = data.pop("published_at", None)
     if source and "source" not in data:
         data["source"] = source
@@ -97,6 +98,7 @@ def check_article(article: RawArticle, now: datetime, limits: Limits = Limits())
         "url": article.url,
         "source": article.source,
         "language": article.language,
+        "client": article.client,
     }
     for name, value in fields.items():
         if value is None:

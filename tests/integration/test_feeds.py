@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -23,11 +24,12 @@ from services.common.kafka import ensure_topics
 from services.common.outbound import Outbound
 from services.common.settings import Settings
 from services.common.topics import Topics
-from services.ingest.feeds.health import FAILURES_TO_ALARM, FeedConfig
+from services.ingest.feeds.health import FAILURES_TO_ALARM, FeedConfig, summary
 from services.ingest.feeds.poller import FeedPoller
 from services.ingest.feeds.store import FeedStore, feed_key
 from services.ingest.publisher import Publisher
 from tests.conftest import free_port, read_topic
+from tests.loopwatch import loop_holds
 
 pytestmark = pytest.mark.integration
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "feeds"
@@ -165,8 +167,8 @@ async def test_failing_feed_backs_off_and_raises_one_ops_alert(
         assert st.consecutive_failures == FAILURES_TO_ALARM + 1 and st.alarm == "failing"
     events = [json.loads(f[b"event"]) for _, f in await env["client"].xrange(store.ops_stream)]
     assert [(e["kind"], e["feed"]) for e in events] == [
-        ("feed-failing", server.url("down.xml")),
-        ("feed-failing", server.url("bad.xml")),
+        ("feed-failing", feed_key(server.url("down.xml"))),
+        ("feed-failing", feed_key(server.url("bad.xml"))),
     ]
     assert "HTTP 503" in events[0]["message"] and "unparseable" in events[1]["message"]
 
@@ -269,25 +271,14 @@ async def test_parsing_a_big_feed_does_not_block_the_event_loop(env: dict[str, A
     async def whole(request: web.Request) -> web.Response:
         return web.Response(body=doc, content_type="application/rss+xml")
 
-    gaps: list[float] = []
-
-    async def ticker() -> None:
-        loop = asyncio.get_running_loop()
-        last = loop.time()
-        while True:
-            await asyncio.sleep(0.01)
-            now = loop.time()
-            gaps.append(now - last)
-            last = now
-
+    loop = asyncio.get_running_loop()
     async with _served({"/heavy.xml": whole}) as base:
         cfg = _cfg(f"{base}/heavy.xml")
         await env["store"].add(cfg)
-        tick = asyncio.create_task(ticker())
-        started = asyncio.get_running_loop().time()
-        result = await FeedPoller(env["store"], env["publisher"], env["http"]).poll(cfg)
-        took = asyncio.get_running_loop().time() - started
-        tick.cancel()
+        async with loop_holds(loop.time, 0.01) as gaps:
+            started = loop.time()
+            result = await FeedPoller(env["store"], env["publisher"], env["http"]).poll(cfg)
+            took = loop.time() - started
     assert result.new == 60
     assert max(gaps) < 0.3, f"event loop stalled {max(gaps):.2f}s during a {took:.2f}s poll"
 
@@ -304,6 +295,30 @@ async def test_feed_metrics_are_labelled_by_id_not_url(
     exposition = generate_latest().decode()
     assert f'feed="{feed_key(url)}"' in exposition
     assert "SECRET-KEY-123" not in exposition
+
+
+async def test_a_feed_url_key_is_in_no_ops_event_log_line_or_status(
+    server: FeedServer, env: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Feed URLs carry API keys: ops events and logs showed them whole."""
+    server.status["keyed-down.xml"] = 503
+    url = server.url("keyed-down.xml") + "?api_key=SECRET-KEY-456"
+    cfg = _cfg(url)
+    store: FeedStore = env["store"]
+    await store.add(cfg)
+    poller = FeedPoller(store, env["publisher"], env["http"])
+    with caplog.at_level(logging.DEBUG):
+        for _ in range(FAILURES_TO_ALARM):
+            assert (await poller.poll(cfg)).status == "error"
+    [event] = [json.loads(f[b"event"]) for _, f in await env["client"].xrange(store.ops_stream)]
+    assert event["kind"] == "feed-failing" and event["feed"] == feed_key(url)
+    assert event["url"] == server.url("keyed-down.xml") + "?api_key=***"
+    row = summary(cfg, await store.state(url), utcnow())
+    # Our log lines (the fixture's own feed server logs its requests as aiohttp.access).
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("services."))
+    shown = json.dumps(event) + ours + json.dumps(row)
+    assert feed_key(url) in ours and "HTTP 503" in shown
+    assert "SECRET-KEY-456" not in shown
 
 
 @contextlib.asynccontextmanager

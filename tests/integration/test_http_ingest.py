@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import gc
+import time
 from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from pydantic import SecretStr
 
 from schemas import RawArticle
 from services.common.kafka import ensure_topics
-from services.common.settings import Settings
+from services.common.settings import ApiClient, Settings
 from services.common.topics import Topics
 from services.ingest.http import make_app
 from services.ingest.publisher import Publisher
 from tests.conftest import read_topic
+from tests.loopwatch import loop_holds
 
 pytestmark = pytest.mark.integration
 
@@ -109,3 +113,95 @@ async def test_partial_batch_accepts_the_valid_items_with_a_result_per_item(
 async def test_partial_batch_with_no_valid_item_is_rejected(client: TestClient) -> None:  # type: ignore[type-arg]
     resp = await client.post("/articles?partial=true", json=[{"title": "x"}])
     assert resp.status == 422
+
+
+WIRE_TOKEN = "wire-a-token-0123456789"
+LEGACY_TOKEN = "legacy-token-0123456789"
+
+
+@pytest.fixture
+async def bound(stack: Settings) -> AsyncIterator[TestClient]:  # type: ignore[type-arg]
+    """Ingest with one bound client (may claim `Wire A*`) and the single legacy token."""
+    await ensure_topics(stack)
+    settings = stack.model_copy(
+        update={
+            "api_clients": [
+                ApiClient(name="wire-a", token=SecretStr(WIRE_TOKEN), sources=["Wire A*"])
+            ],
+            "api_token": SecretStr(LEGACY_TOKEN),
+        }
+    )
+    async with TestClient(TestServer(make_app(settings, Publisher(settings)))) as c:
+        yield c
+
+
+async def _stored(stack: Settings, ids: list[str]) -> list[RawArticle]:
+    records = await read_topic(stack, Topics.from_settings(stack).raw)
+    keys = {i.encode() for i in ids}
+    return [RawArticle.model_validate_json(r.value or b"") for r in records if r.key in keys]
+
+
+async def test_a_client_publishes_only_under_the_sources_it_may_claim(
+    bound: TestClient,  # type: ignore[type-arg]
+    stack: Settings,
+) -> None:
+    wire = {"Authorization": f"Bearer {WIRE_TOKEN}"}
+    ok = [
+        {"title": "Port hit", "body": "Drones hit the port.", "source": "Wire A Kyiv"},
+        {"title": "Port hit again", "body": "Drones hit the port twice.", "client": "reuters"},
+    ]
+    resp = await bound.post("/articles", json=ok, headers=wire)
+    assert resp.status == 202, await resp.text()
+    stored = await _stored(stack, (await resp.json())["ids"])
+    # Its name is recorded (a spoofed `client` is ignored); no source given: its own name.
+    assert sorted((a.source, a.client) for a in stored) == [
+        ("Wire A Kyiv", "wire-a"),
+        ("wire-a", "wire-a"),
+    ]
+
+    forged = {"title": "Forged", "body": "A forged article under a real name.", "source": "Reuters"}
+    resp = await bound.post("/articles", json=forged, headers=wire)
+    assert resp.status == 422
+    error = (await resp.json())["items"][0]["error"]
+    assert "'wire-a' may not publish as 'Reuters'" in error and "Wire A*" in error
+    assert not await _stored(stack, [RawArticle(title="Forged", body=forged["body"]).id])
+
+    # The single api_token is one more client, of any source.
+    resp = await bound.post(
+        "/articles", json=forged, headers={"Authorization": f"Bearer {LEGACY_TOKEN}"}
+    )
+    assert resp.status == 202, await resp.text()
+    [legacy] = await _stored(stack, (await resp.json())["ids"])
+    assert (legacy.source, legacy.client) == ("Reuters", "default")
+
+    resp = await bound.post("/articles", json=forged, headers={"Authorization": "Bearer nope"})
+    assert resp.status == 401
+
+
+async def test_publishing_a_large_batch_does_not_hold_the_event_loop(stack: Settings) -> None:
+    """A 4,000-article batch was stamped and queued in one go, holding the loop (every other
+    request, the feed poller, the probes) for all of it: now it yields every YIELD_EVERY records.
+
+    Measured as the loop thread's CPU time between two ticks of a 5 ms ticker (wall time on this
+    shared machine mostly measures the other processes), with the garbage collector paused (its
+    pauses are the interpreter's, not this code's). Before: ~28 ms per 4,000 1-KB articles (~53
+    ms with GC; 0.1-0.3 s wall under load); after: ~7 ms."""
+    await ensure_topics(stack)
+    body = "Drones hit the port overnight; officials counted the damage. " * 16  # ~1 KB
+    articles = [
+        RawArticle(title=f"Batch article {i}", body=body, url=f"https://example.com/big/{i}")
+        for i in range(4000)
+    ]
+    publisher = Publisher(stack)
+    await publisher.start()
+    try:
+        async with loop_holds(time.thread_time, 0.005) as holds:
+            gc.disable()
+            try:
+                ids = await publisher.publish(articles)
+            finally:
+                gc.enable()
+    finally:
+        await publisher.stop()
+    assert len(ids) == 4000
+    assert max(holds) < 0.015, f"one step held the loop for {max(holds) * 1000:.0f} ms of CPU"

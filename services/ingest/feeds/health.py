@@ -7,11 +7,13 @@ or stops producing raises an operational alert once per incident.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from services.common.redact import mask_url, mask_urls
 from services.common.retrying import Backoff
 
 DAYS_KEPT = 7
@@ -28,6 +30,16 @@ class FeedConfig(BaseModel):
         2 * 24 * 3600.0, gt=0, description="No new item for this long: the feed stopped producing."
     )
     added_at: datetime
+
+
+def feed_key(url: str) -> str:
+    """A feed's id: its Redis keys, metrics label and name in messages (URLs carry API keys)."""
+    return hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+def feed_name(url: str) -> str:
+    """How a message names a feed: its id and its URL masked (`mask_url`)."""
+    return f"{feed_key(url)} ({mask_url(url)})"
 
 
 class FeedState(BaseModel):
@@ -100,7 +112,7 @@ def after_failure(cfg: FeedConfig, st: FeedState, now: datetime, error: str) -> 
     return st.model_copy(
         update={
             "last_poll": now,
-            "last_error": error[:500],
+            "last_error": mask_urls(error)[:500],
             "last_error_at": now,
             "consecutive_failures": failures,
             "polls": st.polls + 1,
@@ -127,18 +139,22 @@ def problem(cfg: FeedConfig, st: FeedState, now: datetime) -> Problem | None:
 
 def describe_problem(cfg: FeedConfig, st: FeedState, kind: Problem | None, now: datetime) -> str:
     if kind == "failing":
-        return f"feed {cfg.url} failed {st.consecutive_failures} polls in a row: {st.last_error}"
+        return (
+            f"feed {feed_name(cfg.url)} failed {st.consecutive_failures} polls in a row: "
+            f"{st.last_error}"
+        )
     if kind == "stale":
         since = st.last_new_item or cfg.added_at
         hours = (now - since).total_seconds() / 3600
-        return f"feed {cfg.url} produced no new item for {hours:.1f} h"
-    return f"feed {cfg.url} recovered"
+        return f"feed {feed_name(cfg.url)} produced no new item for {hours:.1f} h"
+    return f"feed {feed_name(cfg.url)} recovered"
 
 
 def summary(cfg: FeedConfig, st: FeedState, now: datetime) -> dict[str, object]:
     """The status row shown by `newswire feeds status`."""
     return {
-        "url": cfg.url,
+        "id": feed_key(cfg.url),
+        "url": mask_url(cfg.url),
         "interval_s": cfg.interval_s,
         "status": problem(cfg, st, now) or ("ok" if st.last_success else "pending"),
         "last_success": st.last_success.isoformat() if st.last_success else None,

@@ -18,6 +18,7 @@ from aiohttp import web
 from schemas.base import utcnow
 from services.common import metrics
 from services.common.outbound import Outbound, OutboundError, Response, TooLarge
+from services.common.redact import mask_url, mask_urls
 from services.common.redisconn import make_redis
 from services.common.settings import Settings
 from services.common.tasks import stop_tasks
@@ -27,9 +28,11 @@ from services.ingest.feeds.health import (
     after_failure,
     after_success,
     describe_problem,
+    feed_key,
+    feed_name,
     problem,
 )
-from services.ingest.feeds.store import FeedStore, feed_key
+from services.ingest.feeds.store import FeedStore
 from services.ingest.parse import Check, checker
 from services.ingest.publisher import Publisher
 
@@ -119,17 +122,20 @@ class FeedPoller:
                     st = st.model_copy(update={"last_error": f"recovered: {parsed.malformed}"})
                 result = PollResult(cfg.url, "new", len(fresh))
         except (aiohttp.ClientError, TimeoutError, ValueError, OSError, OutboundError) as exc:
-            err = f"{type(exc).__name__}: {exc}".strip()
+            err = mask_urls(f"{type(exc).__name__}: {exc}".strip())
             st = after_failure(cfg, st, now, err)
             result = PollResult(cfg.url, "error", error=err)
-            log.warning("feed %s: %s (%d in a row)", cfg.url, err, st.consecutive_failures)
+            log.warning(
+                "feed %s: %s (%d in a row)", feed_name(cfg.url), err, st.consecutive_failures
+            )
         metrics.feed_fetched(feed_key(cfg.url), ok=result.status != "error", items=result.new)
         kind = problem(cfg, st, now)
         if kind != st.alarm:
             await self.store.raise_ops(
                 {
                     "kind": f"feed-{kind}" if kind else "feed-recovered",
-                    "feed": cfg.url,
+                    "feed": feed_key(cfg.url),
+                    "url": mask_url(cfg.url),
                     "message": describe_problem(cfg, st, kind, now),
                     "at": now.isoformat(),
                 }
@@ -144,7 +150,7 @@ class FeedPoller:
             try:
                 await self.poll(cfg)
             except Exception:  # Kafka or Redis down: try again at the next tick
-                log.exception("feed %s: poll failed", cfg.url)
+                log.exception("feed %s: poll failed", feed_name(cfg.url))
 
     async def due(self) -> list[FeedConfig]:
         now = utcnow()

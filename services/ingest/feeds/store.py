@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
 from datetime import datetime
@@ -10,14 +9,10 @@ from datetime import datetime
 import redis.asyncio as aioredis
 
 from services.common.topics import RedisKeys
-from services.ingest.feeds.health import FeedConfig, FeedState
+from services.ingest.feeds.health import FeedConfig, FeedState, feed_key
 
 SEEN_KEPT = 5000  # per feed; far more than any feed lists at once
 OPS_STREAM_MAXLEN = 10_000
-
-
-def feed_key(url: str) -> str:
-    return hashlib.sha256(url.encode()).hexdigest()[:16]
 
 
 class FeedStore:
