@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from click.testing import CliRunner
+from pydantic import SecretStr
 
 from services.cli import main as cli
 from services.cli import stack as stack_cli
@@ -42,7 +43,7 @@ def test_stack_up_on_external_services_masks_the_redis_password(
 
 
 def test_the_readiness_timeout_names_redis_without_its_password() -> None:
-    s = Settings.model_construct(redis_url=URL, kafka_bootstrap_servers="127.0.0.1:1")
+    s = Settings.model_construct(redis_url=SecretStr(URL), kafka_bootstrap_servers="127.0.0.1:1")
     with pytest.raises(StackError) as err:
         asyncio.run(wait_ready(s, wait_s=0))
     assert "127.0.0.1:1" in str(err.value)
