@@ -207,7 +207,7 @@ def subscriptions_add(
 
     from schemas import Subscription
     from services.delivery.atom import feed_url
-    from services.delivery.registry import check, describe
+    from services.delivery.registry import blocked, check, describe
 
     if token_env and not telegram:
         raise click.BadParameter("--token-env goes with --telegram CHAT")
@@ -234,6 +234,11 @@ def subscriptions_add(
     errors = check(sub)
     if errors:
         raise click.BadParameter("; ".join(errors))
+    refused, unresolved = asyncio.run(blocked(sub, s))
+    if refused:  # names the setting that lets an internal receiver through
+        raise click.BadParameter("; ".join(refused))
+    for note in unresolved:
+        click.echo(f"{note}: checked again at every send", err=True)
     asyncio.run(_with_store(s, lambda st: st.add(sub)))
     click.echo(f"subscription {name}: channel {RedisKeys(s.redis_prefix).subscription(name)}")
     if sub.targets and not s.subscription_key:
@@ -316,12 +321,11 @@ def subscriptions_list(as_json: bool) -> None:
 @click.argument("name")
 def subscriptions_test(name: str) -> None:
     """Send a sample alert to every target of subscription NAME (e-mail at once, no digest)."""
-    import aiohttp
-
     from services.common.redisconn import make_redis
     from services.delivery.atom import feed_url
     from services.delivery.dispatch import Config, Deliverer, Outcome
     from services.delivery.render import sample_alert
+    from services.delivery.retry import outbound_client
 
     s = _settings()
     keys = RedisKeys(s.redis_prefix)
@@ -332,8 +336,9 @@ def subscriptions_test(name: str) -> None:
             sub = await _store(client, s).get(name)
             if sub is None or not sub.targets:
                 return sub, []
-            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
-                d = Deliverer(client, keys, http, Config.from_settings(s), attempts=2)
+            config = Config.from_settings(s)
+            async with outbound_client(config) as http:
+                d = Deliverer(client, keys, http, config, attempts=2)
                 return sub, await d.test(sub, sample_alert())
         finally:
             await client.aclose()

@@ -198,8 +198,10 @@ class Outbound:
         *,
         user_agent: str = "newswire/1 (+https://github.com/newswire)",
         resolver: AbstractResolver | None = None,
+        limit: int = 100,  # connections at once (0: no cap, for callers that bound their own)
     ) -> None:
         self.settings = settings
+        self.limit = limit
         self.allow = networks(settings)
         self.user_agent = user_agent
         self._inner_resolver = resolver
@@ -209,7 +211,7 @@ class Outbound:
         connector = aiohttp.TCPConnector(
             resolver=GuardedResolver(self.allow, self._inner_resolver),
             use_dns_cache=False,  # every new connection resolves, and is checked, again
-            limit=100,
+            limit=self.limit,
         )
         self._session = aiohttp.ClientSession(
             connector=connector,

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
-import aiohttp
 from pydantic import BaseModel, ConfigDict
 
 from schemas import Alert, Target
+from services.common.outbound import Outbound
 from services.delivery.config import Config
 
 URL = r"^https?://[^\s]+$"
@@ -88,11 +88,11 @@ class Failure:
 
 @dataclass(frozen=True)
 class Context:
-    """What a channel sends with: the configuration, the HTTP session, the environment (bot
-    tokens named by a target)."""
+    """What a channel sends with: the configuration, the guarded outbound HTTP client (every
+    request delivery makes goes through it), the environment (bot tokens named by a target)."""
 
     config: Config
-    http: aiohttp.ClientSession
+    http: Outbound
     env: Mapping[str, str]
 
 
@@ -111,6 +111,11 @@ class Channel(Protocol[S]):
         ...
 
     def address(self, spec: S, sub: str, ctx: Context) -> Address: ...
+
+    def urls(self, spec: S) -> Sequence[str]:
+        """The URLs the target itself names that messages are sent to: `subscriptions add`
+        refuses one at an internal address (the outbound guard refuses it at every send too)."""
+        ...
 
     def digest_s(self, spec: S) -> int | None:
         """The digest period of a channel that batches (None: every message at once)."""
@@ -148,6 +153,10 @@ class BaseChannel:
 
     def validate(self, target: Target, *, strict: bool = False) -> Any:
         return validate_fields(self.spec, target, strict=strict)
+
+    def urls(self, spec: Any) -> Sequence[str]:  # a `url` field: where the messages go
+        url = getattr(spec, "url", None)
+        return (url,) if isinstance(url, str) else ()
 
     def digest_s(self, spec: Any) -> int | None:
         return None

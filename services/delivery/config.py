@@ -47,6 +47,8 @@ class Config:
     smtp: SmtpConfig | None = None
     max_retry_after_s: float = 60.0
     subscription_key: str | None = field(default=None, repr=False)
+    outbound_allow: tuple[str, ...] = ()  # internal networks webhooks and chats may reach
+    http_timeout_s: float = 10.0  # bound on one attempt of one HTTP message
 
     @classmethod
     def from_settings(cls, s: Settings) -> Config:
@@ -62,4 +64,5 @@ class Config:
             subscription_key=(
                 s.subscription_key.get_secret_value() if s.subscription_key else None
             ),
+            outbound_allow=tuple(s.outbound_allow),
         )

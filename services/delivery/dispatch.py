@@ -28,19 +28,25 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiohttp
 import redis.asyncio as aioredis
 from pydantic import ValidationError
 from redis.exceptions import ResponseError
 
 from schemas import Alert, Subscription
+from services.common.outbound import Outbound
 from services.common.redisconn import TRANSIENT
 from services.common.retrying import DELIVERY, RECONNECT, Backoff
 from services.common.topics import RedisKeys
 from services.delivery.channel import Address, Channel, Context, dump
 from services.delivery.config import Config
 from services.delivery.registry import resolve
-from services.delivery.retry import DeliveryResult, dead_record, deliver, redis_dead_letter
+from services.delivery.retry import (
+    DeliveryResult,
+    dead_record,
+    deliver,
+    outbound_client,
+    redis_dead_letter,
+)
 from services.delivery.subscriptions import Sealer, SubscriptionStore, matches
 
 __all__ = ["Config", "Deliverer", "Lanes", "Outcome", "Pacer", "dispatch", "story_updates"]
@@ -191,7 +197,7 @@ class Deliverer:
         self,
         client: aioredis.Redis,
         keys: RedisKeys,
-        http: aiohttp.ClientSession,
+        http: Outbound,
         config: Config,
         *,
         env: Mapping[str, str] | None = None,
@@ -441,11 +447,7 @@ async def dispatch(
             return
         await redis(client.xack, keys.stream, group, *ids)
 
-    # no pool limit: each lane holds one connection at a time, so slow targets cannot take the
-    # connections the others need (aiohttp's default is 100 for all)
-    connector = aiohttp.TCPConnector(limit=0)
-    timeout = aiohttp.ClientTimeout(total=10)
-    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
+    async with outbound_client(config) as http:  # the guarded one, without a shared pool cap
         deliverer = Deliverer(
             client,
             keys,

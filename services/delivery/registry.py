@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from typing import Any
 
+from aiohttp.abc import AbstractResolver
+from yarl import URL
+
 from schemas import Subscription, Target
+from services.common.outbound import Blocked, GuardedResolver, check_target, networks
+from services.common.settings import Settings
 from services.delivery import discord, mail, slack, teams, telegram, webhooks
 from services.delivery.channel import Channel
 
@@ -46,6 +53,43 @@ def check(sub: Subscription) -> list[str]:
     if digests > 1:
         errors.append("one digest per subscription: list every recipient in one e-mail target")
     return errors
+
+
+async def blocked(
+    sub: Subscription,
+    settings: Settings,
+    *,
+    resolver: AbstractResolver | None = None,
+    wait_s: float = 5.0,
+) -> tuple[list[str], list[str]]:
+    """The targets the outbound guard would refuse, before the subscription is stored: a URL
+    whose host is an internal address, or resolves to one now, unless `outbound_allow` lets it
+    through (the guard checks again at every connection: DNS can change). Also the hosts that do
+    not resolve now (a warning: a receiver not set up yet is not an error)."""
+    guard = GuardedResolver(networks(settings), resolver)
+    errors: list[str] = []
+    unresolved: list[str] = []
+    try:
+        for t in sub.targets:
+            try:
+                channel, spec = resolve(t)
+            except ValueError:
+                continue  # `check` says why
+            for url in channel.urls(spec):
+                try:
+                    target = URL(url)
+                    check_target(target, guard.allow)
+                    async with asyncio.timeout(wait_s):
+                        await guard.resolve(target.host or "", target.port or 0, socket.AF_UNSPEC)
+                except Blocked as exc:
+                    errors.append(f"{t.kind}: {exc}")
+                except ValueError:
+                    errors.append(f"{t.kind}: not a usable URL")
+                except (OSError, TimeoutError):
+                    unresolved.append(f"{t.kind}: {target.host} does not resolve now")
+    finally:
+        await guard.close()
+    return errors, unresolved
 
 
 def describe(sub: Subscription) -> str:

@@ -5,7 +5,8 @@ failure the channel calls permanent is not retried; a receiver's `retry_after` (
 header of Slack and Teams, Discord's JSON `retry_after`, Telegram's `parameters.retry_after`) is
 waited instead of the backoff, or the message is dead-lettered when it asks for longer than the
 caller allows. For HTTP: 2xx is success; 408, 429, 5xx and connection errors are transient; any
-other 4xx, and a redirect (never followed), is permanent; an error body is read only up to a cap.
+other 4xx, a redirect (never followed) and a target at an internal address (the outbound
+guard's "blocked address") are permanent; a body is read only up to a cap.
 Secrets in a URL (a Slack or Discord webhook path, a Telegram bot token) never reach an error message, a log line or a dead letter: targets have a `label` to show
 instead of the URL and the `secrets` to scrub.
 """
@@ -26,8 +27,11 @@ import redis.asyncio as aioredis
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_base
 
+from services.common.outbound import Blocked, Outbound, OutboundError
 from services.common.retrying import DELIVERY, Backoff
+from services.common.settings import Settings
 from services.delivery.channel import Address, Channel, Context, Failure, Message
+from services.delivery.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -206,39 +210,50 @@ def retry_after(headers: Any, body: bytes, now: float | None = None) -> float | 
     return None
 
 
-ERROR_BODY_CAP = 64 * 1024  # bytes of an error response read (a Retry-After in JSON is small)
+ERROR_BODY_CAP = 64 * 1024  # bytes of a response read (a Retry-After in JSON is small)
 
 
-async def read_capped(resp: aiohttp.ClientResponse, cap: int) -> bytes:
-    """The body up to `cap` bytes, the rest never read (the connection is dropped, not drained):
-    a receiver's 300 MB error page costs nothing. Loops: one `read(n)` returns what is buffered."""
-    out = bytearray()
-    while len(out) < cap:
-        chunk = await resp.content.read(cap - len(out))
-        if not chunk:
-            break
-        out += chunk
-    return bytes(out)
+def outbound_client(config: Config) -> Outbound:
+    """The guarded outbound client delivery sends with (issue 27: every outbound request goes
+    through it): targets at internal addresses are refused on every connection unless
+    `outbound_allow` lets them through; `http_timeout_s` bounds one attempt. No shared pool cap:
+    each lane holds one connection at a time, so slow targets cannot take the connections the
+    others need (the client's default is 100 for all)."""
+    settings = Settings.model_construct(  # only the client's fields; nothing read from the env
+        outbound_allow=list(config.outbound_allow),
+        outbound_timeout_s=config.http_timeout_s,
+        outbound_max_redirects=0,
+    )
+    return Outbound(settings, limit=0)
 
 
-async def post(
-    http: aiohttp.ClientSession, url: str, body: bytes, headers: Mapping[str, str]
-) -> int:
+async def post(http: Outbound, url: str, body: bytes, headers: Mapping[str, str]) -> int:
     """One POST: the status when 2xx, else raises `HttpStatus` (with a 429's `retry_after`).
     Redirects are not followed (a 307 would re-POST the signed body wherever it points): a 3xx
-    is a permanent failure. The one place delivery speaks HTTP (the outbound client goes here)."""
-    async with http.post(url, data=body, headers=dict(headers), allow_redirects=False) as resp:
-        if 200 <= resp.status < 300:
-            return resp.status
-        text = await read_capped(resp, ERROR_BODY_CAP) if resp.status == 429 else b""
-        asked = retry_after(resp.headers, text) if resp.status == 429 else None
-        raise HttpStatus(resp.status, asked)
+    is a permanent failure. A body is read up to `ERROR_BODY_CAP`, the rest never (the connection
+    is dropped, not drained): a receiver's 300 MB error page costs nothing. The one place
+    delivery speaks HTTP."""
+    resp = await http.request(
+        "POST", url, data=body, headers=headers, max_bytes=ERROR_BODY_CAP, truncate=True
+    )
+    if 200 <= resp.status < 300:
+        return resp.status
+    raise HttpStatus(
+        resp.status, retry_after(resp.headers, resp.body) if resp.status == 429 else None
+    )
+
+
+BLOCKED = "blocked address"  # how a dead letter names a target the outbound guard refused
 
 
 def classify_http(exc: Exception) -> Failure | None:
     if isinstance(exc, HttpStatus):
         permanent = 300 <= exc.status < 500 and exc.status not in (408, 429)
         return Failure(str(exc), permanent, exc.status, exc.retry_after)
+    if isinstance(exc, Blocked):  # before OSError: it is one, and asking again changes nothing
+        return Failure(f"{BLOCKED}: {exc}", permanent=True)
+    if isinstance(exc, OutboundError):
+        return Failure(f"{type(exc).__name__}: {exc}", permanent=True)
     if isinstance(exc, aiohttp.ClientError | TimeoutError | OSError):
         return Failure(f"{type(exc).__name__}: {exc}".strip())
     return None

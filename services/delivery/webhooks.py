@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import hmac
 import time
 from collections.abc import Sequence
 
-import aiohttp
 from pydantic import Field
 
 from schemas import Alert, Target
+from services.common.outbound import Outbound
 from services.common.retrying import DELIVERY, Backoff
 from services.delivery.channel import (
     URL,
@@ -43,6 +44,7 @@ from services.delivery.retry import (
     DeliveryResult,
     classify_http,
     deliver,
+    outbound_client,
     post,
 )
 
@@ -163,20 +165,25 @@ async def deliver_webhook(
     secret: str,
     *,
     subscription: str = "direct",
-    session: aiohttp.ClientSession | None = None,
+    session: Outbound | None = None,
+    allow: Sequence[str] = (),
     attempts: int = CHANNEL.attempts,
     backoff: Backoff = DELIVERY,
     timeout_s: float = 10.0,
     dead_letter: DeadLetterSink | None = None,
 ) -> DeliveryResult:
     """One alert to one webhook outside the dispatcher (with retries, then the dead letter), signed
-    with `subscription`'s key."""
-    own = session is None
-    http = session or aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s))
-    ctx = Context(Config(webhook_secret=secret), http, {})
+    with `subscription`'s key; `allow`: the internal networks it may reach (`outbound_allow`)."""
+    config = Config(webhook_secret=secret, outbound_allow=tuple(allow), http_timeout_s=timeout_s)
     spec = CHANNEL.validate(Target(kind=CHANNEL.kind, fields={"url": target}))
-    (message,) = CHANNEL.render(spec, [alert], subscription, ctx)
-    try:
+    async with contextlib.AsyncExitStack() as stack:
+        http = (
+            session
+            if session is not None
+            else await stack.enter_async_context(outbound_client(config))
+        )
+        ctx = Context(config, http, {})
+        (message,) = CHANNEL.render(spec, [alert], subscription, ctx)
         return await deliver(
             CHANNEL,
             spec,
@@ -187,6 +194,3 @@ async def deliver_webhook(
             backoff=backoff,
             dead_letter=dead_letter,
         )
-    finally:
-        if own:
-            await http.close()

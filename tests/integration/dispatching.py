@@ -12,6 +12,10 @@ import redis.asyncio as aioredis
 from services.common.topics import RedisKeys
 from services.delivery.dispatch import Config, dispatch
 
+# The test receivers listen on loopback, which the outbound guard refuses: the tests let exactly
+# that network through, as `outbound_allow` (never the guard off).
+LOOPBACK = ("127.0.0.1/32",)
+
 
 async def group_ready(client: aioredis.Redis, keys: RedisKeys, wait_s: float = 20.0) -> None:
     """Until the dispatcher has created its consumer group (on a loaded machine a fixed sleep was

@@ -18,7 +18,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email import policy
 from pathlib import Path
 from typing import Any
@@ -44,12 +44,13 @@ from services.delivery.atom import feed_token
 from services.delivery.config import SmtpConfig
 from services.delivery.dispatch import Config, Deliverer, Pacer, dispatch
 from services.delivery.registry import target
+from services.delivery.retry import outbound_client
 from services.delivery.sink import RedisDelivery
 from services.delivery.subscriptions import SubscriptionStore
 from services.delivery.webhooks import subscriber_key
 from tests.conftest import free_port, settings_env
 from tests.factories import make_alert
-from tests.integration.dispatching import group_ready
+from tests.integration.dispatching import LOOPBACK, group_ready
 from tests.unit.delivery import platforms
 
 pytestmark = pytest.mark.integration
@@ -178,7 +179,7 @@ async def test_dispatcher_posts_one_valid_message_per_alert_to_each_chat(
     async with receivers() as (base, plats):
         await store.add(_chat_sub(base))
         await store.add(_chat_sub(base, name="desk-copy"))  # the same targets: sent once
-        cfg = Config(dashboard="http://dash.example", telegram_api=base)
+        cfg = Config(dashboard="http://dash.example", telegram_api=base, outbound_allow=LOOPBACK)
         task = asyncio.create_task(
             dispatch(
                 redis_client,
@@ -221,7 +222,8 @@ async def test_too_long_retry_after_and_missing_token_dead_letter_without_secret
     redis_client: aioredis.Redis,
 ) -> None:
     keys = RedisKeys(f"ch{uuid.uuid4().hex[:6]}")
-    async with receivers() as (base, plats), aiohttp.ClientSession() as http:
+    config = Config(dashboard="http://d", telegram_api="http://set-below", outbound_allow=LOOPBACK)
+    async with receivers() as (base, plats), outbound_client(config) as http:
         plats["discord"].limit_first = 100
         plats["discord"].limited = lambda: web.json_response(
             {"message": "You are being rate limited.", "retry_after": 3600.0, "global": True},
@@ -233,7 +235,7 @@ async def test_too_long_retry_after_and_missing_token_dead_letter_without_secret
             redis_client,
             keys,
             http,
-            Config(dashboard="http://d", telegram_api=base),
+            replace(config, telegram_api=base),
             env={},  # DESK_BOT_TOKEN not set
             attempts=3,
             backoff=FAST,
@@ -345,7 +347,7 @@ async def test_email_critical_at_once_the_rest_in_one_digest_over_starttls_and_a
         ca_file=cert,
     )
     sub = Subscription(name="inbox", targets=[target("kind=email,to=ops@example.org,digest_s=900")])
-    async with aiohttp.ClientSession() as http:
+    async with outbound_client(Config()) as http:
         d = Deliverer(redis_client, keys, http, Config(dashboard="http://d", smtp=smtp))
         crit = make_alert(severity="critical", title="Capital under attack")
         highs = [make_alert(title=f"Depot hit {i}") for i in range(3)]
@@ -489,6 +491,7 @@ async def test_cli_adds_chat_and_email_targets_and_sends_a_test_message(
             "NEWSWIRE_SMTP_CA_FILE": str(cert),
             "NEWSWIRE_SUBSCRIPTION_KEY": "test-subscription-key",
             "NEWSWIRE_WEBHOOK_SECRET": "test-master",
+            "NEWSWIRE_OUTBOUND_ALLOW": json.dumps(LOOPBACK),  # the receivers are on loopback
         }
         runner = CliRunner()
         settings_mod.get_settings.cache_clear()

@@ -138,3 +138,43 @@ def test_subscriptions_cli_round_trip(stack: Settings) -> None:
         assert "no subscription named 'desk'" in gone.output
     finally:
         settings_mod.get_settings.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://169.254.169.254/latest/meta-data/", "169.254.169.254 is link-local (cloud"),
+        ("http://[::1]:8080/hook", "::1 is loopback"),
+    ],
+)
+def test_subscriptions_add_refuses_an_internal_target(
+    stack: Settings, url: str, reason: str
+) -> None:
+    """Issue 27: a webhook or chat target could name the cloud metadata service or loopback;
+    `subscriptions add` refuses it, naming the setting that lets an internal receiver through,
+    and stores nothing (the outbound guard refuses it at every send too)."""
+    s = _prefix(stack)
+    env = settings_env(s)
+    runner = CliRunner()
+    from services.common import settings as settings_mod
+
+    settings_mod.get_settings.cache_clear()
+    try:
+        outs = [
+            runner.invoke(main, ["subscriptions", "add", "desk", *args], env=env)
+            for args in (["--target", f"webhook:{url}"], ["--slack", url])
+        ]
+        listed = runner.invoke(main, ["subscriptions", "list"], env=env)
+        settings_mod.get_settings.cache_clear()  # the settings are read once per process
+        allowed = runner.invoke(
+            main,
+            ["subscriptions", "add", "desk", "--target", f"webhook:{url}"],
+            env={**env, "NEWSWIRE_OUTBOUND_ALLOW": '["169.254.169.254/32", "::1/128"]'},
+        )
+    finally:
+        settings_mod.get_settings.cache_clear()
+    for out in outs:
+        assert out.exit_code != 0 and reason in out.output, out.output
+        assert "NEWSWIRE_OUTBOUND_ALLOW" in out.output
+    assert "desk" not in listed.output
+    assert allowed.exit_code == 0, allowed.output

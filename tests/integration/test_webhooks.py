@@ -9,6 +9,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
@@ -32,7 +33,7 @@ from services.delivery.webhooks import (
 )
 from tests.conftest import free_port
 from tests.factories import make_alert
-from tests.integration.dispatching import dispatching, group_ready, until
+from tests.integration.dispatching import LOOPBACK, dispatching, group_ready, until
 
 pytestmark = pytest.mark.integration
 SECRET = "test-secret"
@@ -101,6 +102,7 @@ async def test_signed_post_is_retried_until_accepted(redis_client: aioredis.Redi
             alert,
             f"http://127.0.0.1:{rcv.port}/hook",
             SECRET,
+            allow=LOOPBACK,
             attempts=4,
             backoff=FAST,
             dead_letter=redis_dead_letter(redis_client, dead),
@@ -124,6 +126,7 @@ async def test_last_failure_writes_a_dead_letter(redis_client: aioredis.Redis) -
             alert,
             f"http://127.0.0.1:{rcv.port}/hook",
             SECRET,
+            allow=LOOPBACK,
             attempts=3,
             backoff=FAST,
             dead_letter=redis_dead_letter(redis_client, dead),
@@ -132,6 +135,7 @@ async def test_last_failure_writes_a_dead_letter(redis_client: aioredis.Redis) -
             alert,
             f"http://127.0.0.1:{free_port()}/hook",
             SECRET,
+            allow=LOOPBACK,
             attempts=2,
             backoff=FAST,
             dead_letter=redis_dead_letter(redis_client, dead),
@@ -154,6 +158,7 @@ async def test_client_error_is_not_retried() -> None:
             _alert(),
             f"http://127.0.0.1:{rcv.port}/hook",
             "wrong-secret",
+            allow=LOOPBACK,
             attempts=5,
             backoff=FAST,
         )
@@ -176,7 +181,13 @@ async def test_dispatcher_posts_to_matching_subscription_webhooks(
     await store.add(Subscription(name="no-hook"))
     delivery = RedisDelivery(redis_client, keys, ttl_s=60, maxlen=1000)
     task = asyncio.create_task(
-        dispatch(redis_client, keys, Config(webhook_secret=SECRET), block_ms=200, backoff=FAST)
+        dispatch(
+            redis_client,
+            keys,
+            Config(webhook_secret=SECRET, outbound_allow=LOOPBACK),
+            block_ms=200,
+            backoff=FAST,
+        )
     )
     try:
         await group_ready(redis_client, keys)  # the group starts at "$": only alerts from then on
@@ -196,6 +207,50 @@ async def test_dispatcher_posts_to_matching_subscription_webhooks(
     assert [(c["id"], c["sub"]) for c in rcv.calls] == [(high.id, "ops-high")]  # not ru-only
     assert rcv.calls[0]["valid"]
     assert (await redis_client.xpending(keys.stream, "webhooks"))["pending"] == 0
+
+
+async def test_a_loopback_webhook_is_refused_unless_the_allow_list_names_it(
+    redis_client: aioredis.Redis,
+) -> None:
+    """Issue 27: a subscriber's webhook URL reached any internal address (loopback, the cloud
+    metadata service). The outbound guard refuses it at send time: dead-lettered as a blocked
+    address, not retried, the receiver gets nothing; `outbound_allow` lets exactly it through."""
+    rcv = Receiver(fail_first=0, subs=("local",))
+    runner = await _serve(rcv)
+    hook = [Target(kind="webhook", fields={"url": f"http://127.0.0.1:{rcv.port}/hook"})]
+    dead: list[list[dict[str, Any]]] = []  # per run: without, then with the allow-list
+    try:
+        for allow in ((), LOOPBACK):
+            keys = RedisKeys(f"wh{uuid.uuid4().hex[:6]}")
+            await SubscriptionStore(redis_client, keys).add(
+                Subscription(name="local", targets=hook)
+            )
+            config = Config(webhook_secret=SECRET, outbound_allow=allow)
+            async with dispatching(redis_client, keys, config, block_ms=100, backoff=FAST):
+                await group_ready(redis_client, keys)
+                await RedisDelivery(redis_client, keys, ttl_s=60, maxlen=1000).deliver(_alert())
+
+                async def done(keys: RedisKeys = keys) -> bool:
+                    return bool(rcv.calls) or await redis_client.xlen(keys.dead_deliveries) > 0
+
+                await until(done, wait_s=20)
+            records = await redis_client.xrange(keys.dead_deliveries)
+            dead.append([json.loads(f[b"record"]) for _, f in records])
+            if not allow:
+                assert rcv.calls == []  # refused before any connection
+        by_name = await deliver_webhook(  # a name is checked on what it resolves to
+            _alert(), f"http://localhost:{rcv.port}/hook", SECRET, attempts=3, backoff=FAST
+        )
+    finally:
+        await runner.cleanup()
+    (refused,) = dead[0]
+    assert refused["kind"] == "webhook" and refused["attempts"] == 1
+    assert refused["errors"][0].startswith("blocked address: 127.0.0.1 is loopback")
+    assert "NEWSWIRE_OUTBOUND_ALLOW" in refused["errors"][0]
+    assert dead[1] == []
+    assert not by_name.delivered and by_name.attempts == 1
+    assert by_name.errors[0].startswith("blocked address: localhost resolves to ")
+    assert [(c["sub"], c["valid"]) for c in rcv.calls] == [("local", True)]
 
 
 async def test_a_stored_record_of_another_version_stops_no_alert(
@@ -232,7 +287,9 @@ async def test_a_stored_record_of_another_version_stops_no_alert(
         return len(rcv.calls) >= 3
 
     try:
-        async with dispatching(redis_client, keys, Config(webhook_secret=SECRET), block_ms=200):
+        async with dispatching(
+            redis_client, keys, Config(webhook_secret=SECRET, outbound_allow=LOOPBACK), block_ms=200
+        ):
             await group_ready(redis_client, keys)
             await delivery.deliver(alert)
             await until(three, 20)
@@ -276,7 +333,7 @@ async def test_a_redirect_is_not_followed() -> None:
     outer_runner, outer_url = await _serve_app(outer)
     try:
         result = await deliver_webhook(
-            _alert(), f"{outer_url}/hook", SECRET, attempts=3, backoff=FAST
+            _alert(), f"{outer_url}/hook", SECRET, allow=LOOPBACK, attempts=3, backoff=FAST
         )
     finally:
         await outer_runner.cleanup()
@@ -304,7 +361,7 @@ async def test_a_huge_error_body_is_read_only_up_to_the_cap(status: int) -> None
     app.router.add_post("/hook", huge)
     runner, url = await _serve_app(app)
     try:
-        result = await deliver_webhook(_alert(), f"{url}/hook", SECRET, attempts=1)
+        result = await deliver_webhook(_alert(), f"{url}/hook", SECRET, allow=LOOPBACK, attempts=1)
         await asyncio.sleep(0.2)  # the server notices the dropped connection
     finally:
         await runner.cleanup()
@@ -340,7 +397,9 @@ async def test_one_slow_target_delays_only_itself(redis_client: aioredis.Redis) 
         await store.add(Subscription(name=name, targets=hook))
     delivery = RedisDelivery(redis_client, keys, ttl_s=60, maxlen=1000)
     try:
-        async with dispatching(redis_client, keys, Config(webhook_secret=SECRET), block_ms=100):
+        async with dispatching(
+            redis_client, keys, Config(webhook_secret=SECRET, outbound_allow=LOOPBACK), block_ms=100
+        ):
             await group_ready(redis_client, keys)
             first, second = make_alert(story_id="s1"), make_alert(story_id="s2", article_id="a2")
             await delivery.deliver(first)
@@ -383,7 +442,9 @@ async def test_a_malformed_stream_entry_is_dead_lettered_not_crash_looped(
         return len(rcv.calls) == 2 and pending == 0
 
     try:
-        async with dispatching(redis_client, keys, Config(webhook_secret=SECRET), block_ms=100):
+        async with dispatching(
+            redis_client, keys, Config(webhook_secret=SECRET, outbound_allow=LOOPBACK), block_ms=100
+        ):
             await asyncio.wait_for(rcv.called.wait(), timeout=20)
             await redis_client.xadd(keys.stream, {"alert": json.dumps({"id": "x", "severity": 3})})
             await redis_client.xadd(keys.stream, {"alert": later.model_dump_json()})
@@ -416,6 +477,7 @@ async def test_a_webhook_url_is_never_logged_nor_dead_lettered(
                 _alert(),
                 url,
                 SECRET,
+                allow=LOOPBACK,
                 attempts=2,
                 backoff=FAST,
                 dead_letter=redis_dead_letter(redis_client, dead),

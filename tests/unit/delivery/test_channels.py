@@ -11,11 +11,13 @@ import pytest
 import redis.asyncio as aioredis
 
 from schemas import Alert, Subscription, Target
+from services.common.settings import Settings
 from services.delivery import dispatch
 from services.delivery.channel import Address, BaseChannel, Context, Failure, Message, Spec
 from services.delivery.config import Config
-from services.delivery.registry import CHANNELS, check, describe, resolve, target
+from services.delivery.registry import CHANNELS, blocked, check, describe, resolve, target
 from tests.factories import make_alert
+from tests.unit.common.test_outbound import FakeDNS
 
 OLD = (  # a record as the version before targets stored it
     '{"name":"desk","min_severity":"high","rules":[],"countries":["UA"],'
@@ -53,6 +55,55 @@ def test_fields_of_another_version_do_not_stop_the_record() -> None:
     channel, spec = resolve(sub.targets[0])  # delivery reads it leniently
     assert channel.kind == "slack" and spec.url == "https://hooks.slack.com/services/T/B/x"
     assert check(sub) and "unknown field(s) thread" in check(sub)[0]  # adding one is strict
+
+
+NO_ENV = Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    ("url", "dns", "reason"),
+    [
+        ("http://169.254.169.254/latest/meta-data/", [], "169.254.169.254 is link-local (cloud"),
+        ("http://[::1]:8080/hook", [], "::1 is loopback"),
+        ("https://100.64.1.2/hook", [], "is CGNAT"),
+        ("https://hooks.internal.example/x", ["10.1.2.3"], "resolves to 10.1.2.3, private"),
+        ("https://twice.example/x", ["93.184.216.34", "127.0.0.1"], "resolves to 127.0.0.1"),
+    ],
+)
+async def test_subscriptions_add_refuses_a_target_at_an_internal_address(
+    url: str, dns: list[str], reason: str
+) -> None:
+    for kind in ("webhook", "slack"):
+        sub = Subscription(name="desk", targets=[Target(kind=kind, fields={"url": url})])
+        errors, unresolved = await blocked(sub, NO_ENV, resolver=FakeDNS(dns))
+        assert len(errors) == 1 and errors[0].startswith(f"{kind}: ") and reason in errors[0]
+        assert "NEWSWIRE_OUTBOUND_ALLOW" in errors[0] and unresolved == []
+
+
+async def test_the_allow_list_public_hosts_and_other_channels_pass() -> None:
+    allowed = NO_ENV.model_copy(update={"outbound_allow": ["10.0.0.0/8", "::1/128"]})
+    sub = Subscription(
+        name="desk",
+        targets=[
+            target("webhook:http://[::1]:8080/hook"),
+            target("teams:https://hooks.internal.example/x"),
+            target("telegram:@desk_alerts"),  # no URL of its own: the configured API
+            target("email:ops@example.org"),
+        ],
+    )
+    assert await blocked(sub, allowed, resolver=FakeDNS(["10.9.8.7"])) == ([], [])
+    public = Subscription(name="p", targets=[target("slack:https://hooks.slack.com/services/x")])
+    assert await blocked(public, NO_ENV, resolver=FakeDNS(["34.1.2.3"])) == ([], [])
+
+
+async def test_a_host_that_does_not_resolve_now_is_a_warning() -> None:
+    class NoDNS(FakeDNS):
+        async def resolve(self, host: str, port: int = 0, family: Any = 0) -> Any:
+            raise OSError("Name or service not known")
+
+    sub = Subscription(name="p", targets=[target("slack:https://not-yet.example/x")])
+    errors, unresolved = await blocked(sub, NO_ENV, resolver=NoDNS())
+    assert errors == [] and unresolved == ["slack: not-yet.example does not resolve now"]
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ import time
 import aiohttp
 import pytest
 
+from services.common.outbound import Blocked
 from services.common.retrying import Backoff
 from services.delivery.retry import DeliveryResult, HttpStatus, classify_http, with_retries
 from services.delivery.webhooks import sign, subscriber_key, verify
@@ -113,6 +114,13 @@ async def test_429_retry_after_is_waited_or_dead_lettered_when_too_long() -> Non
     r = await _run(Script(HttpStatus(429, retry_after=3600)), max_retry_after_s=60)
     assert not r.delivered and r.attempts == 1
     assert "exceeds" in r.errors[-1]
+
+
+async def test_a_blocked_address_is_permanent_and_named() -> None:
+    """The outbound guard's refusal (an OSError, like a refused connection) is not retried."""
+    r = await _run(Script(Blocked("127.0.0.1 is loopback; add it to NEWSWIRE_OUTBOUND_ALLOW")))
+    assert not r.delivered and r.attempts == 1
+    assert r.errors == ["blocked address: 127.0.0.1 is loopback; add it to NEWSWIRE_OUTBOUND_ALLOW"]
 
 
 async def test_an_error_no_channel_knows_is_raised() -> None:
