@@ -107,8 +107,10 @@ class Budgeted:
         proc, conn = self.proc, self.conn
         assert proc is not None and conn is not None
         try:
+            os.set_blocking(conn.fileno(), True)  # uvloop's add_reader made it non-blocking
             conn.send_bytes(value)
             await _readable(conn, self.wall_s)
+            os.set_blocking(conn.fileno(), True)
             ok, payload = conn.recv()
         except (EOFError, OSError):
             self.close()

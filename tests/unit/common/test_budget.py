@@ -85,3 +85,21 @@ async def test_a_cancelled_record_does_not_answer_the_next() -> None:
         assert _ids(await run(b"after")) == ["AFTER"]
     finally:
         run.close()
+
+
+def test_large_records_pass_under_uvloop() -> None:
+    """uvloop's add_reader sets the pipe non-blocking: a record larger than the socket buffer
+    then failed to send (EAGAIN) and was taken for a crash (seen in the e2e pipeline)."""
+    import uvloop
+
+    async def main() -> list[str]:
+        run = Budgeted(_compute, budget_s=5)
+        try:
+            out = []
+            for _ in range(3):
+                out += _ids(await run(b"a" * 2_000_000))
+            return out
+        finally:
+            run.close()
+
+    assert [len(i) for i in uvloop.run(main())] == [2_000_000] * 3
