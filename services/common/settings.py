@@ -133,6 +133,11 @@ class Settings(BaseSettings):
     dashboard_port: int = Field(8081, description="Dashboard HTTP port (`newswire run dashboard`).")
     max_batch: int = Field(1000, ge=1, description="Most articles in one POST /articles.")
     send_timeout_s: float = Field(10.0, gt=0, description="Bound on one Kafka send.")
+    record_budget_s: float = Field(
+        5.0,
+        ge=0,
+        description="CPU seconds one record's compute may take (0: no limit, in-process).",
+    )
     worker_batch_max: int = Field(
         200,
         ge=1,

@@ -21,9 +21,12 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 import faust
+from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError
+from pydantic import ValidationError
 
 from services.common import logging as nlog
 from services.common import metrics
+from services.common.budget import Budgeted, Encoded
 from services.common.faust_patches import guard_stale_fetches, own_offsets
 from services.common.health import attach_to_faust
 from services.common.kafka import (
@@ -34,6 +37,7 @@ from services.common.kafka import (
     ssl_context,
 )
 from services.common.offsets import keeper_for
+from services.common.retrying import RECONNECT
 from services.common.settings import Settings
 from services.common.topics import Topics
 from services.common.topology import BY_NAME, group_id
@@ -42,6 +46,25 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+# Errors that come from the record, not from the moment: sending or delivering it again gives the
+# same error, so its record is dead-lettered with the reason (the partition moves on). Everything
+# else (connections, timeouts, a broker or Redis away, states of a rebalance) is retried.
+DETERMINISTIC: tuple[type[BaseException], ...] = (
+    MessageSizeTooLargeError,  # over the producer's max_request_size (raised before the send)
+    RecordTooLargeError,
+    RecordListTooLargeError,  # the broker's message.max.bytes
+    ValidationError,  # (a ValueError too)
+    ValueError,
+    TypeError,
+    KeyError,
+    UnicodeError,
+)
+
+
+def deterministic(exc: BaseException) -> bool:
+    """Whether an output error is the record's own, to be dead-lettered rather than retried."""
+    return isinstance(exc, DETERMINISTIC)
 
 
 def broker_credentials(settings: Settings) -> Any:
@@ -146,6 +169,12 @@ class Stage(Generic[T]):
         self.deliver = deliver
         self.count_outputs = count_outputs
         self.send_timeout_s = settings.send_timeout_s
+        # The pure compute in a forked child with a CPU budget per record (services/common/budget.py),
+        # for the stages that only send their outputs: a delivery needs the models themselves, and
+        # `compute_record` may keep state (trends); those compute in the worker.
+        budget = settings.record_budget_s
+        isolated = compute is not None and deliver is None and budget > 0
+        self.budgeted = Budgeted(compute, budget) if isolated and compute is not None else None
         self.topics = Topics.from_settings(settings)
         spec = BY_NAME.get(name)
         if source is None or sink is None:
@@ -190,36 +219,56 @@ class Stage(Generic[T]):
                 batch.clear()
 
     async def handle(self, msgs: Sequence[Any]) -> None:
-        """Process records to the end: every output durable, or the record's dead letter durable."""
-        outputs: list[T] = []
-        started: list[float] = []
+        """Process records to the end: every output durable, or the record's dead letter durable.
+
+        A batch's outputs go out together; when that fails with an error of the records'
+        own (`deterministic`), each record's outputs are tried alone and only the records that
+        fail again are dead-lettered."""
+        done: list[tuple[Any, list[T], float]] = []
         for msg in msgs:
             nlog.new_record(msg.key)
             began = metrics.record_in(self.name)
             try:
-                if self.compute_record is not None:
-                    outputs.extend(self.compute_record(msg))
-                else:
-                    assert self.compute is not None
-                    outputs.extend(self.compute(msg.value))
-            except Exception as exc:  # permanent: the record itself is bad
+                outs = await self._compute(msg)
+            except Exception as exc:  # permanent: the record itself is bad (or over budget)
                 await self._dead_letter(msg, exc)
                 continue
-            started.append(began)
-        if outputs:
-            main = [out for out in outputs if type(out) not in self.side]
-            sent = (
-                outputs if self.sink is not None else [o for o in outputs if type(o) in self.side]
-            )
-            if sent:
-                await self._retry(functools.partial(self.send_all, sent))
-            if self.deliver is not None and main:  # separate retries: Kafka is not re-sent
-                await self._retry(functools.partial(self._deliver, main))
-            for out in main if self.count_outputs else ():
-                metrics.output_written(self.name, out)
-        self.processed += len(started)
-        for began in started:
+            done.append((msg, outs, began))
+        failed = await self._emit([o for _, outs, _ in done for o in outs])
+        if failed is not None and len(done) > 1:
+            alone = [(m, outs, b, await self._emit(outs)) for m, outs, b in done]
+        else:
+            alone = [(m, outs, b, failed) for m, outs, b in done]
+        for msg, _, began, error in alone:
+            if error is not None:
+                await self._dead_letter(msg, error)
+                continue
+            self.processed += 1
             metrics.record_done(self.name, began)
+
+    async def _compute(self, msg: Any) -> list[T]:
+        if self.compute_record is not None:
+            return list(self.compute_record(msg))
+        if self.budgeted is not None:
+            return await self.budgeted(msg.value)  # type: ignore[return-value]  # Encoded
+        assert self.compute is not None
+        return list(self.compute(msg.value))
+
+    async def _emit(self, outputs: Sequence[T]) -> BaseException | None:
+        """Every output durable (transient errors retried until they pass), or the deterministic
+        error that stopped them."""
+        if not outputs:
+            return None
+        main = [out for out in outputs if _kind(out) not in self.side]
+        sent = outputs if self.sink is not None else [o for o in outputs if _kind(o) in self.side]
+        if sent and (failed := await self._retry(functools.partial(self.send_all, sent))):
+            return failed
+        deliver = self.deliver is not None and main  # separate retries: Kafka is not re-sent
+        if deliver and (failed := await self._retry(functools.partial(self._deliver, main))):
+            return failed
+        for out in main if self.count_outputs else ():
+            metrics.output_written(self.name, out)
+        return None
 
     async def send_all(self, outs: Sequence[T]) -> None:
         """Every output to its topic, then one wait for all acknowledgements; a retry sends the
@@ -237,10 +286,10 @@ class Stage(Generic[T]):
         futures = []
         for out in outs:
             model: Any = out
-            topic = self.side.get(type(out), self.sink)
+            topic = self.side.get(_kind(out), self.sink)
             assert topic is not None  # outputs without a sink are only delivered
             key = getattr(model, "partition_key", None) or model.id
-            payload = model.model_dump_json().encode()
+            payload = out.payload if isinstance(out, Encoded) else model.model_dump_json().encode()
             futures.append(await topic.send(key=key.encode(), value=payload))
         return futures
 
@@ -254,18 +303,20 @@ class Stage(Generic[T]):
         await self.deliver(outs)
 
     async def _dead_letter(self, msg: Any, exc: BaseException) -> None:
-        await self._retry(
-            functools.partial(send_dead_letter, self.dlq, self.name, msg, exc, self.send_timeout_s)
+        send = functools.partial(
+            send_dead_letter, self.dlq, self.name, msg, exc, self.send_timeout_s
         )
+        await retry_until_done(self.name, send, on_error=self._failed)  # a dead letter is small
         self.dead_lettered += 1
         metrics.dead_lettered(self.name, exc)
 
-    async def _retry(self, op: Callable[[], Awaitable[None]]) -> None:
-        def failed(exc: Exception) -> None:
-            self.retries += 1
-            metrics.error(self.name, exc)
+    def _failed(self, exc: Exception) -> None:
+        self.retries += 1
+        metrics.error(self.name, exc)
 
-        await retry_until_done(self.name, op, on_error=failed)
+    async def _retry(self, op: Callable[[], Awaitable[None]]) -> BaseException | None:
+        """`op` retried while it fails transiently; the deterministic error that stops it."""
+        return await retry_transient(self.name, op, on_error=self._failed)
 
 
 async def send_dead_letter(
@@ -327,17 +378,48 @@ async def retry_until_done(
     op: Callable[[], Awaitable[R]],
     on_error: Callable[[Exception], None] | None = None,
 ) -> R:
-    """Transient errors (broker or Redis away) are retried with backoff for as long as it takes:
-    an exception escaping a faust agent would drop or wedge its event."""
-    delay = 0.2
+    """Every error retried with the RECONNECT backoff for as long as it takes: an exception
+    escaping a faust agent would drop or wedge its event."""
+    return await _retrying(name, op, lambda exc: False, on_error)
+
+
+async def retry_transient(
+    name: str,
+    op: Callable[[], Awaitable[None]],
+    on_error: Callable[[Exception], None] | None = None,
+) -> BaseException | None:
+    """`op` retried with the RECONNECT backoff while it fails transiently; None once it passed,
+    or the first deterministic error (`deterministic`), which retrying would only repeat."""
+
+    async def run() -> BaseException | None:
+        await op()
+        return None
+
+    try:
+        return await _retrying(name, run, deterministic, on_error)
+    except Exception as exc:  # raised by _retrying only when deterministic
+        log.warning("%s: output failed for good (%s: %s)", name, type(exc).__name__, exc)
+        return exc
+
+
+async def _retrying(
+    name: str,
+    op: Callable[[], Awaitable[R]],
+    give_up: Callable[[BaseException], bool],
+    on_error: Callable[[Exception], None] | None,
+) -> R:
+    waits = RECONNECT.iter_delays()
     while True:
         try:
             return await op()
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            if give_up(exc):
+                raise
             if on_error is not None:
                 on_error(exc)
+            delay = next(waits)
             log.warning(
                 "%s: output failed (%s: %s), retrying in %.1fs",
                 name,
@@ -346,7 +428,6 @@ async def retry_until_done(
                 delay,
             )
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
 
 
 def every(
@@ -367,6 +448,11 @@ def every(
     guarded.__name__ = guarded.__qualname__ = job.__name__  # faust names the timer by it
     app.timer(interval=interval_s)(guarded)
     return guarded
+
+
+def _kind(out: object) -> type:
+    """An output's model class, also when the compute child sent it encoded."""
+    return out.kind if isinstance(out, Encoded) else type(out)
 
 
 def _alert_id(model: Any) -> str | None:

@@ -15,6 +15,7 @@ from services.enrichment import dates, gazetteer, numbers, signals
 from services.text import similarity
 from services.text.clean import clean
 from services.text.lexicon import LANGUAGES as NATIVE_LANGUAGES
+from services.text.phrases import bounded_spans
 from services.text.sentences import split_spans
 
 WORDS_PER_MINUTE = 238
@@ -40,7 +41,7 @@ def enrich(raw: RawArticle) -> EnrichedArticle:
     text = title + TEXT_SEPARATOR + body
     lang, conf = _language(text, raw.language)
     english = lang == "en"
-    spans = split_spans(text)
+    spans = bounded_spans(text, split_spans(text))  # the matchers read no longer sentence
     lows, tokens = signals.lows_and_tokens(text)  # the lower-cased words: as many as the words
     found = gazetteer.scan(text)  # one automaton pass: names, title and date words
     entities = gazetteer.find_entities(text, found=found)

@@ -8,6 +8,7 @@ kept in `suppressed` so that a missing alert can be explained as well as a prese
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import cast
@@ -120,7 +121,61 @@ def _casualty_count(text: str, start: int, end: int, words: dict[str, int]) -> i
     return best
 
 
+# Bounds on what a tagged record repeats, so that it stays a small multiple of its article (issue 27:
+# every event carried its whole sentence, and a text of one trigger word repeated made thousands of
+# events). Far above what real articles reach (the bench's most: 18 events of one type, sentences of
+# 252 characters, 34 evidence terms of a topic, 32 suppressed terms), so they bite only on hostile ones.
+MAX_EVENTS_PER_TYPE = 40
+MAX_EVENT_SENTENCE = 400  # characters of the event's sentence kept around its trigger
+MAX_TOPIC_EVIDENCE = 60
+MAX_SUPPRESSED = 100
+
+
 def tag(article: EnrichedArticle, taxonomy: Taxonomy | None = None) -> TaggedArticle:
+    """The article's topics, events, score and traps (see `_tag`), each list bounded."""
+    return _bounded(_tag(article, taxonomy))
+
+
+def _bounded(tagged: TaggedArticle) -> TaggedArticle:
+    """The record with the caps above applied; the score was made from everything found."""
+    per_type: Counter[str] = Counter()
+    events = []
+    for ev in tagged.events:
+        per_type[ev.type] += 1
+        if per_type[ev.type] <= MAX_EVENTS_PER_TYPE:
+            events.append(_excerpt(ev))
+    topics = [
+        t
+        if len(t.evidence) <= MAX_TOPIC_EVIDENCE
+        else t.model_copy(update={"evidence": t.evidence[:MAX_TOPIC_EVIDENCE]})
+        for t in tagged.topics
+    ]
+    if (
+        len(events) == len(tagged.events)
+        and all(a is b for a, b in zip(events, tagged.events, strict=True))
+        and all(a is b for a, b in zip(topics, tagged.topics, strict=True))
+        and len(tagged.suppressed) <= MAX_SUPPRESSED
+    ):
+        return tagged
+    return tagged.model_copy(
+        update={
+            "events": events,
+            "topics": topics,
+            "suppressed": tagged.suppressed[:MAX_SUPPRESSED],
+        }
+    )
+
+
+def _excerpt(ev: EventMention) -> EventMention:
+    """The event with at most MAX_EVENT_SENTENCE characters of its sentence, around the trigger."""
+    if len(ev.sentence) <= MAX_EVENT_SENTENCE:
+        return ev
+    at = max(0, ev.sentence.find(ev.trigger.term))
+    lo = max(0, min(at - MAX_EVENT_SENTENCE // 2, len(ev.sentence) - MAX_EVENT_SENTENCE))
+    return ev.model_copy(update={"sentence": ev.sentence[lo : lo + MAX_EVENT_SENTENCE]})
+
+
+def _tag(article: EnrichedArticle, taxonomy: Taxonomy | None) -> TaggedArticle:
     tax = taxonomy or load_taxonomy()
     if article.language not in tax.languages:
         if article.language in NATIVE_LANGUAGES:

@@ -86,9 +86,16 @@ def strip_html(raw: str) -> str:
         return raw
     if "<" not in raw:
         return html.unescape(raw)
+    # html.parser is quadratic on constructs that never close: at the end of the input it gives
+    # each "<" up as text and rescans the rest from the next one (`"<a " * n`: 60 KB cost 36 s,
+    # issue 27). Every construct ends with ">", so after the last one none can close: that tail
+    # is text, its "<" escaped so the parser reads it in one pass.
+    cut = raw.rfind(">") + 1
     p = _Stripper()
     try:
-        p.feed(raw)
+        p.feed(raw[:cut])
+        if cut < len(raw):
+            p.feed(raw[cut:].replace("<", "&lt;"))
         p.close()
     except AssertionError:  # the stdlib parser asserts on some malformed markup ("<![0")
         return html.unescape(_TAG.sub("\n", raw))  # tags as line breaks, the rest kept as text

@@ -32,6 +32,8 @@ import Stemmer
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from services.text.phrases import gap_regex
+
 DATA = Path(__file__).parent / "data"
 LEXICONS = DATA / "lexicons"
 TAXONOMY = Path(__file__).resolve().parent / "data" / "taxonomy.yaml"
@@ -384,8 +386,7 @@ class Compiler:
             raise ValueError(f"bad phrase {phrase!r}: a lone '*' or '='")
         if self.spaced:
             sep = r"[^\w" + self.ends + r",،\"«»“”()]+"
-            gap = r"(?:[^\w" + self.ends + r"]+\w+(?:['-]\w+)*){0," + str(self.gap_words) + "}?"
-            gap += r"[^\w" + self.ends + "]+"
+            gap = gap_regex(r"[^\w" + self.ends + "]++", r"\w++", "['-]", self.gap_words)
         else:
             sep = r"\s?"
             gap = r"[^" + self.ends + r"\n]{0," + str(self.gap_chars) + "}?"

@@ -17,10 +17,24 @@ from services.text.sentences import Sentence, Sentences
 # ---- the phrase language ------------------------------------------------------------------
 # A phrase is words separated by spaces, matched case-insensitively on word boundaries.
 # `word*` matches any word starting with `word`; `...` matches a gap of up to four words.
-_SEP = r"[^\w.!?;:]+"  # between words; callers drop matches that cross sentences
+# Every separator and gap below is written so that the regex engine has one way to read each
+# stretch of text (possessive runs, atomic words): the old `(?:SEP word(?:-word)*){0,7}?` could split
+# `-a-a-a-...` between words and separators in exponentially many ways (issue 27: 121 bytes cost the
+# tagging worker 10 s). The matches are the same: see gap_regex.
+_SEP = r"[^\w.!?;:]++"  # between words; callers drop matches that cross sentences
 # `...`: up to GAP_WORDS words inside the clause -- real sentences put a subject, a number and an
 # adjective between a verb and its object ("fired three more Iranian-made ballistic missiles")
 GAP_WORDS = 7
+# A bound on what one matcher attempt reads, so that a search costs a constant per start: a word
+# of a gap, or the ending a `word*` takes, has at most MAX_JOINTS hyphens or apostrophes
+# ("state-of-the-art" has three); a longer run is read as several words.
+MAX_JOINTS = 6
+# The ending of `word*`, the old `[\w'’-]*`: what follows it is never a word character, so it ends
+# only after a whole run of word characters (possessive) or inside a run of up to three joints.
+_ENDING = r"\w*+(?:[-'’]{1,3}\w*+){0," + str(MAX_JOINTS) + "}"
+# The longest sentence the matchers read: enrichment cuts longer ones (at a space) into pieces of
+# at most this many characters, as a run of text without punctuation is no sentence.
+MAX_SENTENCE = 1000
 _GAP_WORD = re.compile(r"\.\.\.\d*")
 
 
@@ -59,11 +73,46 @@ def expand(phrase: str) -> list[str]:
     return out
 
 
+def bounded_spans(text: str, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The sentence spans with every one longer than MAX_SENTENCE cut into pieces at most that
+    long, at the last space before the limit when there is one in its second half."""
+    out: list[tuple[int, int]] = []
+    for a, b in spans:
+        while b - a > MAX_SENTENCE:
+            cut = text.rfind(" ", a + MAX_SENTENCE // 2, a + MAX_SENTENCE)
+            cut = cut if cut > a else a + MAX_SENTENCE
+            out.append((a, cut))
+            a = cut
+            while a < b and text[a].isspace():
+                a += 1
+        if b > a:
+            out.append((a, b))
+    return out
+
+
+def gap_regex(sep: str, word: str, joint: str, n: int) -> str:
+    """A gap of at most `n` words (`word` runs joined by single `joint` characters), `sep`
+    (possessive) between them and after the last, in time linear in the text.
+
+    The lazy `(?:sep word(?:joint word)*){0,n}? sep` it replaces reads a hyphenated run as one
+    word or several; the continuation after the gap depends only on where the gap ends, so only
+    the fewest words that reach each end matter: whole runs, except the last word, which may end
+    at any joint inside its run (the next phrase word starting mid-run: "attacks on pro-Israel").
+    Tried in the old order: fewer words first, and for each count the whole last run before its
+    shorter prefixes. Every run but the last is atomic, so no text is read more than n ways."""
+    joints = f"(?:{joint}{word}){{0,{MAX_JOINTS}}}"
+    whole = f"(?>{word}{joints})"
+    last = word + joints  # backtracks only over its own joints
+    if n <= 0:
+        return sep
+    return f"(?:(?:{sep}{whole}){{0,{n - 1}}}?{sep}{last})??{sep}"
+
+
 def _word(w: str) -> str:
     if w.startswith("~") and len(w) > 1:
         return "(?:" + "|".join(_word(f) for f in expand(w)) + ")"
     if w.endswith("*") and len(w) > 1:
-        return re.escape(w[:-1]) + r"[\w'’-]*"
+        return re.escape(w[:-1]) + _ENDING
     return re.escape(w)
 
 
@@ -76,10 +125,10 @@ def phrase_regex(phrase: str) -> str:
     for w in words:
         if _GAP_WORD.fullmatch(w):
             n = int(w[3:]) if len(w) > 3 else GAP_WORDS  # `...3`: a gap of at most three words
-            gap = r"(?:" + _SEP + r"\w+(?:[-'’]\w+)*){0," + str(n) + "}?"
+            gap = gap_regex(_SEP, r"\w++", "[-'’]", n)
             continue
         if parts:
-            parts.append(gap + _SEP if gap is not None else r"[ \t-]+")
+            parts.append(gap if gap is not None else r"[ \t-]++")
         parts.append(_word(w))
         gap = None
     return "".join(parts)
