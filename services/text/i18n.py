@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from services.text.lexicon import TAXONOMY, Folded, Lexicon, fold, load, requirements
+from services.text.phrases import bounded_spans
 from services.text.places_i18n import find_places
 from services.text.sentences import split_spans_any_script
 
@@ -126,7 +127,8 @@ class _Article:
     _countries: dict[int, set[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.sents = split_spans_any_script(self.folded.text)
+        # the matchers read no sentence longer than MAX_SENTENCE (a 300 KB one cost seconds)
+        self.sents = bounded_spans(self.folded.text, split_spans_any_script(self.folded.text))
         self.starts = [s for s, _ in self.sents]
         self.cands = self.lex.scanner.candidates(self.folded.text)
 
