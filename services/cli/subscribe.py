@@ -15,6 +15,7 @@ from services.cli.shell import SEVERITIES, _settings
 from services.common.settings import Settings
 from services.common.tasks import stop_tasks
 from services.common.topics import RedisKeys
+from services.delivery.render import terminal_safe
 
 _IDLE: Any = object()  # no alert for a moment: print what is grouped
 _SEV = {"low": "\x1b[37m", "medium": "\x1b[33m", "high": "\x1b[31m", "critical": "\x1b[1;41m"}
@@ -39,10 +40,8 @@ def format_story_update(alerts: Sequence[Any], colour: bool = False) -> str:
     where = where or (loc.name if loc else ",".join(top.countries) or "?")
     rules = ",".join(sorted({a.rule_id for a in alerts}))
     n = max(a.story_articles for a in alerts)
-    return (
-        f"[{sev}]{change} story {top.story_id} · {where} · {rules} · {n} article(s) · "
-        f"{top.title[:100]}"
-    )
+    line = f"{change} story {top.story_id} · {where} · {rules} · {n} article(s) · {top.title[:100]}"
+    return f"[{sev}]" + terminal_safe(line)  # only our own colour codes reach the terminal
 
 
 @click.command()

@@ -8,19 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 from services.delivery.chat import ChatChannel
-from services.delivery.render import AlertView, clip, stamp
-
-_DISCORD_MD = str.maketrans({c: "\\" + c for c in "\\*_~`|>#[]()"})
-
-
-def discord_escape(text: str) -> str:
-    return text.translate(_DISCORD_MD)
+from services.delivery.render import AlertView, clip, markdown_literal, stamp
 
 
 def discord_payload(v: AlertView) -> dict[str, Any]:
-    description = f"**{discord_escape(clip(v.what, 300))}**"
+    description = f"**{markdown_literal(clip(v.what, 300))}**"
     if v.evidence:
-        description += "\n> " + discord_escape(clip(v.evidence[0], 1500))
+        description += "\n> " + markdown_literal(clip(v.evidence[0], 1500))
     links = ([f"[Article]({v.article_url})"] if v.article_url else []) + [
         f"[Dashboard]({v.dashboard_url})"
     ]

@@ -17,6 +17,7 @@ from schemas import Alert, Digest
 from services.common.redisconn import TRANSIENT
 from services.common.retrying import RECONNECT
 from services.common.topics import RedisKeys
+from services.delivery.render import terminal_safe
 from services.delivery.sink import channels_for
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,9 @@ def parse_message(data: bytes) -> Alert | Digest:
 
 def format_digest(d: Digest) -> str:
     rules = sorted({str(a.get("rule_id", "?")) for a in d.alerts})
-    return f"[DIGEST] {d.subscription}: {d.count} more alert(s) over the rate limit ({', '.join(rules)})"
+    return terminal_safe(
+        f"[DIGEST] {d.subscription}: {d.count} more alert(s) over the rate limit ({', '.join(rules)})"
+    )
 
 
 @dataclass

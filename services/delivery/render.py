@@ -30,6 +30,29 @@ def clip(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:") + "…"
 
 
+_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\*_~`|>#[]()"})
+
+
+def markdown_literal(text: str) -> str:
+    """Text that a Markdown renderer (Discord, Teams' Adaptive Cards) shows as it is: a title
+    with `[x](https://…)` stays text, never a link (issue 27)."""
+    return text.translate(_MARKDOWN)
+
+
+# What a terminal acts on instead of showing: C0/C1 controls (ESC starts ANSI sequences that move
+# the cursor, rewrite lines or set the window title) and the bidi overrides that reorder text.
+_TERMINAL = {
+    **{c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)] if c not in (0x09, 0x0A)},
+    **{c: f"\\u{c:04x}" for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]},
+}
+
+
+def terminal_safe(text: str) -> str:
+    """Article text for a terminal (`subscribe`, `tail`): every control and bidi character shown
+    as its escape, so an article cannot recolour, move or hide what the operator reads."""
+    return text.translate(_TERMINAL)
+
+
 def stamp(dt: datetime) -> str:
     """A short, unambiguous time for people: `2025-03-02 14:05 UTC`."""
     return dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")

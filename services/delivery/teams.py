@@ -7,13 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from services.delivery.chat import ChatChannel
-from services.delivery.render import AlertView, clip, stamp
+from services.delivery.render import AlertView, clip, markdown_literal, stamp
 
 TEAMS_COLOUR = {"critical": "Attention", "high": "Attention", "medium": "Warning", "low": "Default"}
 
 
 def teams_payload(v: AlertView) -> dict[str, Any]:
-    facts = [{"title": "Where", "value": v.where}] if v.where else []
+    facts = [{"title": "Where", "value": markdown_literal(v.where)}] if v.where else []
     facts += [
         {"title": "When", "value": stamp(v.when)},
         {"title": "Rule", "value": ", ".join(v.rules)},
@@ -22,20 +22,25 @@ def teams_payload(v: AlertView) -> dict[str, Any]:
     body: list[dict[str, Any]] = [
         {
             "type": "TextBlock",
-            "text": f"{v.emoji} {v.label} · {clip(v.what, 200)}",
+            "text": f"{v.emoji} {v.label} · {markdown_literal(clip(v.what, 200))}",
             "weight": "Bolder",
             "size": "Medium",
             "color": TEAMS_COLOUR.get(v.severity, "Default"),
             "wrap": True,
         },
-        {"type": "TextBlock", "text": clip(v.headline, 400), "weight": "Bolder", "wrap": True},
+        {
+            "type": "TextBlock",
+            "text": markdown_literal(clip(v.headline, 400)),
+            "weight": "Bolder",
+            "wrap": True,
+        },
         {"type": "FactSet", "facts": facts},
     ]
     if v.evidence:
         body.append(
             {
                 "type": "TextBlock",
-                "text": f"“{clip(v.evidence[0], 1000)}”",
+                "text": f"“{markdown_literal(clip(v.evidence[0], 1000))}”",
                 "wrap": True,
                 "isSubtle": True,
             }

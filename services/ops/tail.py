@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from services.delivery.render import terminal_safe
+
 _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -73,4 +75,5 @@ def format_record(
 ) -> str:
     when = datetime.fromtimestamp(timestamp_ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     text = (value or b"").decode("utf-8", "replace")
-    return f"{when} {partition}@{offset} key={(key or b'').decode('utf-8', 'replace')} {text[:300]}"
+    line = f"{when} {partition}@{offset} key={(key or b'').decode('utf-8', 'replace')} {text[:300]}"
+    return terminal_safe(line)

@@ -82,6 +82,33 @@ def test_discord_text_cannot_ping_or_format() -> None:
     assert "\\*x\\*" in p["embeds"][0]["description"]
 
 
+def test_teams_text_cannot_become_a_link() -> None:
+    """Issue 27: Markdown in a title became a link in Teams cards."""
+    title = "Strike [read more](https://evil.example/x) **now**"
+    card = teams_payload(view(make_alert(title=title), DASH))["attachments"][0]["content"]
+    texts = [b["text"] for b in card["body"] if b.get("type") == "TextBlock"]
+    assert any("\\[read more\\]\\(https://evil.example/x\\)" in t for t in texts)
+    assert not any("[read more](" in t for t in texts)
+    assert all("**now**" not in t for t in texts)
+
+
+def test_terminal_text_cannot_drive_the_terminal() -> None:
+    """Issue 27: ANSI escapes in article text reached `subscribe` and `tail`."""
+    from services.cli.subscribe import format_story_update
+    from services.delivery.render import terminal_safe
+    from services.ops.tail import format_record
+
+    hostile = "Strike\x1b[2J\x1b]0;owned\x07 \u202egnp.exe\x9b31m"
+    assert "\x1b" not in terminal_safe(hostile) and "\u202e" not in terminal_safe(hostile)
+    assert "\x9b" not in terminal_safe(hostile)
+    assert terminal_safe("tab\tand\nnewline é 中") == "tab\tand\nnewline é 中"
+    line = format_story_update([make_alert(title=hostile)], colour=True)
+    assert line.count("\x1b") == 2  # our own colour code and its reset, nothing from the title
+    assert "\\x1b[2J" in line
+    rec = format_record(0, 1, 0, hostile.encode(), b'{"t": "x"}' + hostile.encode())
+    assert "\x1b" not in rec and "\u202e" not in rec
+
+
 def _addresses(sub: Subscription, env: dict[str, str]) -> dict[str, Any]:
     ctx = Context(Config(), None, env)  # type: ignore[arg-type]  # no HTTP: nothing is sent
     out = {}
