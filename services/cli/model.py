@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from services.offline.train import model_train
+from services.offline.train_genre import genre_train
 
 
 @click.group()
@@ -13,3 +14,4 @@ def model() -> None:
 
 
 model.add_command(model_train, "train")
+model.add_command(genre_train, "train-genre")

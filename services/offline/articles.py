@@ -84,9 +84,14 @@ def _unwrap(body: str) -> str:
     return re.sub(r"\n(?! )", " ", body).replace("\n    ", "\n")
 
 
-def reuters_items(root: Path) -> Iterator[Item]:
-    """Reuters-21578 stories with a body, from the dev files (reut2-008, -009), with their date."""
-    for name in ("reut2-008.xml", "reut2-009.xml"):
+REUTERS_DEV = ("reut2-008.xml", "reut2-009.xml")
+REUTERS_TRAIN = tuple(f"reut2-{i:03d}.xml" for i in range(8))
+
+
+def reuters_items(root: Path, names: tuple[str, ...] = REUTERS_DEV) -> Iterator[Item]:
+    """Reuters-21578 stories with a body, from the dev files (reut2-008, -009) unless `names`
+    says otherwise (the genre model trains on the others), with their date."""
+    for name in names:
         path = root / "reuters21578-xml" / name
         if not path.exists():
             continue

@@ -41,6 +41,7 @@ from services.text.frame import (
     old_date,
     old_year,
 )
+from services.text.genre_model import default_genre_model
 from services.text.i18n import assess
 from services.text.lexicon import LANGUAGES as NATIVE_LANGUAGES
 from services.text.location import with_locations
@@ -191,7 +192,7 @@ def _tag(article: EnrichedArticle, taxonomy: Taxonomy | None) -> TaggedArticle:
     sentences = ctx.sentences
     suppressed: dict[tuple[int, int], Suppressed] = {}
     cues = load_frame()
-    genre = article_genre(text, sentences, cues)
+    genre = article_genre(text, sentences, cues, default_genre_model())
 
     def trap_of(m: re.Match[str], modal: bool = False) -> Trap:
         trap = trap_for(ctx, m.start(), m.end(), modal)

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import cast, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.tagged import EventFrame, FrameAxis, FrameCheck, Genre, TrapReason
 from services.text.datafile import read_located
+from services.text.genre_model import GenreModel
 from services.text.phrases import Phrases
 from services.text.sentences import Sentence, Sentences, tokens
 from services.text.taxonomy import DATA, _check_phrases
@@ -368,11 +370,18 @@ class GenreCall:
     start: int | None = None
 
 
-def article_genre(text: str, sentences: Sentences, cues: FrameCues) -> GenreCall:
+GENRES: frozenset[str] = frozenset(get_args(Genre))
+GENRE_THRESHOLD = 0.8  # the model's call is taken at this confidence or above (MODEL_CARD.md)
+
+
+def article_genre(
+    text: str, sentences: Sentences, cues: FrameCues, model: GenreModel | None = None
+) -> GenreCall:
     """The genre from the headline (the first sentence) and, for the genres whose `lead` is set,
     the sentence after it; a headline naming an armed actor, a weapon or harm done ("killed") is
     news, unless it is a fact check or a trial. One search of all genre cues first: most
-    headlines hold none and are news at once."""
+    headlines hold none and are news at once. Where the cues say nothing, the learned `model`
+    (if given) decides, at `GENRE_THRESHOLD` or above, unless the headline is armed."""
     if not sentences:
         return GenreCall("news")
     head = sentences[0]
@@ -380,7 +389,7 @@ def article_genre(text: str, sentences: Sentences, cues: FrameCues) -> GenreCall
     in_head = cues.any_genre.search(head.text) is not None
     in_lead = lead is not None and cues.any_genre.search(lead.text) is not None
     if not in_head and not in_lead:
-        return GenreCall("news")
+        return _learned_genre(head, lead, cues, model)
     armed = cues.armed.search(head.text) is not None or cues.actors.search(head.text) is not None
     lead_armed: bool | None = None
     for genre, with_lead, phrases in cues.genres:
@@ -393,7 +402,23 @@ def article_genre(text: str, sentences: Sentences, cues: FrameCues) -> GenreCall
                 lead_armed = cues.armed.search(lead.text) is not None
             if not lead_armed and (m := phrases.search(lead.text)) is not None:
                 return GenreCall(genre, m.group(0), lead.start + m.start())
-    return GenreCall("news")
+    return _learned_genre(head, lead, cues, model)
+
+
+def _learned_genre(
+    head: Sentence, lead: Sentence | None, cues: FrameCues, model: GenreModel | None
+) -> GenreCall:
+    """The model's genre of the headline and lead when it is confident; news otherwise, and
+    always news under a headline naming an armed actor or weapon (as for the cues)."""
+    if model is None:
+        return GenreCall("news")
+    text = head.text if lead is None else f"{head.text} {lead.text}"
+    genre, p = model.best(text)
+    if genre == "news" or p < GENRE_THRESHOLD or genre not in GENRES:
+        return GenreCall("news")
+    if cues.armed.search(head.text) is not None or cues.actors.search(head.text) is not None:
+        return GenreCall("news")
+    return GenreCall(cast(Genre, genre), f"genre model {p:.2f}", head.start)
 
 
 # ---- the frame of one candidate -----------------------------------------------------------
