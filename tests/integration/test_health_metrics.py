@@ -158,6 +158,9 @@ async def test_ingest_serves_probes_and_counts_accepted_and_rejected(
 
 @pytest.fixture
 def enrichment_worker(stack: Settings, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    # topics of its own: the session's raw topic holds thousands of articles of earlier tests (the
+    # feed and hostile-ingest tiers), which a fresh group would read first, past the test's wait
+    stack = stack.model_copy(update={"topic_prefix": f"{stack.topic_prefix}hm"})
     asyncio.run(ensure_topics(stack))
     port = free_port()
     log = tmp_path / "enrichment.log"
@@ -187,7 +190,7 @@ def enrichment_worker(stack: Settings, tmp_path: Path) -> Iterator[dict[str, Any
                 pass
             assert time.monotonic() < deadline, "worker never answered /livez:\n" + log.read_text()
             time.sleep(0.5)
-        yield {"proc": proc, "url": f"http://127.0.0.1:{port}", "log": log}
+        yield {"proc": proc, "url": f"http://127.0.0.1:{port}", "log": log, "settings": stack}
     finally:
         stop_all({"enrichment": proc})
 
@@ -196,6 +199,7 @@ async def test_worker_probes_metrics_status_and_json_logs(
     stack: Settings, enrichment_worker: dict[str, Any]
 ) -> None:
     url = enrichment_worker["url"]
+    stack = enrichment_worker["settings"]  # the worker's own topics (same Redis)
     status, body = await asyncio.to_thread(_get, f"{url}/readyz")
     assert status == 200 and json.loads(body)["checks"] == {"kafka": True, "redis": True}
 
