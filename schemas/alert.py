@@ -37,6 +37,12 @@ class Alert(Event):
     article_id: str
     story_id: str
     story_articles: int = Field(1, ge=1, description="Articles seen in the story so far.")
+    origins: int = Field(
+        1,
+        ge=1,
+        description="Independent sources behind the story so far: a wire story reprinted by many "
+        "outlets, one outlet's updates and near-identical copies count once.",
+    )
     title: str
     url: str | None = None
     countries: list[str] = Field(

@@ -80,6 +80,19 @@ class Story(BaseModel):
     tagged: bool = Field(
         True, alias="tg", description="An article of a language tagging reads is in it."
     )
+    origins: int | None = Field(
+        None,
+        ge=0,
+        alias="o",
+        description="Independent sources among its articles (copies are one); records written "
+        "before origins were counted have none: read them as one.",
+    )
+    origin_marks: list[str] | None = Field(
+        None,
+        alias="om",
+        max_length=64,
+        description="Hex marks of its first origins (services/alerts/origins.py), bounded.",
+    )
 
     @field_validator("sketches", mode="before")
     @classmethod

@@ -162,6 +162,11 @@ class Proposal:
     def proposed(self) -> list[tuple[str, Severity]]:
         return [(r.id, sev) for r, sev, _ in self.hits]
 
+    @property
+    def needs(self) -> dict[str, int]:
+        """The independent origins each rule waits for, where it waits for more than one."""
+        return {r.id: r.spec.min_origins for r, _, _ in self.hits if r.spec.min_origins > 1}
+
 
 def propose(
     tagged: TaggedArticle, rules: Sequence[Rule], taxonomy: Taxonomy | None = None
@@ -212,6 +217,7 @@ def alerts_of(p: Proposal, story: StoryView, decisions: Sequence[Decision]) -> l
                 article_id=art.id,
                 story_id=story.id,
                 story_articles=max(story.articles, 1),
+                origins=max(story.origins, 1),
                 title=art.title,
                 url=art.url,
                 countries=[where.country] if where is not None and where.country else [],
@@ -277,7 +283,7 @@ class StoryEngine:
             changes: list[tuple[int, StoryChange]] = []
             for i, read in zip(batch, reads, strict=True):
                 p = proposals[i]
-                d = decide(p.sig, p.proposed, read, self.store.rules)
+                d = decide(p.sig, p.proposed, read, self.store.rules, p.needs)
                 alerts = alerts_of(p, d.story, d.decisions)
                 if d.redelivered:  # the same alerts again, delivered before: nothing to write
                     out[i] = Settled(p.sig.article_id, alerts, [None] * len(alerts), d.story, True)

@@ -3,7 +3,8 @@
 A rule fires when every condition it states holds (absent conditions are not checked):
 phrase sets `any` / `all` / `none`, proximity `near` ("A within N words of B"), `events` (with
 optional `actors` / `targets`), `countries`, `regions`, `entities`, `topics`, `language`,
-`min_score`, `min_severity` and `min_casualties`. Phrases use the phrase language of services/text/phrases.py and,
+`min_score`, `min_severity` and `min_casualties`. `min_origins` (not a condition on the article:
+on its story) holds a rule's alert until that many independent sources report the story. Phrases use the phrase language of services/text/phrases.py and,
 unless `traps: false`, a phrase found in a trap (negated, hypothetical, historical, figurative,
 peaceful) does not count.
 """
@@ -19,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from schemas import Severity
+from services.alerts.origins import MAX_ORIGINS
 from services.text.datafile import DataFileError, Located
 from services.text.phrases import compile_phrases, phrase_regex
 from services.text.taxonomy import load_taxonomy
@@ -73,6 +75,12 @@ class RuleSpec(BaseModel):
     min_score: float | None = Field(None, ge=0.0, le=10.0)
     min_severity: Severity | None = None
     min_casualties: int | None = Field(None, ge=0, description="Largest stated casualty count.")
+    min_origins: int = Field(
+        1,
+        ge=1,
+        le=MAX_ORIGINS,  # the story record tells apart that many
+        description="Independent sources the story needs before the rule alerts in it.",
+    )
     traps: bool = True
     classifier: bool = Field(True, description="Count the classifier's events for `events`.")
     min_probability: float = Field(

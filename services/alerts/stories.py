@@ -25,13 +25,14 @@ A rising toll at the same place is the same story escalating: its alert rises a 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from schemas import SEVERITY_RANK, Alert, Alerted, EventLocation, Severity, Story, TaggedArticle
 from schemas.base import utcnow
+from services.alerts.origins import Origin, count_in, origin_of
 from services.text.location import article_location, location_key
 from services.text.similarity import hamming, minhash_of, minhash_similarity
 
@@ -62,6 +63,7 @@ class Signature:
     sketch: tuple[int, ...] | None  # bottom-k MinHash, truncated to SKETCH
     fingerprint: int | None  # SimHash, when there is no MinHash
     tagged: bool = True  # False: tagging did not read its language (no events could be found)
+    origin: Origin | None = None  # its source: wire byline, publisher, text (origins.py)
 
     @property
     def bucket(self) -> str:
@@ -90,6 +92,7 @@ def signature_of(tagged: TaggedArticle) -> Signature:
         location = article_location(art)
     mh = minhash_of(art)
     fp = int(tagged.fingerprint, 16) if tagged.fingerprint and mh is None else None
+    origin = origin_of(art.id, art.url, art.body, mh, fp)
     return Signature(
         article_id=art.id,
         at=article_time(tagged),
@@ -102,6 +105,7 @@ def signature_of(tagged: TaggedArticle) -> Signature:
         sketch=mh[:SKETCH] if mh is not None else None,
         fingerprint=fp,
         tagged=bool(tagged.score_components),  # tag() scores every article of its languages
+        origin=origin,
     )
 
 
@@ -140,6 +144,8 @@ class StoryView:
     alerted: dict[str, Alerted] = field(default_factory=dict)
     history: list[tuple[Severity, datetime]] = field(default_factory=list)  # severity rises
     tagged: bool = False  # an article of a language tagging reads is in it
+    origins: int = 0  # independent sources among its articles
+    origin_marks: list[Origin] = field(default_factory=list)  # the first MAX_ORIGINS of them
 
     @property
     def bucket(self) -> str:
@@ -175,6 +181,10 @@ class StoryView:
         self.first_seen = min(self.first_seen, sig.at)
         self.last_seen = max(self.last_seen, sig.at)
         self.articles += 1
+        if sig.origin is not None:
+            self.origin_marks, self.origins = count_in(self.origin_marks, self.origins, sig.origin)
+        else:
+            self.origins = max(self.origins, 1)
 
     def copy(self) -> StoryView:
         """A copy to change: a decision that loses a race leaves the stored story as it was."""
@@ -186,6 +196,7 @@ class StoryView:
             fingerprints=list(self.fingerprints),
             alerted=dict(self.alerted),
             history=list(self.history),
+            origin_marks=list(self.origin_marks),
         )
 
     # -- the record (schemas.Story), for Redis and the dashboard ----------------------------------
@@ -195,6 +206,8 @@ class StoryView:
             types=sorted(self.types),
             actors=sorted(self.actors),
             alerted=dict(sorted(self.alerted.items())),
+            origins=self.origins,
+            origin_marks=[m.encode() for m in self.origin_marks] or None,
         )
 
     @classmethod
@@ -205,6 +218,8 @@ class StoryView:
             types=set(r.types),
             actors=set(r.actors),
             alerted=dict(r.alerted),
+            origins=1 if r.origins is None else r.origins,
+            origin_marks=[Origin.decode(m) for m in r.origin_marks or ()],
         )
 
 
@@ -345,17 +360,21 @@ def _alerting(
     at: datetime,
     window: timedelta,
     redelivered: bool,
+    needs: Mapping[str, int],
 ) -> list[Decision]:
     """Which (rule, severity) proposals alert, updating `story.alerted`: a rule's first alert in
     the story, one more when its severity rises a band, or again after a window without one. A
     redelivered article raises exactly what it raised the first time (same ids), as long as no
-    later article of the story alerted the same rule again."""
+    later article of the story alerted the same rule again. A rule that needs more independent
+    origins than the story has waits: it alerts with the article that brings the last one."""
     out = []
     for rule_id, severity in proposed:
         prev = story.alerted.get(rule_id)
         if redelivered:
             if prev is not None and prev.article == article:
                 out.append(Decision(rule_id, prev.severity, prev.number, prev.previous))
+            continue
+        if story.origins < needs.get(rule_id, 1):
             continue
         previous: Severity | None = None
         if prev is None or at - prev.at > window:
@@ -394,13 +413,20 @@ class Decided:
 
 
 def decide(
-    sig: Signature, proposed: Sequence[tuple[str, Severity]], read: StoryRead, rules: Rules
+    sig: Signature,
+    proposed: Sequence[tuple[str, Severity]],
+    read: StoryRead,
+    rules: Rules,
+    needs: Mapping[str, int] | None = None,
 ) -> Decided:
     """Which story the article joins or opens and which proposals alert; for an article already in
     a story, what it raised the first time. Pure: the stories read are not changed (the one that
-    changes is a copy), so a commit that loses a race leaves nothing behind."""
+    changes is a copy), so a commit that loses a race leaves nothing behind. `needs`: the
+    independent origins a rule waits for (its `min_origins`), where more than one."""
+    needs = needs or {}
     if read.member is not None:
-        again = _alerting(read.member, proposed, sig.article_id, sig.at, rules.window, True)
+        member = read.member
+        again = _alerting(member, proposed, sig.article_id, sig.at, rules.window, True, needs)
         return Decided(read.member, again, True)
     found = choose(sig, live(read.stories, sig.at, rules.window), rules)
     if found is None:
@@ -409,7 +435,9 @@ def decide(
         story = found.copy()
         story.join(sig)
     return Decided(
-        story, _alerting(story, proposed, sig.article_id, sig.at, rules.window, False), False
+        story,
+        _alerting(story, proposed, sig.article_id, sig.at, rules.window, False, needs),
+        False,
     )
 
 

@@ -3,7 +3,9 @@
     uv run python -m services.offline.story_eval [tests/fixtures/stories/stories.jsonl] [-v]
 
 Each line of the set is an article (`title`, `body`, `published_at`, `url`) with its `story`
-label and its `kind` (paraphrase, update, translation, template). The articles go through the
+label and its `kind` (paraphrase, update, translation, template); a set whose lines also carry an
+`origin` label (the independent source behind the article) is scored on the origins count too:
+per labelled story, the origins its story record counts against the distinct labels. The articles go through the
 one chain (enrich -> tag -> evaluate, with story state) in publication order. A pair of articles is
 a true positive when both the labels and the story ids agree; precision = TP / pairs grouped
 together, recall = TP / pairs labelled together.
@@ -14,7 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 from pathlib import Path
 
@@ -34,6 +36,7 @@ class Scores(Rates):
     fn: int
     false_merges: list[tuple[str, str]]
     false_splits: list[tuple[str, str]]
+    origins: dict[str, tuple[int, int]] = field(default_factory=dict)  # story: (labelled, counted)
 
 
 def pairwise(labels: dict[str, str], predicted: dict[str, str]) -> Scores:
@@ -74,12 +77,19 @@ def evaluate_set(path: Path) -> Scores:
     chain = Chain.load()
     labels: dict[str, str] = {}
     predicted: dict[str, str] = {}
+    sources: dict[str, set[str]] = {}  # labelled story: its origin labels
+    counted: dict[str, int] = {}  # labelled story: origins of its last article's story
     for row in load(path):
         raw = from_mapping({k: row[k] for k in ("title", "body", "url", "published_at")})
         tagged, _ = chain.run(raw)
         labels[row["id"]] = row["story"]
         predicted[row["id"]] = chain.state.story_of(tagged.article.id) or tagged.article.id
-    return pairwise(labels, predicted)
+        if "origin" in row:
+            sources.setdefault(row["story"], set()).add(row["origin"])
+            story = chain.state.stories.get(predicted[row["id"]])
+            counted[row["story"]] = story.origins if story is not None else 1
+    origins = {k: (len(sources[k]), counted[k]) for k in sorted(counted)}
+    return replace(pairwise(labels, predicted), origins=origins)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -93,6 +103,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{s.predicted} predicted; pairs: TP {s.tp}, FP {s.fp}, FN {s.fn}; "
         f"precision {s.precision:.3f}, recall {s.recall:.3f}"
     )
+    if s.origins:
+        exact = sum(want == got for want, got in s.origins.values())
+        print(
+            f"origins: {exact} of {len(s.origins)} stories counted exactly; "
+            + ", ".join(f"{k} {got}/{want}" for k, (want, got) in s.origins.items())
+            + " (counted/labelled)"
+        )
     if args.verbose:
         for a, b in s.false_merges:
             print(f"  merged apart-labelled: {a} {b}")

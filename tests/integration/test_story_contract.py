@@ -16,10 +16,12 @@ import redis.asyncio as aioredis
 
 from schemas import TaggedArticle
 from services.alerts.core import Proposal, Settled, StoryEngine, StoryState, propose
+from services.alerts.rules import Rule
 from services.alerts.store import MemoryStories, RedisStories
 from services.alerts.stories import Rules, Signature, StoryChange, StoryRead, StoryStore
 from services.common.settings import Settings
 from services.common.topics import RedisKeys
+from services.offline.analyze import tagged_from
 from tests.integration.test_story_state import RULES, copies, mixed
 from tests.unit.alerts.test_evaluate import outlet
 
@@ -202,3 +204,57 @@ async def test_two_replicas_interleaved_raise_each_alert_once(replicas: Replicas
     assert set(count.values()) == {1}, count
     assert len({s.story.id for s in [*a, *b]}) == 1 + 6
     assert {a.id for s in [*a, *b] for a in s.alerts} == set(count)
+
+
+def wire_and_own() -> list[TaggedArticle]:
+    """A Reuters wire story reprinted by three outlets, then one outlet's own report of it."""
+    wire = (
+        "KHARKIV, Ukraine (Reuters) - A Russian missile struck an office building in central "
+        "Kharkiv on Tuesday, killing three people, the regional governor said."
+    )
+    own = (
+        "Our correspondent in Kharkiv saw smoke over Sumska street after a Russian missile "
+        "strike on Tuesday; three people were killed in an office building, the mayor said."
+    )
+    arts = [
+        tagged_from(
+            "Missile strike on Kharkiv kills three",
+            wire,
+            url=f"https://outlet{n}.example/kharkiv",
+            published=f"2026-11-24T07:{n:02d}:00Z",
+        )
+        for n in range(3)
+    ]
+    return [
+        *arts,
+        tagged_from(
+            "Kharkiv offices hit", own, url="https://kyivdesk.example/k", published=_AT + "10:00Z"
+        ),
+    ]
+
+
+_AT = "2026-11-24T07:"
+
+
+async def test_copies_are_one_origin_and_min_origins_waits_for_a_second(
+    replicas: Replicas,
+) -> None:
+    """The reprints of one wire story count one origin; a rule with `min_origins: 2` alerts only
+    with the outlet's own report, once, and its redelivery raises the same alert undelivered."""
+    base = next(r for r in RULES if r.id == "missile-strike")
+    two = Rule.compile(base.spec.model_copy(update={"id": "corroborated", "min_origins": 2}), {})
+    props = [propose(t, [base, two]) for t in wire_and_own()]
+    engine = StoryEngine(replicas(Rules()))
+    settled = await engine.settle_all(props)
+    assert [s.story.origins for s in settled] == [1, 1, 1, 2]
+    assert [[a.rule_id for a in s.alerts] for s in settled] == [
+        ["missile-strike"],
+        [],
+        [],
+        ["corroborated"],
+    ]
+    assert [a.origins for s in settled for a in s.alerts] == [1, 2]
+    [again] = await engine.settle_all(props[-1:])
+    assert again.redelivered and again.story.origins == 2
+    assert [a.id for a in again.alerts] == [a.id for a in settled[-1].alerts]
+    assert set(delivered(settled, [again]).values()) == {1}
