@@ -55,6 +55,12 @@ class Entity(BaseModel):
         None,
         description="Stable key: 'geonames:<id>', 'iso:<cc>', 'us-state:<code>' or 'data:<file>'.",
     )
+    # location fields (issue 36)
+    evidence: str | None = Field(
+        None,
+        description="A place of a shared name: how many places bear it and why this one was "
+        "chosen ('3 candidates; country named'); None when the name is unambiguous.",
+    )
 
 
 class Sentence(BaseModel):

@@ -67,6 +67,16 @@ class EventLocation(BaseModel):
         description="Where it was found: the event's sentence, a neighbouring one, the event's "
         "target, or the article as a whole."
     )
+    # location fields (issue 36); an event with no known place has no location (None): unknown
+    precision: Literal["town", "admin2", "admin1", "country"] | None = Field(
+        None,
+        description="ACLED's geo-precision: a town or village, a second- or first-level "
+        "subdivision (a state, oblast or named region), or only the country; always set by "
+        "tagging (None only in records written before it).",
+    )
+    evidence: str | None = Field(
+        None, description="The place's ambiguity and the choice made (the entity's evidence)."
+    )
 
 
 class EventMention(BaseModel):

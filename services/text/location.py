@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from schemas import EventLocation
 from services.text.sentences import Sentence
@@ -82,6 +82,8 @@ def _location(m: _Mention, confidence: float, source: str) -> EventLocation:
     if admin1 is None and e.kind == "state" and e.ref and e.ref.startswith("us-state:"):
         admin1 = e.ref.split(":", 1)[1]
     return EventLocation(
+        precision=precision(e.kind),
+        evidence=getattr(e, "evidence", None),
         name=e.name,
         kind=e.kind,
         country=e.country,
@@ -92,6 +94,17 @@ def _location(m: _Mention, confidence: float, source: str) -> EventLocation:
         confidence=round(min(confidence, 1.0), 2),
         source=source,
     )
+
+
+def precision(kind: str | None) -> Literal["town", "admin2", "admin1", "country"]:
+    """The precision code of a place of this kind (a region such as Donbas counts as admin1)."""
+    if kind == "city":
+        return "town"
+    if kind in ("county", "district"):
+        return "admin2"
+    if kind in LOCAL:
+        return "admin1"
+    return "country"
 
 
 def _index(sentences: Sequence[Sentence], offset: int) -> int | None:
