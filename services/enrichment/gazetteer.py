@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import math
 import re
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -25,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from schemas import Entity
 from services.enrichment import dates
-from services.enrichment.placekey import keyed, name_key
+from services.enrichment.placekey import keyed, marked, name_key
 from services.text.clean import ascii_fold
 from services.text.datafile import read_located
 
@@ -241,8 +242,8 @@ def _automaton(
             _, i, flags, k = keys.get(w, (0, -1, 0, -1))
             keys[w] = (len(w), i, flags | flag, k)
     for k, (key, _) in enumerate(keyed):
-        _, i, flags, _k = keys.get(key, (0, -1, 0, -1))
-        keys[key] = (len(key), i, flags | _KEY, k)
+        key = marked(key)
+        keys[key] = (len(key), -1, _KEY, k)  # MARK: never the key of a name or a word
     a = ahocorasick.Automaton()
     for c in _FREQUENT_CHARS:
         a.add_word(c + "\0", None)
@@ -377,7 +378,8 @@ def _with_keyed(text: str, gaz: Gazetteer, hits: list[_Hit]) -> list[_Hit]:
     if not hits and not any(c.isupper() for c in text):
         return hits
     ktext, starts, ends = keyed(text)
-    taken = [(h.start, h.end) for h in hits]
+    taken_starts = [h.start for h in hits]  # sorted, and the names do not overlap
+    taken_ends = [h.end for h in hits]
     raw: list[tuple[int, int, int]] = []
     for kend, found in gaz.automaton.iter(ktext):
         if found is None or found[3] < 0:
@@ -397,9 +399,14 @@ def _with_keyed(text: str, gaz: Gazetteer, hits: list[_Hit]) -> list[_Hit]:
     added = False
     for a, neg_b, k in raw:
         b = -neg_b
-        if a < last_end or any(x < b and a < y for x, y in taken):
+        if a < last_end:
+            continue
+        i = bisect_left(taken_starts, b) - 1  # the last name starting before this one ends
+        if i >= 0 and taken_ends[i] > a:
             continue
         _key, targets = gaz.keyed[k]
+        if targets[0].population < EVIDENCE_CITY and not _said_there(text, a):
+            continue  # a village's name is a person's as often: only where a place is expected
         hits.append(_Hit(a, b, text[a:b], targets, keyed=True))
         last_end = b
         added = True
@@ -512,14 +519,20 @@ _STRUCK = re.compile(
 )
 
 
+def _said_there(text: str, start: int) -> bool:
+    """A locative or a strike verb right before `start` ("in", "near", "shelled")."""
+    before = text[max(0, start - 24) : start]
+    return bool(_STRUCK.search(before) or _LOCATIVE.search(before))
+
+
 def _keyed_ok(text: str, h: _Hit, hits: dict[int, _Hit]) -> bool:
     """A keyed name of a city of 100,000 or more stands alone; a smaller one needs a locative
-    or a strike verb before it, or a place after a comma ("Ivanivka, Donetsk")."""
+    or a strike verb before it (not at a sentence's start)."""
     if h.targets[0].population >= EVIDENCE_CITY:
         return True
-    if _needs_context_ok(text, h, hits):
-        return True
-    return bool(_STRUCK.search(text[max(0, h.start - 24) : h.start]))
+    return _needs_context_ok(text, h, hits) or bool(
+        _STRUCK.search(text[max(0, h.start - 24) : h.start])
+    )
 
 
 def _keep_place(

@@ -58,6 +58,16 @@ def word_key(word: str) -> str:
     return " ".join("al" if p in _ARTICLE_WORDS else p for p in w.split())
 
 
+MARK = "\x02"  # starts every word in key space: the text never holds it, so the gazetteer's one
+# automaton walks no key when it scans the text itself (lower-case keys matched inside ordinary
+# words cost 60 % more enrichment CPU), and a key hit always starts at a word
+
+
+def marked(key: str) -> str:
+    """A key as the automaton holds it and `keyed` writes it: each word after MARK."""
+    return MARK + key.replace(" ", " " + MARK)
+
+
 def name_key(name: str) -> str:
     """The key of a whole name: its words' keys, one space apart."""
     return " ".join(k for k in (word_key(w) for w in _WORD.findall(name)) if k)
@@ -65,23 +75,32 @@ def name_key(name: str) -> str:
 
 # A word of text: letters, then letters, digits, hyphens and apostrophes inside it.
 _WORD = re.compile(r"[^\W\d_](?:[\w'’ʼ-]*\w)?")
-_GAP_OK = re.compile(r"\s{1,3}")  # words a name may span are separated by spaces only
+# The words of the text that can be part of a name: capitalised ones and the Arabic article and
+# the small words inside names ("Deir ez-Zor", "Rostov on Don"); keying only these keeps the
+# keyed text a tenth of the article (every word cost 40 % more enrichment CPU).
+_NAME_WORD = re.compile(
+    r"(?<![\w'’ʼ-])(?:[A-ZÀ-ÖØ-ÞĀ-ſ]|(?:al|el|ad|ed|ar|er|as|es|ash|esh|at|et|az|ez|an|en|ul|il|"
+    r"on|de|la|le|na|i)(?![\w'’ʼ]))(?:[\w'’ʼ-]*\w)?"
+)
 
 
 def keyed(text: str) -> tuple[str, dict[int, int], dict[int, int]]:
-    """The text in key space, and maps from a key word's start/end offset to the original
-    word's start/end offset. Words separated by anything but spaces are kept apart by ' | '."""
+    """The text's name words in key space, and maps from a key word's start/end offset to the
+    original word's start/end offset. Words separated by anything but spaces (or by a word that
+    is not a name word) are kept apart by ' | '."""
     parts: list[str] = []
     starts: dict[int, int] = {}
     ends: dict[int, int] = {}
     pos = 0
     last_end = -1
-    for m in _WORD.finditer(text):
+    for m in _NAME_WORD.finditer(text):
         k = word_key(m.group())
         if not k:
             continue
+        k = marked(k)
         if last_end >= 0:
-            sep = " " if _GAP_OK.fullmatch(text, last_end, m.start()) else " | "
+            gap = text[last_end : m.start()]
+            sep = " " if gap.isspace() and len(gap) <= 3 else " | "
             parts.append(sep)
             pos += len(sep)
         starts[pos] = m.start()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.enrichment.gazetteer import find_entities
-from services.enrichment.placekey import keyed, name_key
+from services.enrichment.placekey import keyed, marked, name_key
 
 
 @pytest.mark.parametrize(
@@ -28,9 +28,11 @@ def test_spellings_meet_in_key_space(a: str, b: str) -> None:
 def test_keyed_text_maps_words_back_and_keeps_punctuation_apart() -> None:
     text = "Shelling hit Kryvyi Rih. Rih"
     ktext, starts, ends = keyed(text)
-    k = ktext.index("krivi rih")
-    assert text[starts[k] : ends[k + len("krivi rih")]] == "Kryvyi Rih"
-    assert "rih | rih" in ktext  # a full stop is not a space: no name spans it
+    key = marked("krivi rih")
+    k = ktext.index(key)
+    assert text[starts[k] : ends[k + len(key)]] == "Kryvyi Rih"
+    assert marked("rih | rih") not in ktext  # a full stop is not a space: no name spans it
+    assert ktext.endswith(marked("rih") + " | " + marked("rih"))
 
 
 def _place(text: str) -> tuple[str, str | None, str | None]:
