@@ -404,8 +404,8 @@ def _with_keyed(text: str, gaz: Gazetteer, hits: list[_Hit]) -> list[_Hit]:
         i = bisect_left(taken_starts, b) - 1  # the last name starting before this one ends
         if i >= 0 and taken_ends[i] > a:
             continue
-        _key, targets = gaz.keyed[k]
-        if targets[0].population < EVIDENCE_CITY and not _said_there(text, a):
+        key, targets = gaz.keyed[k]
+        if (targets[0].population < EVIDENCE_CITY or len(key) < 6) and not _said_there(text, a):
             continue  # a village's name is a person's as often: only where a place is expected
         hits.append(_Hit(a, b, text[a:b], targets, keyed=True))
         last_end = b
@@ -528,8 +528,8 @@ def _said_there(text: str, start: int) -> bool:
 def _keyed_ok(text: str, h: _Hit, hits: dict[int, _Hit]) -> bool:
     """A keyed name of a city of 100,000 or more stands alone; a smaller one needs a locative
     or a strike verb before it (not at a sentence's start)."""
-    if h.targets[0].population >= EVIDENCE_CITY:
-        return True
+    if h.targets[0].population >= EVIDENCE_CITY and len(h.surface) >= 6:
+        return True  # a short keyed name ("Mei" for Meizhou) is a person's as often
     return _needs_context_ok(text, h, hits) or bool(
         _STRUCK.search(text[max(0, h.start - 24) : h.start])
     )
