@@ -81,7 +81,7 @@ def _run_webhooks(s: Settings) -> None:
     """Deliver alerts from the Redis stream to every target of matching subscriptions: signed
     webhooks, Slack, Teams, Telegram, Discord and e-mail."""
     from services.common.redisconn import make_redis
-    from services.delivery.dispatch import Config, dispatch
+    from services.delivery.dispatch import Claiming, Config, dispatch
 
     if not s.webhook_secret:
         click.echo(
@@ -92,7 +92,15 @@ def _run_webhooks(s: Settings) -> None:
     async def go() -> None:
         client = make_redis(s)
         try:
-            await dispatch(client, RedisKeys(s.redis_prefix), Config.from_settings(s))
+            await dispatch(
+                client,
+                RedisKeys(s.redis_prefix),
+                Config.from_settings(s),
+                consumer=s.delivery_consumer,
+                claiming=Claiming(
+                    idle_s=s.delivery_claim_idle_s, forget_s=s.delivery_forget_idle_s
+                ),
+            )
         finally:
             await client.aclose()
 
