@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import sys
 import time
 
@@ -89,8 +90,17 @@ def _run_webhooks(s: Settings) -> None:
             err=True,
         )
 
+    from services.common.health import Ops
+
     async def go() -> None:
+        main = asyncio.current_task()
+        assert main is not None
+        # SIGTERM (Kubernetes, compose) stops it as Ctrl-C does: the heartbeat is removed
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
         client = make_redis(s)
+        ops = Ops("webhooks", s)  # /livez /readyz /metrics /status and the heartbeat
+        await ops.serve()
+        ops.start_loop()
         try:
             await dispatch(
                 client,
@@ -102,9 +112,10 @@ def _run_webhooks(s: Settings) -> None:
                 ),
             )
         finally:
+            await ops.stop()
             await client.aclose()
 
-    with contextlib.suppress(KeyboardInterrupt):
+    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
         asyncio.run(go())
 
 

@@ -35,6 +35,7 @@ from pydantic import ValidationError
 from redis.exceptions import ResponseError
 
 from schemas import Alert, Subscription
+from services.common import metrics
 from services.common.redisconn import TRANSIENT
 from services.common.retrying import DELIVERY, RECONNECT, Backoff
 from services.common.topics import RedisKeys
@@ -383,6 +384,15 @@ def decode(fields: Mapping[bytes, bytes] | None) -> Alert | str | None:
         return f"invalid alert ({exc.error_count()} error(s)): {where}: {e['msg']}"
 
 
+def _measure(fut: asyncio.Future[Outcome], started: float) -> None:
+    """Counts one finished message (`/metrics`: deliveries, retries, dead letters, latency)."""
+    if fut.cancelled() or fut.exception() is not None:
+        return
+    o = fut.result()
+    outcome = "queued" if o.queued else "delivered" if o.delivered else "dead"
+    metrics.delivery_done(o.kind, outcome, o.attempts, time.monotonic() - started)
+
+
 def _eid(raw: bytes | str) -> str:
     return raw.decode() if isinstance(raw, bytes) else str(raw)
 
@@ -476,6 +486,9 @@ async def dispatch(
         return None  # not reached: the loop retries until the call returns
 
     async def ack_when_done(ids: list[str], outcomes: list[asyncio.Future[Outcome]]) -> None:
+        started = time.monotonic()
+        for fut in outcomes:
+            fut.add_done_callback(lambda f: _measure(f, started))
         done = await asyncio.gather(*outcomes, return_exceptions=True)
         bugs = [d for d in done if isinstance(d, BaseException)]
         if bugs:  # not acknowledged: re-read after a restart, once the bug is fixed
