@@ -37,6 +37,9 @@ def run(service: str) -> None:
             check_bind(s)
         except InsecureDashboard as exc:
             raise click.ClickException(str(exc)) from exc
+    if service == "webhooks":  # reads Redis only: no Kafka user, no Kafka egress in production
+        _run_webhooks(s)
+        return
     asyncio.run(wait_for_topics(s))
     if service == "ingest":
         from services.ingest.feeds.poller import feeds_context
@@ -49,9 +52,6 @@ def run(service: str) -> None:
         web.run_app(
             app, host=s.http_host, port=s.http_port, print=lambda m: click.echo(m, err=True)
         )
-        return
-    if service == "webhooks":
-        _run_webhooks(s)
         return
     if service == "dashboard":
         from services.dashboard.app import AccessLogger
@@ -90,7 +90,14 @@ def _run_webhooks(s: Settings) -> None:
             err=True,
         )
 
-    from services.common.health import Ops
+    from services.common.health import Ops, Readiness
+    from services.common.probes import redis_ready
+
+    class RedisReadiness(Readiness):
+        """Ready when Redis answers: delivery never talks to Kafka (no user, no egress there)."""
+
+        async def check(self) -> dict[str, bool]:
+            return {"redis": await redis_ready(self.settings)}
 
     async def go() -> None:
         main = asyncio.current_task()
@@ -99,6 +106,7 @@ def _run_webhooks(s: Settings) -> None:
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
         client = make_redis(s)
         ops = Ops("webhooks", s)  # /livez /readyz /metrics /status and the heartbeat
+        ops.readiness = RedisReadiness(s)
         await ops.serve()
         ops.start_loop()
         try:

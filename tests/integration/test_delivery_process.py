@@ -96,7 +96,7 @@ async def test_delivery_process_serves_probes_and_counts_per_channel(
         await until(live, wait_s=60)
         assert await live(), log.read_text()
         status, body = await asyncio.to_thread(_get, f"{url}/readyz")
-        assert status == 200 and json.loads(body)["checks"]["redis"] is True
+        assert status == 200 and json.loads(body)["checks"] == {"redis": True}
         await group_ready(client, keys)
         consumers = await client.xinfo_consumers(keys.stream, "webhooks")
         assert [c["name"].decode() for c in consumers] == [f"{os.uname().nodename}-{proc.pid}"]

@@ -13,6 +13,7 @@ import yaml
 
 from services.common.settings import PROJECT_ROOT
 from services.common.topology import SERVICES
+from services.ops.deploy import DELIVERY_METRICS_PORT
 
 COMPOSE = PROJECT_ROOT / "docker-compose.yml"
 # What `newswire deploy secrets compose` writes into .env (compose refuses to start without them).
@@ -122,9 +123,6 @@ def test_docker_compose_config_validates_with_every_profile() -> None:
     assert proc.returncode == 0, proc.stderr
     services = yaml.safe_load(proc.stdout)["services"]
     assert {"dashboard", "prometheus", "grafana", "webhooks", *SERVICES} <= set(services)
-
-
-DELIVERY_METRICS_PORT = 9105
 
 
 def test_the_delivery_process_runs_with_probes_on_its_metrics_port() -> None:
