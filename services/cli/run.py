@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 import sys
 import time
 
@@ -37,9 +36,6 @@ def run(service: str) -> None:
             check_bind(s)
         except InsecureDashboard as exc:
             raise click.ClickException(str(exc)) from exc
-    if service == "webhooks":  # reads Redis only: no Kafka user, no Kafka egress in production
-        _run_webhooks(s)
-        return
     asyncio.run(wait_for_topics(s))
     if service == "ingest":
         from services.ingest.feeds.poller import feeds_context
@@ -52,6 +48,9 @@ def run(service: str) -> None:
         web.run_app(
             app, host=s.http_host, port=s.http_port, print=lambda m: click.echo(m, err=True)
         )
+        return
+    if service == "webhooks":
+        _run_webhooks(s)
         return
     if service == "dashboard":
         from services.dashboard.app import AccessLogger
@@ -82,7 +81,7 @@ def _run_webhooks(s: Settings) -> None:
     """Deliver alerts from the Redis stream to every target of matching subscriptions: signed
     webhooks, Slack, Teams, Telegram, Discord and e-mail."""
     from services.common.redisconn import make_redis
-    from services.delivery.dispatch import Claiming, Config, dispatch
+    from services.delivery.dispatch import Config, dispatch
 
     if not s.webhook_secret:
         click.echo(
@@ -90,40 +89,14 @@ def _run_webhooks(s: Settings) -> None:
             err=True,
         )
 
-    from services.common.health import Ops, Readiness
-    from services.common.probes import redis_ready
-
-    class RedisReadiness(Readiness):
-        """Ready when Redis answers: delivery never talks to Kafka (no user, no egress there)."""
-
-        async def check(self) -> dict[str, bool]:
-            return {"redis": await redis_ready(self.settings)}
-
     async def go() -> None:
-        main = asyncio.current_task()
-        assert main is not None
-        # SIGTERM (Kubernetes, compose) stops it as Ctrl-C does: the heartbeat is removed
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
         client = make_redis(s)
-        ops = Ops("webhooks", s)  # /livez /readyz /metrics /status and the heartbeat
-        ops.readiness = RedisReadiness(s)
-        await ops.serve()
-        ops.start_loop()
         try:
-            await dispatch(
-                client,
-                RedisKeys(s.redis_prefix),
-                Config.from_settings(s),
-                consumer=s.delivery_consumer,
-                claiming=Claiming(
-                    idle_s=s.delivery_claim_idle_s, forget_s=s.delivery_forget_idle_s
-                ),
-            )
+            await dispatch(client, RedisKeys(s.redis_prefix), Config.from_settings(s))
         finally:
-            await ops.stop()
             await client.aclose()
 
-    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(go())
 
 

@@ -136,32 +136,6 @@ def _note(exc: BaseException) -> None:
     STATE.last_error_at = utcnow().isoformat()
 
 
-DELIVERIES = Counter(
-    "newswire_deliveries",
-    "Messages the delivery process finished, by channel and outcome (delivered, dead, queued).",
-    ["channel", "outcome"],
-)
-DELIVERY_RETRIES = Counter(
-    "newswire_delivery_retries", "Delivery attempts after the first, by channel.", ["channel"]
-)
-DELIVERY_LATENCY = Histogram(
-    "newswire_delivery_latency_seconds",
-    "From reading an alert off the stream to its message delivered, dead-lettered or queued.",
-    ["channel"],
-    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0),
-)
-
-
-def delivery_done(channel: str, outcome: str, attempts: int, seconds: float) -> None:
-    """Hook for the dispatcher: one message to one target finished with `outcome`."""
-    DELIVERIES.labels(channel, outcome).inc()
-    if attempts > 1:
-        DELIVERY_RETRIES.labels(channel).inc(attempts - 1)
-    DELIVERY_LATENCY.labels(channel).observe(seconds)
-    if outcome == "dead":
-        STATE.dead_lettered += 1
-
-
 def feed_fetched(feed: str, ok: bool, items: int = 0) -> None:
     """Hook for the feed poller: one poll of `feed`, good or not, and how many articles it gave."""
     FEED_FETCHES.labels(feed, "ok" if ok else "error").inc()

@@ -243,22 +243,6 @@ class Settings(BaseSettings):
         gt=0,
         description="Longest 429 retry_after a chat or webhook delivery waits; beyond it, a dead letter.",
     )
-    delivery_consumer: str | None = Field(
-        None,
-        description="Consumer name of this delivery replica in the alert stream's group; unset: "
-        "<host name>-<pid> (unique per replica: a shared name made replicas steal each other's entries).",
-    )
-    delivery_claim_idle_s: float = Field(
-        300.0,
-        gt=0,
-        description="Entries pending this long at another delivery replica (dead, or stuck) are "
-        "claimed and delivered here (XAUTOCLAIM); longer than the slowest delivery with its retries.",
-    )
-    delivery_forget_idle_s: float = Field(
-        3600.0,
-        gt=0,
-        description="A delivery replica idle this long with nothing pending leaves the consumer group.",
-    )
     smtp_host: str | None = Field(
         None, description="SMTP server of e-mail alerts; unset: no e-mail."
     )

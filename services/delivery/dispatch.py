@@ -23,7 +23,6 @@ import contextlib
 import json
 import logging
 import os
-import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +33,6 @@ from pydantic import ValidationError
 from redis.exceptions import ResponseError
 
 from schemas import Alert, Subscription
-from services.common import metrics
 from services.common.outbound import Outbound
 from services.common.redisconn import TRANSIENT
 from services.common.retrying import DELIVERY, RECONNECT, Backoff
@@ -390,19 +388,6 @@ def decode(fields: Mapping[bytes, bytes] | None) -> Alert | str | None:
         return f"invalid alert ({exc.error_count()} error(s)): {where}: {e['msg']}"
 
 
-def _measure(fut: asyncio.Future[Outcome], started: float) -> None:
-    """Counts one finished message (`/metrics`: deliveries, retries, dead letters, latency)."""
-    if fut.cancelled() or fut.exception() is not None:
-        return
-    o = fut.result()
-    outcome = "queued" if o.queued else "delivered" if o.delivered else "dead"
-    metrics.delivery_done(o.kind, outcome, o.attempts, time.monotonic() - started)
-
-
-def _eid(raw: bytes | str) -> str:
-    return raw.decode() if isinstance(raw, bytes) else str(raw)
-
-
 def stream_dead_record(
     stream: str, eid: str, reason: str, fields: Mapping[bytes, bytes]
 ) -> dict[str, object]:
@@ -422,45 +407,13 @@ def stream_dead_record(
     }
 
 
-def consumer_name() -> str:
-    """This replica's name in the consumer group: the host (pod) name and the pid, so replicas of
-    one Deployment, and two processes on one host, never read as one consumer."""
-    return f"{socket.gethostname()}-{os.getpid()}"
-
-
-@dataclass(frozen=True)
-class Claiming:
-    """When entries of a dead replica are taken over: pending longer than `idle_s` at another
-    consumer (XAUTOCLAIM, looked at every `every_s`); a consumer idle `forget_s` with nothing
-    pending is deleted from the group."""
-
-    idle_s: float = 300.0
-    forget_s: float = 3600.0
-    every_s: float = 5.0
-
-
-async def forget_idle_consumers(
-    client: aioredis.Redis, stream: str, group: str, me: str, forget_s: float
-) -> list[str]:
-    """Deletes the group's consumers (not `me`) idle `forget_s` with nothing pending: replicas
-    that went away (each pod's name is new, so the group would grow without bound)."""
-    gone = []
-    for c in await client.xinfo_consumers(stream, group):
-        name = c["name"].decode() if isinstance(c["name"], bytes) else str(c["name"])
-        if name != me and c["pending"] == 0 and c["idle"] >= forget_s * 1000:
-            await client.xgroup_delconsumer(stream, group, name)
-            gone.append(name)
-    return gone
-
-
 async def dispatch(
     client: aioredis.Redis,
     keys: RedisKeys,
     config: Config,
     *,
     group: str = "webhooks",
-    consumer: str | None = None,
-    claiming: Claiming = Claiming(),
+    consumer: str = "dispatcher-1",
     block_ms: int = 2000,
     mail_every_s: float = 10.0,
     env: Mapping[str, str] | None = None,
@@ -471,16 +424,11 @@ async def dispatch(
     """Reads the alert stream in a consumer group and queues each story update on the lanes of
     the targets of every named subscription it matches; an entry is acknowledged once every lane
     has delivered, dead-lettered or held it, so a crash re-delivers it (at-least-once; receivers
-    dedupe on the alert id). Every `mail_every_s` the due digests go out. Replicas each join as
-    their own `consumer` (default `consumer_name()`) and take over the entries a dead one left
-    pending (`claiming`). Until cancelled."""
-    me = consumer or consumer_name()
+    dedupe on the alert id). Every `mail_every_s` the due digests go out. Until cancelled."""
     with contextlib.suppress(ResponseError):  # BUSYGROUP: it exists
         await client.xgroup_create(keys.stream, group, id="$", mkstream=True)
     cursor = "0"  # first our own pending entries (after the last one read), then new ones
     flushed = time.monotonic()
-    claimed_at = 0.0  # at once on start: a replica that died before us may have left entries
-    inflight: set[str] = set()  # read and not yet acknowledged here: never claimed twice
     acks: set[asyncio.Task[None]] = set()
     flushing: asyncio.Task[Any] | None = None
 
@@ -492,40 +440,12 @@ async def dispatch(
         return None  # not reached: the loop retries until the call returns
 
     async def ack_when_done(ids: list[str], outcomes: list[asyncio.Future[Outcome]]) -> None:
-        started = time.monotonic()
-        for fut in outcomes:
-            fut.add_done_callback(lambda f: _measure(f, started))
         done = await asyncio.gather(*outcomes, return_exceptions=True)
         bugs = [d for d in done if isinstance(d, BaseException)]
         if bugs:  # not acknowledged: re-read after a restart, once the bug is fixed
             log.error("delivery of entries %s raised: %r", ids, bugs[0])
             return
         await redis(client.xack, keys.stream, group, *ids)
-        inflight.difference_update(ids)
-
-    async def claim() -> list[Any]:
-        """The entries other consumers left pending longer than `claiming.idle_s`, now ours."""
-        got, start = [], "0-0"
-        while True:
-            nxt, batch, *_ = await redis(
-                client.xautoclaim,
-                keys.stream,
-                group,
-                me,
-                int(claiming.idle_s * 1000),
-                start_id=start,
-                count=100,
-            )
-            got += [(i, f) for i, f in batch if _eid(i) not in inflight]
-            start = _eid(nxt)
-            if start == "0-0":
-                break
-        if got:
-            log.warning("claimed %d alert stream entries left pending by other consumers", len(got))
-        gone = await redis(forget_idle_consumers, client, keys.stream, group, me, claiming.forget_s)
-        if gone:
-            log.info("deleted idle consumers %s from group %s", gone, group)
-        return got
 
     async with outbound_client(config) as http:  # the guarded one, without a shared pool cap
         deliverer = Deliverer(
@@ -543,24 +463,17 @@ async def dispatch(
                 got: Any = await redis(
                     client.xreadgroup,
                     group,
-                    me,
+                    consumer,
                     {keys.stream: cursor},
                     count=100,
                     block=block_ms,
                 )
                 entries = [e for _, batch in got or [] for e in batch]
-                if cursor != ">":  # our own pending ones: read again after the last
-                    cursor = entries[-1][0] if entries else ">"
-                if time.monotonic() - claimed_at >= claiming.every_s:
-                    claimed_at = time.monotonic()
-                    entries += await claim()
-                entries = [e for e in entries if _eid(e[0]) not in inflight]
-                inflight.update(_eid(e[0]) for e in entries)
                 subs = [s for s in await redis(deliverer.store.list) if s.targets]
                 alerts: list[tuple[str, Alert]] = []
                 skipped: list[str] = []
                 for raw_id, fields in entries:
-                    eid = _eid(raw_id)
+                    eid = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
                     got_alert = decode(fields)
                     if isinstance(got_alert, Alert):
                         alerts.append((eid, got_alert))
@@ -573,13 +486,14 @@ async def dispatch(
                     skipped.append(eid)
                 if skipped:
                     await redis(client.xack, keys.stream, group, *skipped)
-                    inflight.difference_update(skipped)
                 for ids, update in _updates(alerts):
                     task = asyncio.create_task(
                         ack_when_done(ids, deliverer.submit(subs, update[0], update[1:]))
                     )
                     acks.add(task)
                     task.add_done_callback(acks.discard)
+                if cursor != ">":
+                    cursor = entries[-1][0] if entries else ">"
                 if time.monotonic() - flushed >= mail_every_s and (
                     flushing is None or flushing.done()
                 ):

@@ -121,7 +121,6 @@ WEBHOOK_PORTS = (443, 80)
 # Which processes use Kafka and Redis; the pipeline stages use both.
 KAFKA_CLIENTS = (*SERVICES, "dashboard", "topics")
 REDIS_CLIENTS = (*SERVICES, *EXTRA_SERVICES)
-DELIVERY_METRICS_PORT = 9105  # `newswire run webhooks`' health and metrics (compose and k8s set it)
 
 
 def _pod(name: str) -> dict[str, Any]:
@@ -174,12 +173,8 @@ def _service_policy(name: str) -> dict[str, Any]:
         ingress.append(
             {"from": [_in_namespace(INGRESS_NAMESPACE)], "ports": _ports(HTTP_PORTS[name])}
         )
-    if name in SERVICES or name == "webhooks":  # /metrics on the health port (ingest: HTTP's)
-        port = (
-            DELIVERY_METRICS_PORT
-            if name == "webhooks"
-            else stage(name).metrics_port or HTTP_PORTS[name]
-        )
+    if name in SERVICES:  # /metrics on the health port (ingest: its HTTP port)
+        port = stage(name).metrics_port or HTTP_PORTS[name]
         prometheus = _in_namespace(MONITORING_NAMESPACE, {"app.kubernetes.io/name": "prometheus"})
         ingress.append({"from": [prometheus], "ports": _ports(port)})
     rules = {"egress": egress, **({"ingress": ingress} if ingress else {})}

@@ -442,14 +442,8 @@ async def test_a_malformed_stream_entry_is_dead_lettered_not_crash_looped(
         return len(rcv.calls) == 2 and pending == 0
 
     try:
-        # the crashed dispatcher restarts under its own name (NEWSWIRE_DELIVERY_CONSUMER): it
-        # re-reads its pending entries first (another replica would claim them after an idle time)
         async with dispatching(
-            redis_client,
-            keys,
-            Config(webhook_secret=SECRET, outbound_allow=LOOPBACK),
-            block_ms=100,
-            consumer="dispatcher-1",
+            redis_client, keys, Config(webhook_secret=SECRET, outbound_allow=LOOPBACK), block_ms=100
         ):
             await asyncio.wait_for(rcv.called.wait(), timeout=20)
             await redis_client.xadd(keys.stream, {"alert": json.dumps({"id": "x", "severity": 3})})

@@ -38,12 +38,6 @@ class FlakyRedis:
             return [[b"s", [(b"1-0", {b"alert": b'{"id": "x"'})]]]
         raise ResponseError("WRONGTYPE Operation against a key holding the wrong kind of value")
 
-    async def xautoclaim(self, *args: Any, **kw: Any) -> list[Any]:
-        return [b"0-0", [], []]  # no other consumer left entries pending
-
-    async def xinfo_consumers(self, *args: Any) -> list[dict[str, Any]]:
-        return []
-
     async def xack(self, stream: str, group: str, *ids: str) -> int:
         self.acked.append(ids)
         return len(ids)

@@ -13,7 +13,6 @@ import yaml
 
 from services.common.settings import PROJECT_ROOT
 from services.common.topology import SERVICES
-from services.ops.deploy import DELIVERY_METRICS_PORT
 
 COMPOSE = PROJECT_ROOT / "docker-compose.yml"
 # What `newswire deploy secrets compose` writes into .env (compose refuses to start without them).
@@ -103,7 +102,7 @@ def test_dashboard_and_monitoring_are_behind_profiles() -> None:
     assert services["prometheus"]["profiles"] == services["grafana"]["profiles"] == ["monitoring"]
     for name, svc in services.items():
         if "profiles" not in svc:
-            assert name in {*SERVICES, "webhooks", "kafka", "redis", "topics"}, name
+            assert name in {*SERVICES, "kafka", "redis", "topics"}, name
 
 
 def test_prometheus_scrapes_every_service_where_it_serves_metrics() -> None:
@@ -113,26 +112,11 @@ def test_prometheus_scrapes_every_service_where_it_serves_metrics() -> None:
     targets = {
         t for sc in config["scrape_configs"] for g in sc["static_configs"] for t in g["targets"]
     }
-    assert targets == {f"{s}:{DEFAULT_PORTS.get(s, 8080)}" for s in SERVICES} | {
-        f"webhooks:{DELIVERY_METRICS_PORT}"
-    }
+    assert targets == {f"{s}:{DEFAULT_PORTS.get(s, 8080)}" for s in SERVICES}
 
 
 def test_docker_compose_config_validates_with_every_profile() -> None:
     proc = compose_config("--profile", "dashboard", "--profile", "monitoring")
     assert proc.returncode == 0, proc.stderr
     services = yaml.safe_load(proc.stdout)["services"]
-    assert {"dashboard", "prometheus", "grafana", "webhooks", *SERVICES} <= set(services)
-
-
-def test_the_delivery_process_runs_with_probes_on_its_metrics_port() -> None:
-    """Issue 34: `newswire run webhooks` was deployed nowhere, so no subscription got a message."""
-    svc = yaml.safe_load(COMPOSE.read_text())["services"]["webhooks"]
-    assert svc["command"] == ["run", "webhooks"]
-    assert svc["build"]["dockerfile"] == "deploy/Dockerfile"
-    assert int(svc["environment"]["NEWSWIRE_METRICS_PORT"]) == DELIVERY_METRICS_PORT
-    probe = " ".join(svc["healthcheck"]["test"])
-    assert f"127.0.0.1:{DELIVERY_METRICS_PORT}/readyz" in probe
-    assert svc["environment"]["REDIS_URL"].startswith("redis://:${REDIS_PASSWORD:?")
-    assert "container_name" not in svc  # `--scale webhooks=N`: replicas need their own names
-    assert svc["depends_on"]["topics"]["condition"] == "service_completed_successfully"
+    assert {"dashboard", "prometheus", "grafana", *SERVICES} <= set(services)

@@ -69,7 +69,7 @@ def of_kind(docs: tuple[dict[str, Any], ...], kind: str) -> dict[str, dict[str, 
 
 def containers(docs: tuple[dict[str, Any], ...]) -> Iterator[tuple[str, dict[str, Any]]]:
     for name, dep in of_kind(docs, "Deployment").items():
-        if name.removeprefix("newswire-") in {*SERVICES, "webhooks"}:
+        if name.removeprefix("newswire-") in SERVICES:
             for c in dep["spec"]["template"]["spec"]["containers"]:
                 yield name, c
 
@@ -120,7 +120,7 @@ def test_every_service_has_probes_resources_and_runs_unprivileged(overlay: str) 
         env = {e["name"]: e.get("value") for e in c.get("env", [])}
         if service in WORKERS:  # the port the process binds is the port the probes hit
             assert int(env["NEWSWIRE_METRICS_PORT"]) == ports["metrics"] == DEFAULT_PORTS[service]
-    assert seen == {f"newswire-{s}" for s in (*SERVICES, "webhooks")}
+    assert seen == {f"newswire-{s}" for s in SERVICES}
     for dep in of_kind(docs, "Deployment").values():
         assert dep["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"] is True
 
@@ -187,7 +187,7 @@ def test_every_deployment_has_a_disruption_budget(overlay: str) -> None:
     docs = rendered(overlay)
     pdbs = of_kind(docs, "PodDisruptionBudget").values()
     for name, dep in of_kind(docs, "Deployment").items():
-        if name.removeprefix("newswire-") not in {*SERVICES, "webhooks"}:
+        if name.removeprefix("newswire-") not in SERVICES:
             continue
         labels = dep["spec"]["template"]["metadata"]["labels"]
         matching = [
@@ -259,33 +259,3 @@ def test_configmaps_fit_the_kubernetes_size_limit() -> None:
         assert size < 1024 * 1024, (doc["metadata"]["name"], size)
     rules = next(d for d in yaml.safe_load_all(deploy.render_config()))
     assert {"rules.yaml", "taxonomy.yaml"} <= set(rules["data"])
-
-
-@pytest.mark.parametrize("overlay", OVERLAYS)
-def test_autoscaled_deployments_leave_replicas_to_the_autoscaler(overlay: str) -> None:
-    """Issue 34: the prod overlay set spec.replicas on Deployments KEDA/HPA scale, so every
-    `kubectl apply` reset a scaled-out group (and triggered a rebalance)."""
-    docs = rendered(overlay)
-    scaled = {
-        h["spec"]["scaleTargetRef"]["name"]
-        for h in of_kind(docs, "HorizontalPodAutoscaler").values()
-    }
-    scaled |= {o["spec"]["scaleTargetRef"]["name"] for o in of_kind(docs, "ScaledObject").values()}
-    deployments = of_kind(docs, "Deployment")
-    assert {"newswire-webhooks", "newswire-ingest", "newswire-alerts"} <= scaled
-    for name in scaled:
-        assert "replicas" not in deployments[name]["spec"], (overlay, name)
-
-
-@pytest.mark.parametrize("overlay", OVERLAYS)
-def test_the_delivery_process_is_deployed_on_its_metrics_port(overlay: str) -> None:
-    dep = of_kind(rendered(overlay), "Deployment")["newswire-webhooks"]
-    (c,) = dep["spec"]["template"]["spec"]["containers"]
-    env = {e["name"]: e.get("value") for e in c.get("env", [])}
-    assert c["args"] == ["run", "webhooks"]
-    assert (
-        int(env["NEWSWIRE_METRICS_PORT"])
-        == c["ports"][0]["containerPort"]
-        == deploy.DELIVERY_METRICS_PORT
-    )
-    assert "NEWSWIRE_DELIVERY_CONSUMER" not in env  # the pod name + pid: unique per replica

@@ -211,9 +211,6 @@ def test_ingress_from_the_ingress_controller_and_prometheus_only(overlay: str) -
         assert not ingress_from(docs, labels, ns, deploy.MONITORING_NAMESPACE, {}, port), service
         if service in WORKERS:
             assert not ingress_from(docs, labels, ns, *controller, port), service
-    delivery = {"app.kubernetes.io/name": "newswire-webhooks"}  # issue 34: it has /metrics now
-    assert ingress_from(docs, delivery, ns, *prometheus, deploy.DELIVERY_METRICS_PORT)
-    assert not ingress_from(docs, delivery, ns, *controller, deploy.DELIVERY_METRICS_PORT)
     redis = pods(docs).get("newswire-redis")
     if redis:  # dev runs its own Redis: only the Redis clients reach it
         assert ingress_from(
