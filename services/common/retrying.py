@@ -12,6 +12,7 @@ import logging
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from tenacity import (
     AsyncRetrying,
@@ -76,13 +77,7 @@ class Backoff:
         what: str = "operation",
     ) -> Retrying:
         """A synchronous tenacity loop retrying the `on` exceptions, re-raising the last."""
-        return Retrying(
-            wait=self.wait(),
-            stop=self.stop(attempts, deadline_s),
-            retry=retry_if_exception_type(on),
-            before_sleep=_logger(what),
-            reraise=True,
-        )
+        return Retrying(**self._loop(on, attempts, deadline_s, what))
 
     def async_retrying(
         self,
@@ -93,13 +88,23 @@ class Backoff:
         what: str = "operation",
     ) -> AsyncRetrying:
         """An asyncio tenacity loop retrying the `on` exceptions, re-raising the last."""
-        return AsyncRetrying(
-            wait=self.wait(),
-            stop=self.stop(attempts, deadline_s),
-            retry=retry_if_exception_type(on),
-            before_sleep=_logger(what),
-            reraise=True,
-        )
+        return AsyncRetrying(**self._loop(on, attempts, deadline_s, what))
+
+    def _loop(
+        self,
+        on: tuple[type[BaseException], ...],
+        attempts: int | None,
+        deadline_s: float | None,
+        what: str,
+    ) -> dict[str, Any]:
+        """The options both tenacity loops take, so the sync and async forms cannot drift."""
+        return {
+            "wait": self.wait(),
+            "stop": self.stop(attempts, deadline_s),
+            "retry": retry_if_exception_type(on),
+            "before_sleep": _logger(what),
+            "reraise": True,
+        }
 
 
 class _JitteredExponential(wait_base):
